@@ -1,0 +1,81 @@
+// Package blob stores document bytes: in a local folder (uploads through signed URLs served
+// by this binary) or in MinIO/S3 (presigned URLs, bytes never pass through the server).
+package blob
+
+import (
+	"context"
+	"errors"
+	"io"
+	"time"
+)
+
+// Errors every implementation returns for the same situations.
+var (
+	ErrNotFound   = errors.New("blob: object not found")
+	ErrTooLarge   = errors.New("blob: object larger than allowed")
+	ErrInvalidKey = errors.New("blob: invalid object key")
+)
+
+// Info describes a stored object.
+type Info struct {
+	Key         string
+	Size        int64
+	ContentType string
+	ETag        string
+	ModTime     time.Time
+}
+
+// PresignedPut is what a client needs to send the bytes of one object.
+type PresignedPut struct {
+	URL       string // absolute for S3; a path on this server for the local store
+	Method    string
+	Headers   map[string]string
+	ExpiresAt time.Time
+}
+
+// Store is one place objects live.
+type Store interface {
+	// PresignPut returns a request that uploads at most size bytes to key until ttl passes.
+	PresignPut(ctx context.Context, key string, size int64, contentType string, ttl time.Duration) (PresignedPut, error)
+	// Put streams r to key, refusing (ErrTooLarge) anything past maxBytes.
+	Put(ctx context.Context, key string, r io.Reader, maxBytes int64, contentType string) (Info, error)
+	// Stat describes key, or ErrNotFound.
+	Stat(ctx context.Context, key string) (Info, error)
+	// Open reads key with seeking (for ranges), or ErrNotFound.
+	Open(ctx context.Context, key string) (io.ReadSeekCloser, Info, error)
+	// Delete removes key; a missing key is not an error.
+	Delete(ctx context.Context, key string) error
+	// Ping checks that the store answers.
+	Ping(ctx context.Context) error
+}
+
+// GetPresigner is a Store that can hand out a short-lived download URL.
+type GetPresigner interface {
+	PresignGet(ctx context.Context, key string, ttl time.Duration, contentDisposition, contentType string) (string, error)
+}
+
+// limitReader fails with ErrTooLarge once more than max bytes were read.
+type limitReader struct {
+	r   io.Reader
+	n   int64 // bytes still allowed
+	max int64
+}
+
+func newLimitReader(r io.Reader, max int64) *limitReader {
+	return &limitReader{r: r, n: max, max: max}
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.n < 0 {
+		return 0, ErrTooLarge
+	}
+	if int64(len(p)) > l.n+1 {
+		p = p[:l.n+1]
+	}
+	n, err := l.r.Read(p)
+	l.n -= int64(n)
+	if l.n < 0 {
+		return n, ErrTooLarge
+	}
+	return n, err
+}

@@ -1,0 +1,158 @@
+package blob
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"time"
+
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+)
+
+// S3Config names a bucket on MinIO or any S3-compatible service.
+type S3Config struct {
+	Endpoint       string // host:port the server reaches
+	PublicEndpoint string // host:port browsers reach, for presigned URLs (defaults to Endpoint)
+	AccessKey      string
+	SecretKey      string
+	Bucket         string
+	Region         string
+	UseSSL         bool
+}
+
+// S3 keeps objects in one bucket.
+type S3 struct {
+	client *minio.Client // talks to the store
+	signer *minio.Client // only signs URLs for the public endpoint (never dials it)
+	bucket string
+}
+
+// NewS3 connects to the bucket, creating it if missing.
+func NewS3(ctx context.Context, cfg S3Config) (*S3, error) {
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
+	}
+	opts := func() *minio.Options {
+		return &minio.Options{
+			Creds:  credentials.NewStaticV4(cfg.AccessKey, cfg.SecretKey, ""),
+			Secure: cfg.UseSSL,
+			Region: cfg.Region, // a set region means presigning never asks the server
+		}
+	}
+	client, err := minio.New(cfg.Endpoint, opts())
+	if err != nil {
+		return nil, fmt.Errorf("blob: s3 client: %w", err)
+	}
+	signer := client
+	if cfg.PublicEndpoint != "" && cfg.PublicEndpoint != cfg.Endpoint {
+		if signer, err = minio.New(cfg.PublicEndpoint, opts()); err != nil {
+			return nil, fmt.Errorf("blob: s3 public endpoint: %w", err)
+		}
+	}
+	s := &S3{client: client, signer: signer, bucket: cfg.Bucket}
+	ok, err := client.BucketExists(ctx, cfg.Bucket)
+	if err != nil {
+		return nil, fmt.Errorf("blob: s3 bucket %s: %w", cfg.Bucket, err)
+	}
+	if !ok {
+		if err := client.MakeBucket(ctx, cfg.Bucket, minio.MakeBucketOptions{Region: cfg.Region}); err != nil {
+			if code := minio.ToErrorResponse(err).Code; code != "BucketAlreadyOwnedByYou" && code != "BucketAlreadyExists" {
+				return nil, fmt.Errorf("blob: s3 create bucket %s: %w", cfg.Bucket, err)
+			}
+		}
+	}
+	return s, nil
+}
+
+func s3Err(op string, err error) error {
+	switch minio.ToErrorResponse(err).Code {
+	case "NoSuchKey", "NotFound":
+		return ErrNotFound
+	}
+	return fmt.Errorf("blob: s3 %s: %w", op, err)
+}
+
+// PresignPut signs a PUT for the public endpoint.
+func (s *S3) PresignPut(ctx context.Context, key string, _ int64, contentType string, ttl time.Duration) (PresignedPut, error) {
+	if key == "" {
+		return PresignedPut{}, ErrInvalidKey
+	}
+	u, err := s.signer.PresignedPutObject(ctx, s.bucket, key, ttl)
+	if err != nil {
+		return PresignedPut{}, s3Err("presign put", err)
+	}
+	return PresignedPut{
+		URL:       u.String(),
+		Method:    "PUT",
+		Headers:   map[string]string{"Content-Type": contentType},
+		ExpiresAt: time.Now().Add(ttl).UTC().Truncate(time.Second),
+	}, nil
+}
+
+// PresignGet signs a short-lived GET that makes the browser save the file under its name.
+func (s *S3) PresignGet(ctx context.Context, key string, ttl time.Duration, disposition, contentType string) (string, error) {
+	q := url.Values{}
+	q.Set("response-content-disposition", disposition)
+	if contentType != "" {
+		q.Set("response-content-type", contentType)
+	}
+	u, err := s.signer.PresignedGetObject(ctx, s.bucket, key, ttl, q)
+	if err != nil {
+		return "", s3Err("presign get", err)
+	}
+	return u.String(), nil
+}
+
+// Put streams r into the bucket (multipart for unknown sizes), refusing more than maxBytes.
+func (s *S3) Put(ctx context.Context, key string, r io.Reader, maxBytes int64, contentType string) (Info, error) {
+	_, err := s.client.PutObject(ctx, s.bucket, key, newLimitReader(r, maxBytes), -1,
+		minio.PutObjectOptions{ContentType: contentType, PartSize: 16 << 20})
+	if err != nil {
+		if errors.Is(err, ErrTooLarge) {
+			return Info{}, ErrTooLarge
+		}
+		return Info{}, s3Err("put", err)
+	}
+	return s.Stat(ctx, key)
+}
+
+// Stat asks the bucket for the object's size.
+func (s *S3) Stat(ctx context.Context, key string) (Info, error) {
+	oi, err := s.client.StatObject(ctx, s.bucket, key, minio.StatObjectOptions{})
+	if err != nil {
+		return Info{}, s3Err("stat", err)
+	}
+	return Info{Key: key, Size: oi.Size, ContentType: oi.ContentType, ETag: `"` + oi.ETag + `"`, ModTime: oi.LastModified.UTC()}, nil
+}
+
+// Open reads the object with seeking.
+func (s *S3) Open(ctx context.Context, key string) (io.ReadSeekCloser, Info, error) {
+	info, err := s.Stat(ctx, key)
+	if err != nil {
+		return nil, Info{}, err
+	}
+	obj, err := s.client.GetObject(ctx, s.bucket, key, minio.GetObjectOptions{})
+	if err != nil {
+		return nil, Info{}, s3Err("get", err)
+	}
+	return obj, info, nil
+}
+
+// Delete removes the object (S3 deletes are idempotent).
+func (s *S3) Delete(ctx context.Context, key string) error {
+	if err := s.client.RemoveObject(ctx, s.bucket, key, minio.RemoveObjectOptions{}); err != nil {
+		return s3Err("delete", err)
+	}
+	return nil
+}
+
+// Ping checks that the bucket answers.
+func (s *S3) Ping(ctx context.Context) error {
+	if _, err := s.client.BucketExists(ctx, s.bucket); err != nil {
+		return fmt.Errorf("blob: s3 unreachable: %w", err)
+	}
+	return nil
+}

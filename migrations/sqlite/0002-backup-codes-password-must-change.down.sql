@@ -1,0 +1,2 @@
+DROP TABLE backup_codes;
+ALTER TABLE users DROP COLUMN password_must_change;

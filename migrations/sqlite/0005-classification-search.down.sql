@@ -1,0 +1,11 @@
+DROP TRIGGER documents_fts_delete;
+DROP TRIGGER documents_fts_update;
+DROP TRIGGER documents_fts_insert;
+DROP TABLE documents_fts;
+DROP INDEX ix_document_topics_topic;
+DROP INDEX ix_documents_pending;
+DROP INDEX ix_documents_queue;
+ALTER TABLE documents DROP COLUMN claimed_until;
+ALTER TABLE documents DROP COLUMN next_attempt_at;
+ALTER TABLE documents DROP COLUMN attempts;
+ALTER TABLE documents DROP COLUMN text;

@@ -1,0 +1,54 @@
+package store
+
+import (
+	"encoding/base64"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Cursor marks a position in a list: the sort key and id of the last item seen. Plain lists
+// sort by time (newest first); search results by score (best first).
+type Cursor struct {
+	At     time.Time
+	Score  float64
+	Ranked bool
+	ID     string
+}
+
+// Encode makes the cursor opaque for clients.
+func (c Cursor) Encode() string {
+	key := "t|" + c.At.UTC().Format(time.RFC3339Nano)
+	if c.Ranked {
+		key = "r|" + strconv.FormatFloat(c.Score, 'g', -1, 64)
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(key + "|" + c.ID))
+}
+
+// DecodeCursor reads a cursor made by Encode; ErrInvalid for anything else.
+func DecodeCursor(s string) (*Cursor, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, ErrInvalid
+	}
+	parts := strings.SplitN(string(b), "|", 3)
+	if len(parts) != 3 || parts[2] == "" {
+		return nil, ErrInvalid
+	}
+	c := &Cursor{ID: parts[2]}
+	switch parts[0] {
+	case "t":
+		if c.At, err = time.Parse(time.RFC3339Nano, parts[1]); err != nil {
+			return nil, ErrInvalid
+		}
+		c.At = c.At.UTC()
+	case "r":
+		if c.Score, err = strconv.ParseFloat(parts[1], 64); err != nil {
+			return nil, ErrInvalid
+		}
+		c.Ranked = true
+	default:
+		return nil, ErrInvalid
+	}
+	return c, nil
+}

@@ -1,0 +1,424 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Document statuses.
+const (
+	StatusPending              = "pending"
+	StatusUploaded             = "uploaded"
+	StatusClassified           = "classified"
+	StatusClassificationFailed = "classification_failed"
+)
+
+// Document is one stored file of one user.
+type Document struct {
+	ID           string
+	UserID       string
+	Filename     string
+	ContentType  string
+	ObjectKey    string
+	SizeBytes    int64
+	Status       string
+	Error        *string
+	Attempts     int
+	CreatedAt    time.Time
+	UploadedAt   *time.Time
+	ClassifiedAt *time.Time
+	Topics       []DocumentTopic
+}
+
+// DocumentTopic is a topic assigned to a document.
+type DocumentTopic struct {
+	ID     string
+	Name   string
+	System bool
+}
+
+const documentColumns = `d.id, d.user_id, d.filename, d.content_type, d.object_key, d.size_bytes, d.status, d.error,
+	d.attempts, d.created_at, d.uploaded_at, d.classified_at`
+
+func scanDocument(row scanner, extra ...any) (Document, error) {
+	var d Document
+	var errText sql.NullString
+	var uploaded, classified sql.NullTime
+	dest := append([]any{&d.ID, &d.UserID, &d.Filename, &d.ContentType, &d.ObjectKey, &d.SizeBytes, &d.Status, &errText,
+		&d.Attempts, &d.CreatedAt, &uploaded, &classified}, extra...)
+	if err := row.Scan(dest...); err != nil {
+		return Document{}, notFound(err)
+	}
+	if errText.Valid {
+		d.Error = &errText.String
+	}
+	d.CreatedAt, d.UploadedAt, d.ClassifiedAt = d.CreatedAt.UTC(), timePtr(uploaded), timePtr(classified)
+	d.Topics = []DocumentTopic{}
+	return d, nil
+}
+
+// ObjectKeyFor is where a user's document lives in the blob store.
+func ObjectKeyFor(userID, documentID string) string { return "u/" + userID + "/" + documentID }
+
+// CreatePending inserts a document waiting for its bytes.
+func (s *Store) CreatePending(ctx context.Context, userID, filename, contentType string, declaredSize int64) (Document, error) {
+	id := uuid.NewString()
+	_, err := s.db.ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes, status, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7)`, id, userID, filename, contentType, ObjectKeyFor(userID, id), declaredSize, s.Now())
+	if err != nil {
+		return Document{}, fmt.Errorf("store: create pending document: %w", err)
+	}
+	return s.Document(ctx, userID, id)
+}
+
+// Document finds one of the user's documents (ErrNotFound for another user's).
+func (s *Store) Document(ctx context.Context, userID, id string) (Document, error) {
+	d, err := scanDocument(s.db.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents d WHERE d.id = $1 AND d.user_id = $2`, id, userID))
+	if err != nil {
+		return Document{}, fmt.Errorf("store: document: %w", err)
+	}
+	docs := []Document{d}
+	if err := s.attachTopics(ctx, docs); err != nil {
+		return Document{}, err
+	}
+	return docs[0], nil
+}
+
+// ConfirmUpload moves a pending document to uploaded and charges size to the quota, in one
+// transaction with one conditional UPDATE of the quota (never read-then-write). A repeated
+// confirm returns the document unchanged. Over quota: a *QuotaError and nothing changed.
+func (s *Store) ConfirmUpload(ctx context.Context, userID, id string, size int64) (Document, error) {
+	now := s.Now()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE documents SET status = 'uploaded', size_bytes = $1, uploaded_at = $2, next_attempt_at = $2
+			WHERE id = $3 AND user_id = $4 AND status = 'pending'`, size, now, id, userID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
+			return err // already confirmed, or not found: the read below tells which
+		}
+		res, err = tx.ExecContext(ctx, `UPDATE quotas SET used_bytes = used_bytes + $1
+			WHERE user_id = $2 AND used_bytes + $1 <= limit_bytes`, size, userID)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			qe := &QuotaError{RejectedBytes: size}
+			if err := tx.QueryRowContext(ctx, `SELECT used_bytes, limit_bytes FROM quotas WHERE user_id = $1`, userID).
+				Scan(&qe.UsedBytes, &qe.LimitBytes); err != nil {
+				return err
+			}
+			return qe
+		}
+		return nil
+	})
+	if err != nil {
+		return Document{}, fmt.Errorf("store: confirm upload: %w", err)
+	}
+	return s.Document(ctx, userID, id)
+}
+
+// DiscardPending removes a pending document and queues its object for deletion.
+func (s *Store) DiscardPending(ctx context.Context, userID, id string) (string, error) {
+	var key string
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `DELETE FROM documents WHERE id = $1 AND user_id = $2 AND status = 'pending' RETURNING object_key`,
+			id, userID).Scan(&key); err != nil {
+			return notFound(err)
+		}
+		return enqueueDeletion(ctx, tx, key)
+	})
+	if err != nil {
+		return "", fmt.Errorf("store: discard pending: %w", err)
+	}
+	return key, nil
+}
+
+// DeleteDocument removes the document, gives its bytes back to the quota and queues its
+// object for deletion, all in one transaction. It returns the object key.
+func (s *Store) DeleteDocument(ctx context.Context, userID, id string) (string, error) {
+	var key, status string
+	var size int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `DELETE FROM documents WHERE id = $1 AND user_id = $2 RETURNING object_key, size_bytes, status`,
+			id, userID).Scan(&key, &size, &status); err != nil {
+			return notFound(err)
+		}
+		if status != StatusPending {
+			if _, err := tx.ExecContext(ctx, `UPDATE quotas SET used_bytes = used_bytes - $1 WHERE user_id = $2`, size, userID); err != nil {
+				return err
+			}
+		}
+		return enqueueDeletion(ctx, tx, key)
+	})
+	if err != nil {
+		return "", fmt.Errorf("store: delete document: %w", err)
+	}
+	return key, nil
+}
+
+// DocumentPatch changes a document; nil fields stay.
+type DocumentPatch struct {
+	Filename *string
+	TopicIDs *[]string
+}
+
+// UpdateDocument renames and/or sets the user's topics of a document. Topic ids must be
+// system topics or the user's own (ErrInvalid otherwise).
+func (s *Store) UpdateDocument(ctx context.Context, userID, id string, p DocumentPatch) (Document, error) {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM documents WHERE id = $1 AND user_id = $2`, id, userID).Scan(&one); err != nil {
+			return notFound(err)
+		}
+		if p.Filename != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE documents SET filename = $1 WHERE id = $2`, *p.Filename, id); err != nil {
+				return err
+			}
+		}
+		if p.TopicIDs != nil {
+			ids := dedupe(*p.TopicIDs)
+			if len(ids) > 0 {
+				args := []any{userID}
+				for _, t := range ids {
+					args = append(args, t)
+				}
+				var n int
+				if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM topics WHERE (user_id IS NULL OR user_id = $1) AND id IN (`+
+					placeholders(2, len(ids))+`)`, args...).Scan(&n); err != nil {
+					return err
+				}
+				if n != len(ids) {
+					return fmt.Errorf("%w: topic_ids must be system topics or your own", ErrInvalid)
+				}
+			}
+			if _, err := tx.ExecContext(ctx, `DELETE FROM document_topics WHERE document_id = $1`, id); err != nil {
+				return err
+			}
+			for _, t := range ids {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO document_topics (document_id, topic_id, source) VALUES ($1, $2, 'user')`, id, t); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return Document{}, fmt.Errorf("store: update document: %w", err)
+	}
+	return s.Document(ctx, userID, id)
+}
+
+// DocumentFilter narrows a document list.
+type DocumentFilter struct {
+	Status  string
+	TopicID string
+	Query   string // full-text over filename and extracted text
+	After   *Cursor
+	Limit   int
+}
+
+// ListDocuments pages through the user's documents: newest first, or best match first with
+// a query; keyset pagination on (created_at, id) or (score, id), both served by indexes.
+func (s *Store) ListDocuments(ctx context.Context, userID string, f DocumentFilter) ([]Document, *Cursor, error) {
+	args := []any{userID}
+	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
+	from := `documents d`
+	var where []string
+	where = append(where, `d.user_id = $1`)
+	score := ""
+	ranked := strings.TrimSpace(f.Query) != ""
+	if ranked {
+		match := ftsQuery(f.Query)
+		if match == "" {
+			return []Document{}, nil, nil
+		}
+		from, score = s.searchFrom(arg(match))
+	}
+	if f.Status != "" {
+		where = append(where, `d.status = `+arg(f.Status))
+	}
+	if f.TopicID != "" {
+		where = append(where, `EXISTS (SELECT 1 FROM document_topics dt WHERE dt.document_id = d.id AND dt.topic_id = `+arg(f.TopicID)+`)`)
+	}
+	order := `d.created_at DESC, d.id DESC`
+	if ranked {
+		order = score + ` DESC, d.id DESC`
+	}
+	if c := f.After; c != nil {
+		if c.Ranked != ranked {
+			return nil, nil, fmt.Errorf("store: list documents: cursor from another query: %w", ErrInvalid)
+		}
+		if ranked {
+			where = append(where, `(`+score+`, d.id) < (`+arg(c.Score)+`, `+arg(c.ID)+`)`)
+		} else {
+			where = append(where, `(d.created_at, d.id) < (`+arg(c.At)+`, `+arg(c.ID)+`)`)
+		}
+	}
+	limit := f.Limit
+	cols := documentColumns
+	if ranked {
+		cols += `, ` + score
+	} else {
+		cols += `, 0.0`
+	}
+	q := `SELECT ` + cols + ` FROM ` + from + ` WHERE ` + strings.Join(where, ` AND `) + ` ORDER BY ` + order + ` LIMIT ` + arg(limit+1)
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("store: list documents: %w", err)
+	}
+	defer rows.Close()
+	docs := []Document{}
+	var scores []float64
+	for rows.Next() {
+		var sc float64
+		d, err := scanDocument(rows, &sc)
+		if err != nil {
+			return nil, nil, fmt.Errorf("store: list documents: %w", err)
+		}
+		docs = append(docs, d)
+		scores = append(scores, sc)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, nil, fmt.Errorf("store: list documents: %w", err)
+	}
+	var next *Cursor
+	if len(docs) > limit {
+		docs = docs[:limit]
+		last := docs[limit-1]
+		next = &Cursor{At: last.CreatedAt, ID: last.ID, Ranked: ranked, Score: scores[limit-1]}
+	}
+	if err := s.attachTopics(ctx, docs); err != nil {
+		return nil, nil, err
+	}
+	return docs, next, nil
+}
+
+// searchFrom is the dialect piece of full-text search: the FROM clause joining the index and
+// the score expression (higher is better).
+func (s *Store) searchFrom(match string) (from, score string) {
+	if s.dialect == Postgres {
+		return `documents d, plainto_tsquery('simple', ` + match + `) query`, `ts_rank(d.search, query)::float8`
+	}
+	return `documents d JOIN (SELECT document_id, -bm25(documents_fts) AS score FROM documents_fts WHERE documents_fts MATCH ` +
+		match + `) f ON f.document_id = d.id`, `f.score`
+}
+
+// ftsQuery turns free text into a query both dialects read literally: SQLite gets quoted
+// terms joined by AND; Postgres gets the words for plainto_tsquery.
+func ftsQuery(q string) string {
+	words := strings.FieldsFunc(q, func(r rune) bool {
+		return !(r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r > 127)
+	})
+	if len(words) == 0 {
+		return ""
+	}
+	quoted := make([]string, len(words))
+	for i, w := range words {
+		quoted[i] = `"` + w + `"`
+	}
+	return strings.Join(quoted, " ")
+}
+
+// attachTopics loads the topics of docs with one query.
+func (s *Store) attachTopics(ctx context.Context, docs []Document) error {
+	if len(docs) == 0 {
+		return nil
+	}
+	args := make([]any, len(docs))
+	index := make(map[string]int, len(docs))
+	for i, d := range docs {
+		args[i] = d.ID
+		index[d.ID] = i
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT dt.document_id, t.id, t.name, t.user_id IS NULL FROM document_topics dt
+		JOIN topics t ON t.id = dt.topic_id WHERE dt.document_id IN (`+placeholders(1, len(docs))+`) ORDER BY t.name`, args...)
+	if err != nil {
+		return fmt.Errorf("store: document topics: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var docID string
+		var t DocumentTopic
+		if err := rows.Scan(&docID, &t.ID, &t.Name, &t.System); err != nil {
+			return fmt.Errorf("store: document topics: %w", err)
+		}
+		i := index[docID]
+		docs[i].Topics = append(docs[i].Topics, t)
+	}
+	return rows.Err()
+}
+
+// ExpirePending removes pending documents created before cutoff and queues their objects.
+func (s *Store) ExpirePending(ctx context.Context, cutoff time.Time) (int, error) {
+	var keys []string
+	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
+		keys, err = deleteDocumentsWhere(ctx, tx, `status = 'pending' AND created_at < $1`, cutoff)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("store: expire pending: %w", err)
+	}
+	return len(keys), nil
+}
+
+// deleteDocumentsWhere deletes the matching documents in tx and queues each object for
+// deletion in the same transaction; it returns the object keys.
+func deleteDocumentsWhere(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, `DELETE FROM documents WHERE `+where+` RETURNING object_key`, args...)
+	if err != nil {
+		return nil, err
+	}
+	var keys []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		keys = append(keys, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if err := enqueueDeletion(ctx, tx, k); err != nil {
+			return nil, err
+		}
+	}
+	return keys, nil
+}
+
+func placeholders(from, n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("$" + strconv.Itoa(from+i))
+	}
+	return b.String()
+}
+
+func dedupe(ids []string) []string {
+	seen := map[string]bool{}
+	out := []string{}
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			out = append(out, id)
+		}
+	}
+	return out
+}
+

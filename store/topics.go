@@ -1,0 +1,122 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// Topic is a system topic (UserID nil, managed by admins) or one user's own.
+type Topic struct {
+	ID          string
+	UserID      *string
+	Name        string
+	Description string
+}
+
+// System tells whether the topic belongs to no user.
+func (t Topic) System() bool { return t.UserID == nil }
+
+const topicColumns = `id, user_id, name, description`
+
+func scanTopic(row scanner) (Topic, error) {
+	var t Topic
+	var owner sql.NullString
+	if err := row.Scan(&t.ID, &owner, &t.Name, &t.Description); err != nil {
+		return Topic{}, notFound(err)
+	}
+	if owner.Valid {
+		t.UserID = &owner.String
+	}
+	return t, nil
+}
+
+func (s *Store) queryTopics(ctx context.Context, where string, args ...any) ([]Topic, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+topicColumns+` FROM topics WHERE `+where+
+		` ORDER BY user_id IS NOT NULL, lower(name)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: topics: %w", err)
+	}
+	defer rows.Close()
+	out := []Topic{}
+	for rows.Next() {
+		t, err := scanTopic(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: topics: %w", err)
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
+}
+
+// VisibleTopics lists the system topics and the user's own: the candidates for their documents.
+func (s *Store) VisibleTopics(ctx context.Context, userID string) ([]Topic, error) {
+	return s.queryTopics(ctx, `user_id IS NULL OR user_id = $1`, userID)
+}
+
+// SystemTopics lists the topics without an owner.
+func (s *Store) SystemTopics(ctx context.Context) ([]Topic, error) {
+	return s.queryTopics(ctx, `user_id IS NULL`)
+}
+
+// TopicByID finds any topic; callers check who may see it.
+func (s *Store) TopicByID(ctx context.Context, id string) (Topic, error) {
+	t, err := scanTopic(s.db.QueryRowContext(ctx, `SELECT `+topicColumns+` FROM topics WHERE id = $1`, id))
+	if err != nil {
+		return Topic{}, fmt.Errorf("store: topic: %w", err)
+	}
+	return t, nil
+}
+
+// CreateTopic adds a topic to a namespace (userID nil = system); ErrConflict when the name
+// is taken there, ignoring case.
+func (s *Store) CreateTopic(ctx context.Context, userID *string, name, description string) (Topic, error) {
+	t := Topic{ID: uuid.NewString(), UserID: userID, Name: strings.TrimSpace(name), Description: description}
+	_, err := s.db.ExecContext(ctx, `INSERT INTO topics (id, user_id, name, description) VALUES ($1, $2, $3, $4)`,
+		t.ID, userID, t.Name, description)
+	if isUniqueViolation(err) {
+		return Topic{}, fmt.Errorf("store: create topic %q: %w", name, ErrConflict)
+	}
+	if err != nil {
+		return Topic{}, fmt.Errorf("store: create topic: %w", err)
+	}
+	return t, nil
+}
+
+// TopicPatch changes a topic; nil fields stay.
+type TopicPatch struct {
+	Name        *string
+	Description *string
+}
+
+// UpdateTopic renames or re-describes a topic.
+func (s *Store) UpdateTopic(ctx context.Context, id string, p TopicPatch) (Topic, error) {
+	if p.Name != nil {
+		res, err := s.db.ExecContext(ctx, `UPDATE topics SET name = $1 WHERE id = $2`, strings.TrimSpace(*p.Name), id)
+		if isUniqueViolation(err) {
+			return Topic{}, fmt.Errorf("store: update topic: %w", ErrConflict)
+		}
+		if err := affectedOne(res, err); err != nil {
+			return Topic{}, fmt.Errorf("store: update topic: %w", err)
+		}
+	}
+	if p.Description != nil {
+		res, err := s.db.ExecContext(ctx, `UPDATE topics SET description = $1 WHERE id = $2`, *p.Description, id)
+		if err := affectedOne(res, err); err != nil {
+			return Topic{}, fmt.Errorf("store: update topic: %w", err)
+		}
+	}
+	return s.TopicByID(ctx, id)
+}
+
+// DeleteTopic removes a topic and (by cascade) its assignments.
+func (s *Store) DeleteTopic(ctx context.Context, id string) error {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM topics WHERE id = $1`, id)
+	if err := affectedOne(res, err); err != nil {
+		return fmt.Errorf("store: delete topic: %w", err)
+	}
+	return nil
+}
