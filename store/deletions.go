@@ -85,3 +85,9 @@ func (s *Store) DrainDeletions(ctx context.Context, blobs ObjectDeleter, limit i
 	}
 	return res, nil
 }
+
+// ForgetDeletion drops an outbox row once its object is known to be gone.
+func (s *Store) ForgetDeletion(ctx context.Context, key string) error {
+	_, err := s.db.ExecContext(ctx, `DELETE FROM blob_deletions WHERE object_key = $1`, key)
+	return err
+}

@@ -198,7 +198,7 @@ func (s *Store) UpdateDocument(ctx context.Context, userID, id string, p Documen
 					return err
 				}
 				if n != len(ids) {
-					return fmt.Errorf("%w: topic_ids must be system topics or your own", ErrInvalid)
+					return &InvalidError{Reason: "topic_ids must be system topics or your own"}
 				}
 			}
 			if _, err := tx.ExecContext(ctx, `DELETE FROM document_topics WHERE document_id = $1`, id); err != nil {
@@ -422,3 +422,12 @@ func dedupe(ids []string) []string {
 	return out
 }
 
+// Requeue puts a confirmed document back in the classification queue with fresh attempts.
+func (s *Store) Requeue(ctx context.Context, userID, id string) (Document, error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE documents SET status = 'uploaded', attempts = 0, error = NULL,
+		next_attempt_at = $1, claimed_until = NULL WHERE id = $2 AND user_id = $3 AND status <> 'pending'`, s.Now(), id, userID)
+	if err := affectedOne(res, err); err != nil {
+		return Document{}, fmt.Errorf("store: requeue: %w", err)
+	}
+	return s.Document(ctx, userID, id)
+}

@@ -167,3 +167,11 @@ func timePtr(n sql.NullTime) *time.Time {
 	t := n.Time.UTC()
 	return &t
 }
+
+// InvalidError is a request the data does not allow (an unknown topic, say); it matches ErrInvalid.
+type InvalidError struct{ Reason string }
+
+func (e *InvalidError) Error() string { return "invalid: " + e.Reason }
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }

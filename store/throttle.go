@@ -8,7 +8,7 @@ import (
 
 // LoginFailures counts recent failed logins for one username and one client address.
 type LoginFailures struct {
-	ByUsername, ByIP           int
+	ByUsername, ByIP         int
 	OldestByUser, OldestByIP time.Time
 }
 
@@ -62,6 +62,20 @@ func (s *Store) PruneLoginFailures(ctx context.Context, before time.Time) (int64
 	res, err := s.db.ExecContext(ctx, `DELETE FROM login_failures WHERE at < $1`, before)
 	if err != nil {
 		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// PruneSessions drops expired sessions (the session store's own cleanup is off; this runs
+// as a scheduled job instead).
+func (s *Store) PruneSessions(ctx context.Context) (int64, error) {
+	q := `DELETE FROM sessions WHERE expiry < julianday('now')`
+	if s.dialect == Postgres {
+		q = `DELETE FROM sessions WHERE expiry < current_timestamp`
+	}
+	res, err := s.db.ExecContext(ctx, q)
+	if err != nil {
+		return 0, fmt.Errorf("store: prune sessions: %w", err)
 	}
 	return res.RowsAffected()
 }

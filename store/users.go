@@ -277,4 +277,3 @@ func affectedOne(res sql.Result, err error) error {
 	}
 	return nil
 }
-

@@ -1,0 +1,365 @@
+// Command docuvault is a self-hosted document vault in one binary: it serves the API and the
+// embedded web UI, runs the migrations, and classifies documents in an in-process pool.
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/docuvault/docuvault/blob"
+	"github.com/docuvault/docuvault/server"
+	"github.com/docuvault/docuvault/store"
+)
+
+// version is set at build time with -ldflags "-X main.version=…".
+var version = "dev"
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+const usage = `DocuVault, a self-hosted document vault.
+
+Usage:
+  docuvault [serve] [-config FILE]          run the server (the default)
+  docuvault migrate up|down|status [-config FILE]
+  docuvault user create -username U [-admin] [-password P] [-config FILE]
+  docuvault user reset-password -username U [-config FILE]
+  docuvault version
+  docuvault healthcheck [-config FILE]      exit 0 when the local server answers /healthz
+
+Without -config, DocuVault runs on its embedded defaults (SQLite and blobs in ./data,
+listening on 127.0.0.1:8080). Every setting can be overridden by DOCUVAULT_<SECTION>_<KEY>.
+`
+
+// run is the whole program; it returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return runContext(ctx, args, stdout, stderr, os.Getenv)
+}
+
+func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, env func(string) string) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	var err error
+	switch cmd {
+	case "serve":
+		err = cmdServe(ctx, args, stdout, stderr, env)
+	case "migrate":
+		err = cmdMigrate(ctx, args, stdout, stderr, env)
+	case "user":
+		err = cmdUser(ctx, args, stdout, stderr, env)
+	case "version":
+		fmt.Fprintln(stdout, "docuvault", version)
+	case "healthcheck":
+		err = cmdHealthcheck(ctx, args, stderr, env)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+	default:
+		fmt.Fprintf(stderr, "docuvault: unknown command %q\n\n%s", cmd, usage)
+		return 2
+	}
+	if err != nil {
+		var ue usageError
+		if errors.As(err, &ue) {
+			fmt.Fprintf(stderr, "docuvault: %v\n", err)
+			return 2
+		}
+		fmt.Fprintf(stderr, "docuvault: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// usageError is a mistake on the command line (exit code 2).
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+// parseFlags parses a subcommand's flags; -config is common to all.
+func parseFlags(name string, args []string, stderr io.Writer, define func(fs *flag.FlagSet)) (string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cfgPath := fs.String("config", "", "TOML configuration file")
+	if define != nil {
+		define(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return "", usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return "", usageError{fmt.Sprintf("%s: unexpected argument %q", name, fs.Arg(0))}
+	}
+	return *cfgPath, nil
+}
+
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.Server.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.Server.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// openStore connects to the configured database.
+func openStore(ctx context.Context, cfg Config) (*store.Store, error) {
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	return store.Open(cctx, cfg.Database.Driver, cfg.Database.DSN)
+}
+
+// openBlobs connects to the configured blob store. The local store's upload secret comes
+// from the config or, generated once, from the database (shared by every replica).
+func openBlobs(ctx context.Context, cfg Config, st *store.Store) (blob.Store, error) {
+	if cfg.Blob.Backend == "s3" {
+		cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		return blob.NewS3(cctx, blob.S3Config{Endpoint: cfg.S3.Endpoint, PublicEndpoint: cfg.S3.PublicEndpoint,
+			AccessKey: cfg.S3.AccessKey, SecretKey: cfg.S3.SecretKey, Bucket: cfg.S3.Bucket, Region: cfg.S3.Region, UseSSL: cfg.S3.UseSSL})
+	}
+	secret := cfg.Blob.UploadSecret
+	if secret == "" {
+		var err error
+		secret, err = st.Secret(ctx, "upload_token_key", func() string {
+			b := make([]byte, 32)
+			_, _ = rand.Read(b)
+			return hex.EncodeToString(b)
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return blob.NewLocal(cfg.Blob.LocalDir, []byte(secret))
+}
+
+// prepare loads the config, opens the database (migrating it when configured) and the blob store.
+func prepare(ctx context.Context, cfgPath string, env func(string) string, migrate bool) (Config, *store.Store, blob.Store, error) {
+	cfg, err := loadConfig(cfgPath, env)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	if err := st.CheckSchema(ctx); err != nil {
+		st.Close()
+		return cfg, nil, nil, err
+	}
+	if migrate {
+		if err := st.MigrateUp(ctx); err != nil {
+			st.Close()
+			return cfg, nil, nil, err
+		}
+	} else if err := requireCurrentSchema(ctx, st); err != nil {
+		st.Close()
+		return cfg, nil, nil, err
+	}
+	blobs, err := openBlobs(ctx, cfg, st)
+	if err != nil {
+		st.Close()
+		return cfg, nil, nil, err
+	}
+	return cfg, st, blobs, nil
+}
+
+func requireCurrentSchema(ctx context.Context, st *store.Store) error {
+	current, err := st.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	known, err := st.Versions()
+	if err != nil {
+		return err
+	}
+	if current != known[len(known)-1] {
+		return fmt.Errorf("database schema is at %q, this binary needs %q: run `docuvault migrate up`", current, known[len(known)-1])
+	}
+	return nil
+}
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env func(string) string) error {
+	cfgPath, err := parseFlags("serve", args, stderr, nil)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(cfgPath, env)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, stderr)
+	slog.SetDefault(log)
+	cfg, st, blobs, err := prepare(ctx, cfgPath, env, cfg.Server.MigrateOnStart)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if res, err := st.DrainDeletions(ctx, blobs, 500); err != nil {
+		log.Warn("deletion outbox not drained at start", "err", err)
+	} else if res.Deleted+res.Failed > 0 {
+		log.Info("deletion outbox drained at start", "deleted", res.Deleted, "failed", res.Failed)
+	}
+
+	srv, err := server.New(serverOptions(cfg, st, blobs, log))
+	if err != nil {
+		return err
+	}
+	if err := bootstrapAdmin(ctx, st, env, log); err != nil {
+		return err
+	}
+	jobs, err := srv.StartJobs(jobsConfig(cfg, st))
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		_ = jobs.Stop()
+		return fmt.Errorf("listen on %s (server.listen): %w", cfg.Server.Listen, err)
+	}
+	httpSrv := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+	}
+	log.Info("DocuVault listening", "addr", "http://"+ln.Addr().String(), "version", version,
+		"database", cfg.Database.Driver, "blobs", cfg.Blob.Backend)
+	errc := make(chan error, 1)
+	go func() { errc <- httpSrv.Serve(ln) }()
+
+	select {
+	case err := <-errc:
+		_ = jobs.Stop()
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.Server.ShutdownTimeout))
+	defer cancel()
+	if err := httpSrv.Shutdown(sctx); err != nil {
+		log.Warn("connections cut at the deadline", "err", err)
+	}
+	if err := jobs.Stop(); err != nil {
+		log.Warn("scheduler stop", "err", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func serverOptions(cfg Config, st *store.Store, blobs blob.Store, log *slog.Logger) server.Options {
+	var providers []string
+	for _, p := range []string{"local", "openai", "anthropic", "ollama"} {
+		if cfg.providerEnabled(p) {
+			providers = append(providers, p)
+		}
+	}
+	return server.Options{
+		Store: st, Blobs: blobs, Logger: log,
+		BaseURL:             cfg.Server.BaseURL,
+		SessionIdle:         time.Duration(cfg.Server.SessionIdle),
+		SessionLifetime:     time.Duration(cfg.Server.SessionLifetime),
+		DefaultLimitBytes:   cfg.Quota.DefaultLimitBytes,
+		MaxUploadBytes:      cfg.Quota.MaxUploadBytes,
+		AllowedContentTypes: cfg.Quota.AllowedContentTypes,
+		UploadURLTTL:        time.Duration(cfg.Blob.UploadURLTTL),
+		Providers:           providers,
+		MetricsToken:        cfg.Server.MetricsToken,
+		Version:             version,
+	}
+}
+
+func jobsConfig(cfg Config, _ *store.Store) server.JobsConfig {
+	return server.JobsConfig{
+		DrainInterval:     time.Duration(cfg.Jobs.DrainInterval),
+		ExpiryInterval:    time.Duration(cfg.Jobs.ExpiryInterval),
+		PendingTTL:        time.Duration(cfg.Quota.PendingTTL),
+		ReconcileInterval: time.Duration(cfg.Jobs.ReconcileInterval),
+	}
+}
+
+// bootstrapAdmin creates the first account on an empty instance: "admin" with the password in
+// DOCUVAULT_ADMIN_PASSWORD, or a random one logged once that must be changed at first login.
+func bootstrapAdmin(ctx context.Context, st *store.Store, env func(string) string, log *slog.Logger) error {
+	n, err := st.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	password, mustChange := env("DOCUVAULT_ADMIN_PASSWORD"), false
+	if password == "" {
+		password, mustChange = server.RandomPassword(), true
+	} else if len(password) < server.MinPasswordLength {
+		return fmt.Errorf("DOCUVAULT_ADMIN_PASSWORD must be at least %d characters", server.MinPasswordLength)
+	}
+	hash, err := server.HashPassword(password, server.DefaultPasswordParams)
+	if err != nil {
+		return err
+	}
+	_, err = st.CreateUser(ctx, store.NewUser{Username: "admin", PasswordHash: hash, Role: store.RoleAdmin,
+		PasswordMustChange: mustChange, LimitBytes: 0})
+	if errors.Is(err, store.ErrConflict) {
+		return nil // another replica created it first
+	}
+	if err != nil {
+		return err
+	}
+	if mustChange {
+		log.Warn("created the first admin; this password is shown only once and must be changed at first login",
+			"username", "admin", "password", password)
+	} else {
+		log.Info("created the first admin with DOCUVAULT_ADMIN_PASSWORD", "username", "admin")
+	}
+	return nil
+}
+
+// cmdHealthcheck asks the server on this machine for /healthz (the container's HEALTHCHECK,
+// where no curl exists).
+func cmdHealthcheck(ctx context.Context, args []string, stderr io.Writer, env func(string) string) error {
+	cfgPath, err := parseFlags("healthcheck", args, stderr, nil)
+	if err != nil {
+		return err
+	}
+	cfg, err := loadConfig(cfgPath, env)
+	if err != nil {
+		return err
+	}
+	host, port, err := net.SplitHostPort(cfg.Server.Listen)
+	if err != nil {
+		return err
+	}
+	if host == "" || host == "0.0.0.0" || host == "::" {
+		host = "127.0.0.1"
+	}
+	cctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(cctx, http.MethodGet, "http://"+net.JoinHostPort(host, port)+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("healthz answered %d", resp.StatusCode)
+	}
+	return nil
+}

@@ -1,0 +1,219 @@
+package server
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/docuvault/docuvault/store"
+)
+
+// Login throttling: failures within the window, per username and per client address.
+const (
+	throttleWindow  = 15 * time.Minute
+	maxUserFailures = 5
+	maxIPFailures   = 20
+)
+
+// csrfToken returns the session's CSRF token, creating it (and the session) if needed.
+func (s *Server) csrfToken(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]string{"csrf_token": s.ensureCSRF(c)})
+}
+
+func (s *Server) ensureCSRF(c echo.Context) string {
+	ctx := c.Request().Context()
+	tok := s.sessions.GetString(ctx, "csrf")
+	if tok == "" {
+		tok = randomString(32, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+		s.sessions.Put(ctx, "csrf", tok)
+	}
+	return tok
+}
+
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+	OTP      string `json:"otp"`
+}
+
+// login checks the throttle, the password (costing the same for unknown users) and the
+// second factor, then renews the session token so a pre-login cookie is worthless.
+func (s *Server) login(c echo.Context) error {
+	var req loginRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	ip := c.RealIP()
+	now := s.now().UTC()
+	f, err := s.store.RecentLoginFailures(ctx, req.Username, ip, now.Add(-throttleWindow))
+	if err != nil {
+		return err
+	}
+	var until time.Time
+	if f.ByUsername >= maxUserFailures {
+		until = f.OldestByUser.Add(throttleWindow)
+	}
+	if f.ByIP >= maxIPFailures && f.OldestByIP.Add(throttleWindow).After(until) {
+		until = f.OldestByIP.Add(throttleWindow)
+	}
+	if !until.IsZero() {
+		wait := int(until.Sub(now).Seconds()) + 1
+		c.Response().Header().Set("Retry-After", strconv.Itoa(wait))
+		_ = s.store.Audit(ctx, "", "login.throttled", req.Username, ip)
+		return fail(http.StatusTooManyRequests, map[string]any{"message": "too many failed logins", "retry_after_seconds": wait})
+	}
+
+	u, err := s.store.UserByUsername(ctx, req.Username)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	hash := s.dummyHash
+	if err == nil {
+		hash = u.PasswordHash
+	}
+	ok, herr := CheckPassword(hash, req.Password)
+	if herr != nil || err != nil || !ok {
+		return s.loginFailed(c, req.Username, "", "invalid credentials")
+	}
+	if !u.IsActive {
+		return s.loginFailed(c, req.Username, u.ID, "account deactivated")
+	}
+	if u.TOTPEnabled {
+		if req.OTP == "" {
+			return fail(http.StatusUnauthorized, "otp_required")
+		}
+		ok, err := s.checkSecondFactor(c, u, req.OTP)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return s.loginFailed(c, req.Username, u.ID, "otp_required")
+		}
+	}
+	if err := s.store.ClearLoginFailures(ctx, req.Username); err != nil {
+		return err
+	}
+	if err := s.startSession(c, u); err != nil {
+		return err
+	}
+	_ = s.store.Audit(ctx, u.ID, "login.success", u.Username, ip)
+	return c.JSON(http.StatusOK, map[string]any{"user": toUserJSON(u), "csrf_token": s.ensureCSRF(c)})
+}
+
+func (s *Server) loginFailed(c echo.Context, username, userID, detail string) error {
+	ctx := c.Request().Context()
+	if err := s.store.RecordLoginFailure(ctx, username, c.RealIP()); err != nil {
+		return err
+	}
+	_ = s.store.Audit(ctx, userID, "login.failure", username, c.RealIP())
+	return fail(http.StatusUnauthorized, detail)
+}
+
+// startSession renews the token (no fixation) and binds the session to the user's epoch.
+func (s *Server) startSession(c echo.Context, u store.User) error {
+	ctx := c.Request().Context()
+	if err := s.sessions.RenewToken(ctx); err != nil {
+		return err
+	}
+	s.sessions.Put(ctx, "user_id", u.ID)
+	s.sessions.Put(ctx, "epoch", u.SessionEpoch)
+	s.sessions.Remove(ctx, "csrf")
+	return nil
+}
+
+func (s *Server) logout(c echo.Context) error {
+	if c.Get(ctxVia) == "session" {
+		if err := s.sessions.Destroy(c.Request().Context()); err != nil {
+			return err
+		}
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) me(c echo.Context) error {
+	return c.JSON(http.StatusOK, toUserJSON(caller(c)))
+}
+
+type passwordChange struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// changePassword ends the user's other sessions; this one continues under a new token.
+func (s *Server) changePassword(c echo.Context) error {
+	var req passwordChange
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	u := caller(c)
+	if ok, _ := CheckPassword(u.PasswordHash, req.CurrentPassword); !ok {
+		return fail(http.StatusForbidden, "current password is wrong")
+	}
+	if len([]rune(req.NewPassword)) < MinPasswordLength {
+		return fail(http.StatusUnprocessableEntity, "password must be at least 12 characters")
+	}
+	hash, err := HashPassword(req.NewPassword, s.opts.PasswordParams)
+	if err != nil {
+		return err
+	}
+	u, err = s.store.SetPassword(c.Request().Context(), u.ID, hash, false)
+	if err != nil {
+		return err
+	}
+	if c.Get(ctxVia) == "session" {
+		if err := s.startSession(c, u); err != nil {
+			return err
+		}
+		c.Response().Header().Set("X-CSRF-Token", s.ensureCSRF(c))
+	}
+	_ = s.store.Audit(c.Request().Context(), u.ID, "password.change", u.Username, c.RealIP())
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) myQuota(c echo.Context) error {
+	q, err := s.store.QuotaOf(c.Request().Context(), caller(c).ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]int64{"used_bytes": q.UsedBytes, "limit_bytes": q.LimitBytes})
+}
+
+type aiSettings struct {
+	AIProvider *string `json:"ai_provider"`
+	AIModel    *string `json:"ai_model"`
+}
+
+func (s *Server) getSettings(c echo.Context) error {
+	u := caller(c)
+	return c.JSON(http.StatusOK, aiSettings{AIProvider: u.AIProvider, AIModel: u.AIModel})
+}
+
+// putSettings stores the user's provider choice; it must be one the server has enabled.
+func (s *Server) putSettings(c echo.Context) error {
+	var req aiSettings
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.AIProvider != nil {
+		known := false
+		for _, p := range s.opts.Providers {
+			known = known || p == *req.AIProvider
+		}
+		if !known {
+			return fail(http.StatusUnprocessableEntity, "ai_provider must be one of the enabled providers: "+strings.Join(s.opts.Providers, ", "))
+		}
+	}
+	if req.AIModel != nil && (len(*req.AIModel) > 200 || *req.AIModel == "") {
+		return fail(http.StatusUnprocessableEntity, "ai_model must be 1 to 200 characters, or null")
+	}
+	u, err := s.store.SetAISettings(c.Request().Context(), caller(c).ID, req.AIProvider, req.AIModel)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, aiSettings{AIProvider: u.AIProvider, AIModel: u.AIModel})
+}

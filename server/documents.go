@@ -1,0 +1,187 @@
+package server
+
+import (
+	"errors"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/docuvault/docuvault/blob"
+	"github.com/docuvault/docuvault/store"
+)
+
+// downloadURLTTL bounds presigned download links.
+const downloadURLTTL = 5 * time.Minute
+
+func isControl(r rune) bool { return unicode.IsControl(r) || r == utf8.RuneError }
+
+// validFilename refuses what could not be a plain file name.
+func validFilename(name string) error {
+	switch {
+	case name == "" || strings.TrimSpace(name) == "":
+		return fail(http.StatusBadRequest, "filename must not be empty")
+	case len(name) > 255:
+		return fail(http.StatusBadRequest, "filename must be at most 255 bytes")
+	case !utf8.ValidString(name) || strings.ContainsFunc(name, isControl):
+		return fail(http.StatusBadRequest, "filename must not contain control characters")
+	case strings.ContainsAny(name, `/\`) || name == "." || name == "..":
+		return fail(http.StatusBadRequest, "filename must not contain path separators")
+	}
+	return nil
+}
+
+// contentTypeFor validates a declared media type against the allow-list (empty = any).
+func (s *Server) contentTypeFor(declared string) (string, error) {
+	if declared == "" {
+		return "application/octet-stream", nil
+	}
+	mt, params, err := mime.ParseMediaType(declared)
+	if err != nil {
+		return "", fail(http.StatusBadRequest, "content_type is not a valid media type")
+	}
+	if len(s.opts.AllowedContentTypes) > 0 {
+		ok := false
+		for _, a := range s.opts.AllowedContentTypes {
+			ok = ok || strings.EqualFold(a, mt) || (strings.HasSuffix(a, "/*") && strings.HasPrefix(mt, strings.TrimSuffix(a, "*")))
+		}
+		if !ok {
+			return "", fail(http.StatusUnsupportedMediaType, "content type "+mt+" is not accepted here")
+		}
+	}
+	return mime.FormatMediaType(mt, params), nil
+}
+
+func (s *Server) getDocument(c echo.Context) error {
+	d, err := s.store.Document(c.Request().Context(), caller(c).ID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toDocumentJSON(d))
+}
+
+var validStatus = map[string]bool{store.StatusPending: true, store.StatusUploaded: true, store.StatusClassified: true, store.StatusClassificationFailed: true}
+
+// listDocuments pages through the caller's documents (keyset), filtered and searched.
+func (s *Server) listDocuments(c echo.Context) error {
+	limit, cursor, err := pageParams(c)
+	if err != nil {
+		return err
+	}
+	f := store.DocumentFilter{Status: c.QueryParam("status"), TopicID: c.QueryParam("topic"), Query: c.QueryParam("q"),
+		After: cursor, Limit: limit}
+	if f.Status != "" && !validStatus[f.Status] {
+		return fail(http.StatusBadRequest, "status must be pending, uploaded, classified or classification_failed")
+	}
+	if len(f.Query) > 500 {
+		return fail(http.StatusBadRequest, "q must be at most 500 characters")
+	}
+	docs, next, err := s.store.ListDocuments(c.Request().Context(), caller(c).ID, f)
+	if errors.Is(err, store.ErrInvalid) {
+		return fail(http.StatusBadRequest, "cursor does not belong to this query")
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": mapSlice(docs, toDocumentJSON), "next_cursor": encodeCursor(next)})
+}
+
+type patchDocumentRequest struct {
+	Filename *string   `json:"filename"`
+	TopicIDs *[]string `json:"topic_ids"`
+}
+
+func (s *Server) patchDocument(c echo.Context) error {
+	var req patchDocumentRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Filename != nil {
+		if err := validFilename(*req.Filename); err != nil {
+			return err
+		}
+	}
+	d, err := s.store.UpdateDocument(c.Request().Context(), caller(c).ID, c.Param("id"),
+		store.DocumentPatch{Filename: req.Filename, TopicIDs: req.TopicIDs})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, toDocumentJSON(d))
+}
+
+// deleteDocument gives the space back in the same transaction that queues the object's
+// deletion, then tries the deletion at once (the drain retries if the store is down).
+func (s *Server) deleteDocument(c echo.Context) error {
+	ctx := c.Request().Context()
+	key, err := s.store.DeleteDocument(ctx, caller(c).ID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	s.deleteObjectsNow(ctx, key)
+	return c.NoContent(http.StatusNoContent)
+}
+
+// contentDisposition is an attachment header with the filename safely encoded (RFC 2231/5987
+// for anything outside plain ASCII, so quotes or CR/LF cannot break out).
+func contentDisposition(filename string) string {
+	if v := mime.FormatMediaType("attachment", map[string]string{"filename": filename}); v != "" {
+		return v
+	}
+	return "attachment"
+}
+
+// downloadDocument redirects to a short-lived presigned URL (S3) or streams the file with
+// Range and ETag support (local).
+func (s *Server) downloadDocument(c echo.Context) error {
+	ctx := c.Request().Context()
+	d, err := s.store.Document(ctx, caller(c).ID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if d.Status == store.StatusPending {
+		return fail(http.StatusConflict, "the upload of this document is not finished")
+	}
+	disposition := contentDisposition(d.Filename)
+	if p, ok := s.blobs.(blob.GetPresigner); ok {
+		u, err := p.PresignGet(ctx, d.ObjectKey, downloadURLTTL, disposition, d.ContentType)
+		if err != nil {
+			return blobDown(err)
+		}
+		return c.Redirect(http.StatusFound, u)
+	}
+	r, info, err := s.blobs.Open(ctx, d.ObjectKey)
+	if errors.Is(err, blob.ErrNotFound) {
+		return fail(http.StatusNotFound, "the stored file is missing")
+	}
+	if err != nil {
+		return blobDown(err)
+	}
+	defer r.Close()
+	h := c.Response().Header()
+	h.Set("Content-Type", d.ContentType)
+	h.Set("Content-Disposition", disposition)
+	h.Set("ETag", info.ETag)
+	h.Set("Cache-Control", "private, no-cache")
+	http.ServeContent(c.Response(), c.Request(), "", info.ModTime, r)
+	return nil
+}
+
+// reclassify puts a document back in the classification queue.
+func (s *Server) reclassify(c echo.Context) error {
+	d, err := s.store.Requeue(c.Request().Context(), caller(c).ID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	s.notifyQueue()
+	return c.JSON(http.StatusAccepted, toDocumentJSON(d))
+}
+
+func (s *Server) notifyQueue() {
+	if s.opts.Queue != nil {
+		s.opts.Queue.Notify()
+	}
+}

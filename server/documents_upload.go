@@ -1,0 +1,235 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/docuvault/docuvault/blob"
+	"github.com/docuvault/docuvault/store"
+)
+
+type uploadURLRequest struct {
+	Filename    string `json:"filename"`
+	ContentType string `json:"content_type"`
+	SizeBytes   *int64 `json:"size_bytes"`
+}
+
+// uploadURL is step 1 of an upload: a pending row and a presigned PUT for the bytes.
+func (s *Server) uploadURL(c echo.Context) error {
+	var req uploadURLRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := validFilename(req.Filename); err != nil {
+		return err
+	}
+	ct, err := s.contentTypeFor(req.ContentType)
+	if err != nil {
+		return err
+	}
+	if req.SizeBytes == nil || *req.SizeBytes < 0 {
+		return fail(http.StatusBadRequest, "size_bytes must be a number of bytes, 0 or more")
+	}
+	size := *req.SizeBytes
+	ctx := c.Request().Context()
+	u := caller(c)
+	if err := s.checkRoom(c, u.ID, size); err != nil {
+		return err
+	}
+	d, err := s.store.CreatePending(ctx, u.ID, req.Filename, ct, size)
+	if err != nil {
+		return err
+	}
+	p, err := s.blobs.PresignPut(ctx, d.ObjectKey, size, ct, s.opts.UploadURLTTL)
+	if err != nil {
+		if _, derr := s.store.DiscardPending(ctx, u.ID, d.ID); derr != nil {
+			s.log.Error("pending row left for expiry", "document_id", d.ID, "err", derr)
+		}
+		return blobDown(err)
+	}
+	return c.JSON(http.StatusCreated, map[string]any{
+		"document_id": d.ID, "upload_url": s.absoluteURL(c, p.URL), "method": p.Method,
+		"headers": p.Headers, "expires_at": p.ExpiresAt,
+	})
+}
+
+// checkRoom answers 413 at once when size exceeds the largest upload or the remaining quota.
+func (s *Server) checkRoom(c echo.Context, userID string, size int64) error {
+	q, err := s.store.QuotaOf(c.Request().Context(), userID)
+	if err != nil {
+		return err
+	}
+	if size > s.opts.MaxUploadBytes {
+		return fail(http.StatusRequestEntityTooLarge, map[string]any{
+			"message": "file larger than the maximum upload size", "max_upload_bytes": s.opts.MaxUploadBytes,
+			"used_bytes": q.UsedBytes, "limit_bytes": q.LimitBytes, "rejected_bytes": size})
+	}
+	if q.UsedBytes+size > q.LimitBytes {
+		return fail(http.StatusRequestEntityTooLarge, quotaDetail(q.UsedBytes, q.LimitBytes, size))
+	}
+	return nil
+}
+
+// absoluteURL resolves a path of this server against base_url, or the request's own address.
+func (s *Server) absoluteURL(c echo.Context, u string) string {
+	if !strings.HasPrefix(u, "/") {
+		return u
+	}
+	base := s.opts.BaseURL
+	if base == "" {
+		base = c.Scheme() + "://" + c.Request().Host
+	}
+	return strings.TrimSuffix(base, "/") + u
+}
+
+// confirmUpload is step 3: the size comes from the blob store; the quota is charged by one
+// conditional UPDATE in the transaction that marks the document uploaded.
+func (s *Server) confirmUpload(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := caller(c)
+	d, err := s.store.Document(ctx, u.ID, c.Param("id"))
+	if err != nil {
+		return err
+	}
+	if d.Status != store.StatusPending {
+		return c.JSON(http.StatusOK, toDocumentJSON(d)) // repeated confirm: nothing changes
+	}
+	info, err := s.blobs.Stat(ctx, d.ObjectKey)
+	if errors.Is(err, blob.ErrNotFound) {
+		return fail(http.StatusUnprocessableEntity, "upload not found")
+	}
+	if err != nil {
+		return blobDown(err)
+	}
+	if info.Size > s.opts.MaxUploadBytes {
+		q, _ := s.store.QuotaOf(ctx, u.ID)
+		s.discard(c, d.ID)
+		return fail(http.StatusRequestEntityTooLarge, map[string]any{
+			"message": "file larger than the maximum upload size", "max_upload_bytes": s.opts.MaxUploadBytes,
+			"used_bytes": q.UsedBytes, "limit_bytes": q.LimitBytes, "rejected_bytes": info.Size})
+	}
+	d, err = s.store.ConfirmUpload(ctx, u.ID, d.ID, info.Size)
+	if errors.Is(err, store.ErrQuotaExceeded) {
+		s.discard(c, d.ID)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	s.notifyQueue()
+	return c.JSON(http.StatusOK, toDocumentJSON(d))
+}
+
+// discard removes a refused pending upload: its row, and its object through the outbox.
+func (s *Server) discard(c echo.Context, id string) {
+	ctx := c.Request().Context()
+	key, err := s.store.DiscardPending(ctx, caller(c).ID, id)
+	if err != nil {
+		s.log.Warn("refused upload left for expiry", "document_id", id, "err", err)
+		return
+	}
+	s.deleteObjectsNow(ctx, key)
+}
+
+// uploadOneShot takes a multipart upload (field "file") for scripts, streaming it to the blob
+// store and stopping as soon as it passes the largest upload or the remaining quota.
+func (s *Server) uploadOneShot(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := caller(c)
+	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, s.opts.MaxUploadBytes+1<<20)
+	mr, err := c.Request().MultipartReader()
+	if err != nil {
+		return fail(http.StatusBadRequest, "expected a multipart/form-data body with a file field")
+	}
+	var part *multipart.Part
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			return fail(http.StatusBadRequest, "missing file field")
+		}
+		if err != nil {
+			return fail(http.StatusBadRequest, "malformed multipart body")
+		}
+		if p.FormName() == "file" {
+			part = p
+			break
+		}
+		p.Close()
+	}
+	filename := part.FileName()
+	if err := validFilename(filename); err != nil {
+		return err
+	}
+	ct, err := s.contentTypeFor(part.Header.Get("Content-Type"))
+	if err != nil {
+		return err
+	}
+	q, err := s.store.QuotaOf(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	room := min(s.opts.MaxUploadBytes, max(q.LimitBytes-q.UsedBytes, 0))
+	d, err := s.store.CreatePending(ctx, u.ID, filename, ct, 0)
+	if err != nil {
+		return err
+	}
+	info, err := s.blobs.Put(ctx, d.ObjectKey, part, room, ct)
+	if err != nil {
+		s.discard(c, d.ID)
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.Is(err, blob.ErrTooLarge), errors.As(err, &mbe):
+			return fail(http.StatusRequestEntityTooLarge, quotaDetail(q.UsedBytes, q.LimitBytes, room+1))
+		case errors.Is(err, multipart.ErrMessageTooLarge) || strings.Contains(err.Error(), "multipart"):
+			return fail(http.StatusBadRequest, "malformed multipart body")
+		}
+		return blobDown(err)
+	}
+	d, err = s.store.ConfirmUpload(ctx, u.ID, d.ID, info.Size)
+	if errors.Is(err, store.ErrQuotaExceeded) {
+		s.discard(c, d.ID)
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	s.notifyQueue()
+	return c.JSON(http.StatusCreated, toDocumentJSON(d))
+}
+
+// tokenReceiver is a blob store that takes uploads through this server (the local store).
+type tokenReceiver interface {
+	Receive(ctx context.Context, token string, r io.Reader, contentType string) (blob.Info, error)
+}
+
+// receiveBlob is the local store's upload endpoint: PUT /api/blobs/{token}. The token is the
+// authorization; the body is streamed to disk and refused past the declared size.
+func (s *Server) receiveBlob(c echo.Context) error {
+	recv, ok := s.blobs.(tokenReceiver)
+	if !ok {
+		return fail(http.StatusNotFound, "uploads go to the object store")
+	}
+	token, err := url.PathUnescape(c.Param("token"))
+	if err != nil {
+		return fail(http.StatusForbidden, "invalid upload token")
+	}
+	_, err = recv.Receive(c.Request().Context(), token, c.Request().Body, c.Request().Header.Get("Content-Type"))
+	switch {
+	case err == nil:
+		return c.NoContent(http.StatusOK)
+	case errors.Is(err, blob.ErrBadToken):
+		return fail(http.StatusForbidden, "invalid upload token")
+	case errors.Is(err, blob.ErrExpiredToken):
+		return fail(http.StatusForbidden, "upload token expired")
+	case errors.Is(err, blob.ErrTooLarge):
+		return fail(http.StatusRequestEntityTooLarge, "body larger than the declared size")
+	}
+	return blobDown(err)
+}

@@ -1,0 +1,133 @@
+package server
+
+import (
+	"context"
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/docuvault/docuvault/store"
+)
+
+// apiError is an error with the status and detail a client sees.
+type apiError struct {
+	status int
+	detail any
+}
+
+func (e *apiError) Error() string { return http.StatusText(e.status) }
+
+func fail(status int, detail any) error { return &apiError{status: status, detail: detail} }
+
+// unavailable marks a failure of a dependency (database, blob store): 503, cause logged.
+type unavailable struct {
+	dep string
+	err error
+}
+
+func (u *unavailable) Error() string { return u.dep + " unavailable: " + u.err.Error() }
+func (u *unavailable) Unwrap() error { return u.err }
+
+// blobDown wraps a blob store failure.
+func blobDown(err error) error { return &unavailable{dep: "blob store", err: err} }
+
+// errorHandler writes every error as {"detail": …}: sentinel errors map to their status in
+// this one place; 5xx causes are logged, never sent.
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, detail := s.classify(err)
+	if status >= 500 {
+		s.log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "status", status,
+			"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "err", err)
+	}
+	if c.Request().Method == http.MethodHead {
+		_ = c.NoContent(status)
+		return
+	}
+	_ = c.JSON(status, map[string]any{"detail": detail})
+}
+
+func (s *Server) classify(err error) (int, any) {
+	var ae *apiError
+	var he *echo.HTTPError
+	var qe *store.QuotaError
+	var un *unavailable
+	var mbe *http.MaxBytesError
+	var ie *store.InvalidError
+	switch {
+	case errors.As(err, &ae):
+		return ae.status, ae.detail
+	case errors.As(err, &qe):
+		return http.StatusRequestEntityTooLarge, quotaDetail(qe.UsedBytes, qe.LimitBytes, qe.RejectedBytes)
+	case errors.As(err, &mbe):
+		return http.StatusRequestEntityTooLarge, "request body too large"
+	case errors.Is(err, store.ErrNotFound):
+		return http.StatusNotFound, "not found"
+	case errors.Is(err, store.ErrConflict):
+		return http.StatusConflict, "already exists"
+	case errors.Is(err, store.ErrLastAdmin):
+		return http.StatusConflict, "the last active admin cannot be demoted, deactivated or deleted"
+	case errors.As(err, &ie):
+		return http.StatusUnprocessableEntity, ie.Reason
+	case errors.As(err, &un):
+		return http.StatusServiceUnavailable, un.dep + " unavailable"
+	case errors.As(err, &he):
+		msg := he.Message
+		if he.Code == http.StatusNotFound || he.Code == http.StatusMethodNotAllowed {
+			msg = strings.ToLower(http.StatusText(he.Code))
+		}
+		return he.Code, msg
+	case isConnError(err):
+		return http.StatusServiceUnavailable, "database unavailable"
+	}
+	return http.StatusInternalServerError, "internal error"
+}
+
+// isConnError tells a database that cannot be reached from a bug.
+func isConnError(err error) bool {
+	var ne net.Error
+	return errors.Is(err, driver.ErrBadConn) || errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) ||
+		strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "database is locked") ||
+		strings.Contains(err.Error(), "sql: database is closed")
+}
+
+func quotaDetail(used, limit, rejected int64) map[string]int64 {
+	return map[string]int64{"used_bytes": used, "limit_bytes": limit, "rejected_bytes": rejected}
+}
+
+// maxJSONBody bounds every JSON request body.
+const maxJSONBody = 1 << 20
+
+// decodeJSON reads one JSON object into v: 413 past 1 MiB, 400 when malformed or when it
+// carries a field v does not have.
+func decodeJSON(c echo.Context, v any) error {
+	r := http.MaxBytesReader(c.Response(), c.Request().Body, maxJSONBody)
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var mbe *http.MaxBytesError
+		switch {
+		case errors.As(err, &mbe):
+			return fail(http.StatusRequestEntityTooLarge, "request body larger than 1 MiB")
+		case errors.Is(err, io.EOF):
+			return fail(http.StatusBadRequest, "request body must be a JSON object")
+		case strings.HasPrefix(err.Error(), "json: unknown field"):
+			return fail(http.StatusBadRequest, strings.TrimPrefix(err.Error(), "json: "))
+		default:
+			return fail(http.StatusBadRequest, "malformed JSON: "+err.Error())
+		}
+	}
+	if dec.More() {
+		return fail(http.StatusBadRequest, "request body must hold one JSON object")
+	}
+	return nil
+}
+

@@ -1,0 +1,73 @@
+package server
+
+import (
+	"time"
+
+	"github.com/docuvault/docuvault/store"
+)
+
+type userJSON struct {
+	ID                 string    `json:"id"`
+	Username           string    `json:"username"`
+	Role               string    `json:"role"`
+	IsActive           bool      `json:"is_active"`
+	PasswordMustChange bool      `json:"password_must_change"`
+	TOTPEnabled        bool      `json:"totp_enabled"`
+	AIProvider         *string   `json:"ai_provider"`
+	AIModel            *string   `json:"ai_model"`
+	CreatedAt          time.Time `json:"created_at"`
+}
+
+func toUserJSON(u store.User) userJSON {
+	return userJSON{ID: u.ID, Username: u.Username, Role: u.Role, IsActive: u.IsActive,
+		PasswordMustChange: u.PasswordMustChange, TOTPEnabled: u.TOTPEnabled, AIProvider: u.AIProvider,
+		AIModel: u.AIModel, CreatedAt: u.CreatedAt}
+}
+
+type topicRefJSON struct {
+	ID     string `json:"id"`
+	Name   string `json:"name"`
+	System bool   `json:"system"`
+}
+
+type documentJSON struct {
+	ID           string         `json:"id"`
+	Filename     string         `json:"filename"`
+	ContentType  string         `json:"content_type"`
+	SizeBytes    int64          `json:"size_bytes"`
+	Status       string         `json:"status"`
+	Topics       []topicRefJSON `json:"topics"`
+	Error        *string        `json:"error"`
+	CreatedAt    time.Time      `json:"created_at"`
+	UploadedAt   *time.Time     `json:"uploaded_at"`
+	ClassifiedAt *time.Time     `json:"classified_at"`
+}
+
+func toDocumentJSON(d store.Document) documentJSON {
+	topics := make([]topicRefJSON, len(d.Topics))
+	for i, t := range d.Topics {
+		topics[i] = topicRefJSON{ID: t.ID, Name: t.Name, System: t.System}
+	}
+	return documentJSON{ID: d.ID, Filename: d.Filename, ContentType: d.ContentType, SizeBytes: d.SizeBytes,
+		Status: d.Status, Topics: topics, Error: d.Error, CreatedAt: d.CreatedAt, UploadedAt: d.UploadedAt,
+		ClassifiedAt: d.ClassifiedAt}
+}
+
+type topicJSON struct {
+	ID          string `json:"id"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	System      bool   `json:"system"`
+}
+
+func toTopicJSON(t store.Topic) topicJSON {
+	return topicJSON{ID: t.ID, Name: t.Name, Description: t.Description, System: t.System()}
+}
+
+func mapSlice[T, U any](in []T, f func(T) U) []U {
+	out := make([]U, len(in))
+	for i, v := range in {
+		out[i] = f(v)
+	}
+	return out
+}

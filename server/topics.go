@@ -1,0 +1,145 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/docuvault/docuvault/store"
+)
+
+type topicRequest struct {
+	Name        *string `json:"name"`
+	Description *string `json:"description"`
+}
+
+// validate checks a create (name required) or a patch.
+func (r topicRequest) validate(create bool) error {
+	if r.Name == nil && create {
+		return fail(http.StatusUnprocessableEntity, "name is required")
+	}
+	if r.Name != nil {
+		n := strings.TrimSpace(*r.Name)
+		if n == "" || len(n) > 100 || strings.ContainsFunc(n, isControl) {
+			return fail(http.StatusUnprocessableEntity, "name must be 1 to 100 characters without control characters")
+		}
+	}
+	if r.Description != nil && len(*r.Description) > 2000 {
+		return fail(http.StatusUnprocessableEntity, "description must be at most 2000 characters")
+	}
+	return nil
+}
+
+func (s *Server) listTopics(c echo.Context) error {
+	list, err := s.store.VisibleTopics(c.Request().Context(), caller(c).ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, mapSlice(list, toTopicJSON))
+}
+
+// createTopicIn adds a topic to the namespace of owner (nil = system).
+func (s *Server) createTopicIn(c echo.Context, owner *string) error {
+	var req topicRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := req.validate(true); err != nil {
+		return err
+	}
+	desc := ""
+	if req.Description != nil {
+		desc = *req.Description
+	}
+	t, err := s.store.CreateTopic(c.Request().Context(), owner, *req.Name, desc)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, toTopicJSON(t))
+}
+
+func (s *Server) createTopic(c echo.Context) error {
+	id := caller(c).ID
+	return s.createTopicIn(c, &id)
+}
+
+// ownedTopic finds a topic the caller may change: system topics are 403 for users, another
+// user's topics 404; for admins (system == true) only system topics exist.
+func (s *Server) ownedTopic(c echo.Context, system bool) (store.Topic, error) {
+	t, err := s.store.TopicByID(c.Request().Context(), c.Param("id"))
+	if err != nil {
+		return t, err
+	}
+	if system {
+		if !t.System() {
+			return t, store.ErrNotFound
+		}
+		return t, nil
+	}
+	if t.System() {
+		return t, fail(http.StatusForbidden, "system topics are managed by admins")
+	}
+	if *t.UserID != caller(c).ID {
+		return t, store.ErrNotFound
+	}
+	return t, nil
+}
+
+func (s *Server) patchTopicIn(c echo.Context, system bool) error {
+	var req topicRequest
+	if err := decodeJSON(c, &req); err != nil {
+		return err
+	}
+	if err := req.validate(false); err != nil {
+		return err
+	}
+	t, err := s.ownedTopic(c, system)
+	if err != nil {
+		return err
+	}
+	t, err = s.store.UpdateTopic(c.Request().Context(), t.ID, store.TopicPatch{Name: req.Name, Description: req.Description})
+	if err != nil {
+		return err
+	}
+	if system {
+		s.audit(c, "admin.topic.update", t.Name)
+	}
+	return c.JSON(http.StatusOK, toTopicJSON(t))
+}
+
+func (s *Server) deleteTopicIn(c echo.Context, system bool) error {
+	t, err := s.ownedTopic(c, system)
+	if err != nil {
+		return err
+	}
+	if err := s.store.DeleteTopic(c.Request().Context(), t.ID); err != nil {
+		return err
+	}
+	if system {
+		s.audit(c, "admin.topic.delete", t.Name)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (s *Server) patchTopic(c echo.Context) error  { return s.patchTopicIn(c, false) }
+func (s *Server) deleteTopic(c echo.Context) error { return s.deleteTopicIn(c, false) }
+
+func (s *Server) adminListTopics(c echo.Context) error {
+	list, err := s.store.SystemTopics(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, mapSlice(list, toTopicJSON))
+}
+
+func (s *Server) adminCreateTopic(c echo.Context) error {
+	if err := s.createTopicIn(c, nil); err != nil {
+		return err
+	}
+	s.audit(c, "admin.topic.create", "")
+	return nil
+}
+
+func (s *Server) adminPatchTopic(c echo.Context) error  { return s.patchTopicIn(c, true) }
+func (s *Server) adminDeleteTopic(c echo.Context) error { return s.deleteTopicIn(c, true) }
