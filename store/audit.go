@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
-
-	"github.com/google/uuid"
 )
 
 // AuditEntry is one security event or admin action; it never holds a secret.
@@ -26,7 +24,7 @@ func (s *Store) Audit(ctx context.Context, actorID, action, target, ip string) e
 		actor = actorID
 	}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO audit_log (id, at, actor_id, action, target, ip) VALUES ($1, $2, $3, $4, $5, $6)`,
-		uuid.NewString(), s.Now(), actor, action, target, ip)
+		newID(), s.Now(), actor, action, target, ip)
 	if err != nil {
 		return fmt.Errorf("store: audit: %w", err)
 	}

@@ -7,8 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/google/uuid"
 )
 
 // Document statuses.
@@ -68,7 +66,7 @@ func ObjectKeyFor(userID, documentID string) string { return "u/" + userID + "/"
 
 // CreatePending inserts a document waiting for its bytes.
 func (s *Store) CreatePending(ctx context.Context, userID, filename, contentType string, declaredSize int64) (Document, error) {
-	id := uuid.NewString()
+	id := newID()
 	_, err := s.db.ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes, status, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7)`, id, userID, filename, contentType, ObjectKeyFor(userID, id), declaredSize, s.Now())
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 	_ "modernc.org/sqlite"             // registers the "sqlite" driver
 )
@@ -175,3 +176,7 @@ func (e *InvalidError) Error() string { return "invalid: " + e.Reason }
 
 // Is makes errors.Is(err, ErrInvalid) true.
 func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+// newID makes a time-ordered UUID (v7), so rows created in the same instant still list in
+// creation order.
+func newID() string { return uuid.Must(uuid.NewV7()).String() }

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"time"
-
-	"github.com/google/uuid"
 )
 
 // APIToken is a script's credential; only its SHA-256 hash is stored.
@@ -21,7 +19,7 @@ type APIToken struct {
 
 // CreateToken stores a token hash for the user.
 func (s *Store) CreateToken(ctx context.Context, userID, name, hash string, expiresAt *time.Time) (APIToken, error) {
-	t := APIToken{ID: uuid.NewString(), UserID: userID, Name: name, CreatedAt: s.Now(), ExpiresAt: expiresAt}
+	t := APIToken{ID: newID(), UserID: userID, Name: name, CreatedAt: s.Now(), ExpiresAt: expiresAt}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at)
 		VALUES ($1, $2, $3, $4, $5, $6)`, t.ID, userID, name, hash, t.CreatedAt, nullTime(expiresAt))
 	if err != nil {

@@ -5,8 +5,6 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
-
-	"github.com/google/uuid"
 )
 
 // Topic is a system topic (UserID nil, managed by admins) or one user's own.
@@ -74,7 +72,7 @@ func (s *Store) TopicByID(ctx context.Context, id string) (Topic, error) {
 // CreateTopic adds a topic to a namespace (userID nil = system); ErrConflict when the name
 // is taken there, ignoring case.
 func (s *Store) CreateTopic(ctx context.Context, userID *string, name, description string) (Topic, error) {
-	t := Topic{ID: uuid.NewString(), UserID: userID, Name: strings.TrimSpace(name), Description: description}
+	t := Topic{ID: newID(), UserID: userID, Name: strings.TrimSpace(name), Description: description}
 	_, err := s.db.ExecContext(ctx, `INSERT INTO topics (id, user_id, name, description) VALUES ($1, $2, $3, $4)`,
 		t.ID, userID, t.Name, description)
 	if isUniqueViolation(err) {

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/google/uuid"
 )
 
 // Roles.
@@ -76,7 +74,7 @@ type NewUser struct {
 // CreateUser inserts a user and its quota row; ErrConflict when the username is taken.
 func (s *Store) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 	now := s.Now()
-	id := uuid.NewString()
+	id := newID()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO users (id, username, password_hash, role, is_active,
 			password_must_change, created_at, updated_at) VALUES ($1, $2, $3, $4, TRUE, $5, $6, $6)`,
