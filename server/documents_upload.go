@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/url"
@@ -115,7 +116,7 @@ func (s *Server) confirmUpload(c echo.Context) error {
 			"message": "file larger than the maximum upload size", "max_upload_bytes": s.opts.MaxUploadBytes,
 			"used_bytes": q.UsedBytes, "limit_bytes": q.LimitBytes, "rejected_bytes": info.Size})
 	}
-	d, err = s.store.ConfirmUpload(ctx, u.ID, d.ID, info.Size)
+	confirmed, err := s.store.ConfirmUpload(ctx, u.ID, d.ID, info.Size)
 	if errors.Is(err, store.ErrQuotaExceeded) {
 		s.discard(c, d.ID)
 		return err
@@ -124,7 +125,7 @@ func (s *Server) confirmUpload(c echo.Context) error {
 		return err
 	}
 	s.notifyQueue()
-	return c.JSON(http.StatusOK, toDocumentJSON(d))
+	return c.JSON(http.StatusOK, toDocumentJSON(confirmed))
 }
 
 // discard removes a refused pending upload: its row, and its object through the outbox.
@@ -163,7 +164,9 @@ func (s *Server) uploadOneShot(c echo.Context) error {
 		}
 		p.Close()
 	}
-	filename := part.FileName()
+	// The raw name, not part.FileName(), which would quietly strip a path.
+	_, params, _ := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
+	filename := params["filename"]
 	if err := validFilename(filename); err != nil {
 		return err
 	}
@@ -192,7 +195,7 @@ func (s *Server) uploadOneShot(c echo.Context) error {
 		}
 		return blobDown(err)
 	}
-	d, err = s.store.ConfirmUpload(ctx, u.ID, d.ID, info.Size)
+	confirmed, err := s.store.ConfirmUpload(ctx, u.ID, d.ID, info.Size)
 	if errors.Is(err, store.ErrQuotaExceeded) {
 		s.discard(c, d.ID)
 		return err
@@ -201,7 +204,7 @@ func (s *Server) uploadOneShot(c echo.Context) error {
 		return err
 	}
 	s.notifyQueue()
-	return c.JSON(http.StatusCreated, toDocumentJSON(d))
+	return c.JSON(http.StatusCreated, toDocumentJSON(confirmed))
 }
 
 // tokenReceiver is a blob store that takes uploads through this server (the local store).

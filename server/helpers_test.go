@@ -39,7 +39,7 @@ func (c *clock) Add(d time.Duration) {
 }
 
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *server.Server
 	ts    *httptest.Server
 	store *store.Store
@@ -51,7 +51,7 @@ type env struct {
 type envOption func(*server.Options)
 
 // newEnv starts a server on a fresh database of dialect and a fresh blob store of kind.
-func newEnv(t *testing.T, dialect, blobKind string, opts ...envOption) *env {
+func newEnv(t testing.TB, dialect, blobKind string, opts ...envOption) *env {
 	t.Helper()
 	ctx := context.Background()
 	clk := &clock{t: time.Now().UTC()}

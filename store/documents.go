@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Document statuses.
@@ -236,11 +237,15 @@ func (s *Store) ListDocuments(ctx context.Context, userID string, f DocumentFilt
 	score := ""
 	ranked := strings.TrimSpace(f.Query) != ""
 	if ranked {
-		match := ftsQuery(f.Query)
+		match := s.ftsQuery(f.Query)
 		if match == "" {
 			return []Document{}, nil, nil
 		}
-		from, score = s.searchFrom(arg(match))
+		var cond string
+		from, cond, score = s.searchFrom(arg(match))
+		if cond != "" {
+			where = append(where, cond)
+		}
 	}
 	if f.Status != "" {
 		where = append(where, `d.status = `+arg(f.Status))
@@ -301,24 +306,26 @@ func (s *Store) ListDocuments(ctx context.Context, userID string, f DocumentFilt
 	return docs, next, nil
 }
 
-// searchFrom is the dialect piece of full-text search: the FROM clause joining the index and
-// the score expression (higher is better).
-func (s *Store) searchFrom(match string) (from, score string) {
+// searchFrom is the dialect piece of full-text search: the FROM clause joining the index,
+// the match condition, and the score expression (higher is better). match is a placeholder
+// bound to the words of the query, space-separated.
+func (s *Store) searchFrom(match string) (from, cond, score string) {
 	if s.dialect == Postgres {
-		return `documents d, plainto_tsquery('simple', ` + match + `) query`, `ts_rank(d.search, query)::float8`
+		return `documents d, plainto_tsquery('simple', ` + match + `) query`, `d.search @@ query`, `ts_rank(d.search, query)::float8`
 	}
 	return `documents d JOIN (SELECT document_id, -bm25(documents_fts) AS score FROM documents_fts WHERE documents_fts MATCH ` +
-		match + `) f ON f.document_id = d.id`, `f.score`
+		match + `) f ON f.document_id = d.id`, ``, `f.score`
 }
 
-// ftsQuery turns free text into a query both dialects read literally: SQLite gets quoted
-// terms joined by AND; Postgres gets the words for plainto_tsquery.
-func ftsQuery(q string) string {
-	words := strings.FieldsFunc(q, func(r rune) bool {
-		return !(r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r > 127)
-	})
+// ftsQuery keeps the words of free text (letters and digits), so no query syntax reaches the
+// index: SQLite gets each word quoted (all must match); Postgres gets them for plainto_tsquery.
+func (s *Store) ftsQuery(q string) string {
+	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 	if len(words) == 0 {
 		return ""
+	}
+	if s.dialect == Postgres {
+		return strings.Join(words, " ")
 	}
 	quoted := make([]string, len(words))
 	for i, w := range words {

@@ -65,7 +65,7 @@ func (s *Store) ReconcileQuotas(ctx context.Context) ([]QuotaCorrection, error) 
 		return nil, fmt.Errorf("store: reconcile quotas: %w", err)
 	}
 	for i, c := range drift {
-		if err := s.db.QueryRowContext(ctx, `UPDATE quotas AS q SET used_bytes = `+actual+` WHERE q.user_id = $1 RETURNING q.used_bytes`,
+		if err := s.db.QueryRowContext(ctx, `UPDATE quotas AS q SET used_bytes = `+actual+` WHERE q.user_id = $1 RETURNING used_bytes`,
 			c.UserID).Scan(&drift[i].Now); err != nil {
 			return nil, fmt.Errorf("store: reconcile quotas: %w", err)
 		}

@@ -8,5 +8,5 @@ CREATE INDEX ix_document_topics_topic ON document_topics(topic_id);
 
 -- Full-text index over filename and extracted text.
 ALTER TABLE documents ADD COLUMN search tsvector
-	GENERATED ALWAYS AS (to_tsvector('simple', filename || ' ' || text)) STORED;
+	GENERATED ALWAYS AS (to_tsvector('simple', regexp_replace(filename || ' ' || text, '[^[:alnum:]]+', ' ', 'g'))) STORED;
 CREATE INDEX ix_documents_search ON documents USING GIN (search);
