@@ -143,4 +143,3 @@ func TestAuditLog(t *testing.T) {
 		e.member("eve").call("GET", "/api/admin/audit", nil, 403)
 	})
 }
-

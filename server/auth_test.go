@@ -82,7 +82,9 @@ func TestCSRF(t *testing.T) {
 		c.csrf = good
 		c.call("POST", "/api/topics", map[string]string{"name": "A"}, 201)
 
-		var tok struct{ CSRFToken string `json:"csrf_token"` }
+		var tok struct {
+			CSRFToken string `json:"csrf_token"`
+		}
 		c.call("GET", "/api/auth/csrf", nil, 200, &tok)
 		if tok.CSRFToken != good {
 			t.Errorf("GET /api/auth/csrf returned another token than the login did")
@@ -136,7 +138,7 @@ func TestPasswordChange(t *testing.T) {
 			t.Fatalf("change: %d", resp.StatusCode)
 		}
 		c.csrf = resp.Header.Get("X-CSRF-Token")
-		c.call("GET", "/api/auth/me", nil, 200)      // this session continues
+		c.call("GET", "/api/auth/me", nil, 200)     // this session continues
 		other.call("GET", "/api/auth/me", nil, 401) // the other one ended
 		e.anonymous().call("POST", "/api/auth/login", map[string]string{"username": "alice", "password": testPassword}, 401)
 		e.login("alice", "new long password")

@@ -130,4 +130,3 @@ func decodeJSON(c echo.Context, v any) error {
 	}
 	return nil
 }
-
