@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/docuvault/docuvault/blob"
+	"github.com/docuvault/docuvault/classify"
 	"github.com/docuvault/docuvault/server"
 	"github.com/docuvault/docuvault/store"
 )
@@ -218,7 +219,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 		log.Info("deletion outbox drained at start", "deleted", res.Deleted, "failed", res.Failed)
 	}
 
-	srv, err := server.New(serverOptions(cfg, st, blobs, log))
+	pool := newPool(cfg, st, blobs, log)
+	opts := serverOptions(cfg, st, blobs, log)
+	opts.Queue = pool
+	srv, err := server.New(opts)
 	if err != nil {
 		return err
 	}
@@ -240,6 +244,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 	}
+	pool.Start()
 	log.Info("DocuVault listening", "addr", "http://"+ln.Addr().String(), "version", version,
 		"database", cfg.Database.Driver, "blobs", cfg.Blob.Backend)
 	errc := make(chan error, 1)
@@ -247,6 +252,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 
 	select {
 	case err := <-errc:
+		_ = pool.Stop(context.Background())
 		_ = jobs.Stop()
 		return err
 	case <-ctx.Done():
@@ -257,11 +263,38 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	if err := httpSrv.Shutdown(sctx); err != nil {
 		log.Warn("connections cut at the deadline", "err", err)
 	}
+	if err := pool.Stop(sctx); err != nil {
+		log.Warn("classification workers cut at the deadline; their documents are released", "err", err)
+	}
 	if err := jobs.Stop(); err != nil {
 		log.Warn("scheduler stop", "err", err)
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// newPool builds the classification pool with every provider the config enables.
+func newPool(cfg Config, st *store.Store, blobs blob.Store, log *slog.Logger) *classify.Pool {
+	providers := map[string]classify.Provider{}
+	timeout := time.Duration(cfg.Classify.Timeout)
+	if cfg.providerEnabled("openai") {
+		providers["openai"] = classify.NewOpenAI(classify.RemoteConfig{APIKey: cfg.OpenAI.APIKey, BaseURL: cfg.OpenAI.BaseURL, Model: cfg.OpenAI.Model, Timeout: timeout})
+	}
+	if cfg.providerEnabled("anthropic") {
+		providers["anthropic"] = classify.NewAnthropic(classify.RemoteConfig{APIKey: cfg.Anthropic.APIKey, BaseURL: cfg.Anthropic.BaseURL, Model: cfg.Anthropic.Model, Timeout: timeout})
+	}
+	if cfg.providerEnabled("ollama") {
+		providers["ollama"] = classify.NewOllama(classify.RemoteConfig{BaseURL: cfg.Ollama.BaseURL, Model: cfg.Ollama.Model, Timeout: timeout})
+	}
+	return classify.New(classify.Config{
+		Workers:         cfg.Classify.Workers,
+		MaxAttempts:     cfg.Classify.MaxAttempts,
+		PollInterval:    time.Duration(cfg.Classify.PollInterval),
+		Lease:           time.Duration(cfg.Classify.Lease),
+		Timeout:         timeout,
+		DefaultProvider: cfg.Classify.DefaultProvider,
+		Logger:          log,
+	}, st, blobs, providers)
 }
 
 func serverOptions(cfg Config, st *store.Store, blobs blob.Store, log *slog.Logger) server.Options {

@@ -262,66 +262,6 @@ func TestDocumentsRequireAuth(t *testing.T) {
 	})
 }
 
-// TestQuotaRaceStress confirms 64 documents of 10 MiB at once against a 100 MiB quota, 100
-// times: exactly 10 are granted each round, and used_bytes always equals the stored sizes.
-func TestQuotaRaceStress(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, e *env) {
-		var f *fakeSizeBlobs
-		e = newEnv(t, e.store.Dialect(), "local", withFakeSizes(&f))
-		c := e.member("alice")
-		rounds := 100
-		if testing.Short() {
-			rounds = 10
-		}
-		const size = 10 << 20
-		for round := 0; round < rounds; round++ {
-			ids := make([]string, 64)
-			for i := range ids {
-				ids[i] = pendingOfSize(t, c, f, size)
-			}
-			var granted atomic.Int64
-			var wg sync.WaitGroup
-			start := make(chan struct{})
-			for _, id := range ids {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					switch code := c.status("POST", "/api/documents/"+id+"/confirm", nil); code {
-					case 200:
-						granted.Add(1)
-					case 413:
-					default:
-						t.Errorf("confirm: %d", code)
-					}
-				}()
-			}
-			// Interleave deletes of the previous round's documents with the confirms.
-			var list struct {
-				Items []struct{ ID string } `json:"items"`
-			}
-			c.call("GET", "/api/documents?status=uploaded&limit=200", nil, 200, &list)
-			close(start)
-			for _, d := range list.Items {
-				wg.Add(1)
-				go func() { defer wg.Done(); c.status("DELETE", "/api/documents/"+d.ID, nil) }()
-			}
-			wg.Wait()
-			var sum int64
-			if err := e.store.DB().QueryRow(`SELECT COALESCE(SUM(size_bytes), 0) FROM documents WHERE user_id = $1 AND status <> 'pending'`, c.user.ID).Scan(&sum); err != nil {
-				t.Fatal(err)
-			}
-			used, _ := quotaOf(t, c)
-			if used != sum || used > 100<<20 {
-				t.Fatalf("round %d: used_bytes %d, documents hold %d", round, used, sum)
-			}
-			if len(list.Items) == 0 && granted.Load() != 10 {
-				t.Fatalf("round %d: %d granted, want 10", round, granted.Load())
-			}
-		}
-	})
-}
-
 func TestUploadDownloadBytes(t *testing.T) {
 	forEachCombination(t, func(t *testing.T, e *env) {
 		c := e.member("alice")

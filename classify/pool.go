@@ -1,0 +1,328 @@
+package classify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"sync"
+	"time"
+
+	"github.com/docuvault/docuvault/blob"
+	"github.com/docuvault/docuvault/store"
+)
+
+// Store is what the pool needs of the database.
+type Store interface {
+	ClaimNext(ctx context.Context, lease time.Duration) (store.Job, error)
+	CompleteJob(ctx context.Context, j store.Job, text string, topics []store.Assignment, note *string) error
+	FailJob(ctx context.Context, j store.Job, reason string, retryAt time.Time, final bool) error
+	ReleaseJob(ctx context.Context, j store.Job) error
+	UserByID(ctx context.Context, id string) (store.User, error)
+	VisibleTopics(ctx context.Context, userID string) ([]store.Topic, error)
+}
+
+// Blobs is what the pool needs of the blob store.
+type Blobs interface {
+	Open(ctx context.Context, key string) (io.ReadSeekCloser, blob.Info, error)
+}
+
+// Config tunes the pool.
+type Config struct {
+	Workers         int
+	MaxAttempts     int
+	PollInterval    time.Duration // how often idle workers look for work queued elsewhere
+	Lease           time.Duration // a claim not finished by then is free again
+	Timeout         time.Duration // per document
+	BackoffBase     time.Duration // first retry delay, doubled each attempt
+	BackoffMax      time.Duration
+	DefaultProvider string
+	Limits          Limits
+	Now             func() time.Time
+	Logger          *slog.Logger
+	// Observe, if set, is told each outcome ("classified", "retry", "failed") with its provider and duration.
+	Observe func(provider, outcome string, d time.Duration)
+}
+
+// Pool is N workers classifying documents until stopped.
+type Pool struct {
+	cfg       Config
+	store     Store
+	blobs     Blobs
+	providers map[string]Provider
+	wake      chan struct{}
+	stop      chan struct{}
+	hardStop  context.Context
+	cancel    context.CancelFunc
+	wg        sync.WaitGroup
+	startOnce sync.Once
+	stopOnce  sync.Once
+}
+
+// New builds a pool with the enabled providers by name ("local" is always there).
+func New(cfg Config, st Store, blobs Blobs, providers map[string]Provider) *Pool {
+	if cfg.Workers <= 0 {
+		cfg.Workers = 4
+	}
+	if cfg.MaxAttempts <= 0 {
+		cfg.MaxAttempts = 5
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 5 * time.Second
+	}
+	if cfg.Lease <= 0 {
+		cfg.Lease = 2 * time.Minute
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = 60 * time.Second
+	}
+	if cfg.BackoffBase <= 0 {
+		cfg.BackoffBase = 10 * time.Second
+	}
+	if cfg.BackoffMax <= 0 {
+		cfg.BackoffMax = time.Hour
+	}
+	if cfg.DefaultProvider == "" {
+		cfg.DefaultProvider = "local"
+	}
+	if cfg.Limits == (Limits{}) {
+		cfg.Limits = DefaultLimits
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	all := map[string]Provider{"local": Local{}}
+	for k, v := range providers {
+		all[k] = v
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Pool{cfg: cfg, store: st, blobs: blobs, providers: all, wake: make(chan struct{}, cfg.Workers),
+		stop: make(chan struct{}), hardStop: ctx, cancel: cancel}
+}
+
+// Start launches the workers.
+func (p *Pool) Start() {
+	p.startOnce.Do(func() {
+		for i := 0; i < p.cfg.Workers; i++ {
+			p.wg.Add(1)
+			go p.work()
+		}
+	})
+}
+
+// Notify wakes an idle worker at once (a document was confirmed or re-queued).
+func (p *Pool) Notify() {
+	select {
+	case p.wake <- struct{}{}:
+	default: // enough wake-ups pending already
+	}
+}
+
+// Stop stops claiming, lets running documents finish until ctx ends, then cancels them
+// (their leases are released so another worker or replica takes them).
+func (p *Pool) Stop(ctx context.Context) error {
+	p.stopOnce.Do(func() { close(p.stop) })
+	done := make(chan struct{})
+	go func() { p.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		p.cancel()
+		return nil
+	case <-ctx.Done():
+		p.cancel()
+		<-done
+		return fmt.Errorf("classify: stop: %w", ctx.Err())
+	}
+}
+
+func (p *Pool) work() {
+	defer p.wg.Done()
+	poll := time.NewTicker(p.cfg.PollInterval)
+	defer poll.Stop()
+	for {
+		select {
+		case <-p.stop:
+			return
+		default:
+		}
+		job, err := p.store.ClaimNext(p.hardStop, p.cfg.Lease)
+		if err == nil {
+			p.process(job)
+			continue
+		}
+		if !errors.Is(err, store.ErrNotFound) && p.hardStop.Err() == nil {
+			p.cfg.Logger.Error("classification claim failed", "err", err)
+		}
+		select {
+		case <-p.stop:
+			return
+		case <-p.wake:
+		case <-poll.C:
+		}
+	}
+}
+
+// process classifies one claimed document and records the outcome.
+func (p *Pool) process(j store.Job) {
+	log := p.cfg.Logger.With("document_id", j.DocumentID, "user_id", j.UserID, "attempt", j.Attempts)
+	ctx, cancel := context.WithTimeout(p.hardStop, p.cfg.Timeout)
+	defer cancel()
+	start := time.Now()
+	providerName, text, topics, note, err := p.classify(ctx, j)
+	bg := context.Background()
+	if p.hardStop.Err() != nil {
+		// Shutting down mid-document: give it back untouched.
+		if rerr := p.store.ReleaseJob(bg, j); rerr != nil {
+			log.Error("classification lease not released", "err", rerr)
+		}
+		return
+	}
+	if err == nil {
+		if err := p.store.CompleteJob(bg, j, text, topics, note); err != nil {
+			log.Error("classification not saved", "err", err)
+			return
+		}
+		p.observe(providerName, "classified", time.Since(start))
+		log.Info("document classified", "provider", providerName, "topics", len(topics))
+		return
+	}
+	var pe *ProviderError
+	retryable := !errors.As(err, &pe) || pe.Retryable
+	final := !retryable || j.Attempts >= p.cfg.MaxAttempts
+	wait := p.backoff(j.Attempts)
+	if pe != nil && pe.RetryAfter > wait {
+		wait = pe.RetryAfter
+	}
+	reason := err.Error()
+	if final && retryable {
+		reason = fmt.Sprintf("gave up after %d attempts: %s", j.Attempts, reason)
+	}
+	if ferr := p.store.FailJob(bg, j, reason, p.cfg.Now().Add(wait), final); ferr != nil {
+		log.Error("classification failure not saved", "err", ferr)
+		return
+	}
+	outcome := "retry"
+	if final {
+		outcome = "failed"
+	}
+	p.observe(providerName, outcome, time.Since(start))
+	log.Warn("classification failed", "provider", providerName, "final", final, "retry_in", wait.String(), "err", err)
+}
+
+func (p *Pool) observe(provider, outcome string, d time.Duration) {
+	if p.cfg.Observe != nil {
+		p.cfg.Observe(provider, outcome, d)
+	}
+}
+
+// backoff is BackoffBase doubled per attempt already made, capped at BackoffMax.
+func (p *Pool) backoff(attempts int) time.Duration {
+	d := float64(p.cfg.BackoffBase) * math.Pow(2, float64(max(attempts-1, 0)))
+	return time.Duration(min(d, float64(p.cfg.BackoffMax)))
+}
+
+// classify loads the document, extracts its text and asks the owner's provider.
+func (p *Pool) classify(ctx context.Context, j store.Job) (provider, text string, topics []store.Assignment, note *string, err error) {
+	owner, err := p.store.UserByID(ctx, j.UserID)
+	if err != nil {
+		return "", "", nil, nil, err
+	}
+	provider, model := p.cfg.DefaultProvider, ""
+	if owner.AIProvider != nil {
+		provider = *owner.AIProvider
+	}
+	if owner.AIModel != nil {
+		model = *owner.AIModel
+	}
+	prov, ok := p.providers[provider]
+	if !ok {
+		return provider, "", nil, nil, &ProviderError{Provider: provider, Err: errors.New("provider is not enabled on this server")}
+	}
+	text, note, err = p.extract(ctx, j)
+	if err != nil {
+		return provider, "", nil, nil, err
+	}
+	visible, err := p.store.VisibleTopics(ctx, j.UserID)
+	if err != nil {
+		return provider, "", nil, nil, err
+	}
+	candidates := make([]Candidate, len(visible))
+	for i, t := range visible {
+		candidates[i] = Candidate{ID: t.ID, Name: t.Name, Description: t.Description, System: t.System()}
+	}
+	if len(candidates) == 0 {
+		return provider, text, nil, note, nil // nothing to choose from
+	}
+	choices, err := prov.Classify(ctx, Request{Model: model, Filename: j.Filename, Text: text, Candidates: candidates})
+	if err != nil {
+		return provider, "", nil, nil, err
+	}
+	confidence := map[string]float64{}
+	for _, c := range choices {
+		confidence[normName(c.Name)] = c.Confidence
+	}
+	for _, c := range Resolve(choices, candidates) {
+		topics = append(topics, store.Assignment{TopicID: c.ID, Confidence: confidence[normName(c.Name)]})
+	}
+	return provider, text, topics, note, nil
+}
+
+// extract reads the document's text; a file it cannot read is still classified by its name,
+// with a note saying why.
+func (p *Pool) extract(ctx context.Context, j store.Job) (string, *string, error) {
+	r, info, err := p.blobs.Open(ctx, j.ObjectKey)
+	if err != nil {
+		return "", nil, fmt.Errorf("reading the stored file: %w", err)
+	}
+	defer r.Close()
+	ra, ok := r.(io.ReaderAt)
+	if !ok {
+		ra = &seekReaderAt{r: r}
+	}
+	type result struct {
+		text string
+		err  error
+	}
+	done := make(chan result, 1)
+	go func() {
+		t, err := Extract(ra, info.Size, j.ContentType, j.Filename, p.cfg.Limits)
+		done <- result{t, err}
+	}()
+	select {
+	case <-ctx.Done():
+		return "", nil, fmt.Errorf("text extraction: %w", ctx.Err())
+	case res := <-done:
+		if res.err != nil {
+			msg := "text could not be extracted (" + res.err.Error() + "); classified by file name only"
+			if errors.Is(res.err, ErrUnsupported) {
+				msg = "file type has no text extractor; classified by file name only"
+			}
+			return "", &msg, nil
+		}
+		return res.text, nil, nil
+	}
+}
+
+// seekReaderAt adapts a ReadSeeker to ReaderAt (one reader at a time).
+type seekReaderAt struct {
+	mu sync.Mutex
+	r  io.ReadSeeker
+}
+
+func (s *seekReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, err := s.r.Seek(off, io.SeekStart); err != nil {
+		return 0, err
+	}
+	n, err := io.ReadFull(s.r, p)
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		err = io.EOF
+	}
+	return n, err
+}

@@ -1,0 +1,123 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Job is a document claimed for classification. Lease identifies the claim: only the
+// worker holding it can finish, fail or release the document.
+type Job struct {
+	DocumentID  string
+	UserID      string
+	Filename    string
+	ContentType string
+	ObjectKey   string
+	SizeBytes   int64
+	Attempts    int
+	Lease       time.Time
+}
+
+// ErrLeaseLost means another worker claimed the document after this worker's lease ran out.
+var ErrLeaseLost = fmt.Errorf("classification lease lost: %w", ErrConflict)
+
+// ClaimNext claims the next uploaded document that is due and unclaimed (or whose lease
+// expired), for lease. Postgres skips rows other replicas hold (FOR UPDATE SKIP LOCKED);
+// SQLite's single conditional UPDATE runs under the database write lock. ErrNotFound when
+// nothing is waiting.
+func (s *Store) ClaimNext(ctx context.Context, lease time.Duration) (Job, error) {
+	now := s.Now()
+	until := now.Add(lease)
+	var j Job
+	err := s.db.QueryRowContext(ctx, `UPDATE documents SET claimed_until = $1, attempts = attempts + 1
+		WHERE id = (SELECT id FROM documents
+			WHERE status = 'uploaded' AND (next_attempt_at IS NULL OR next_attempt_at <= $2)
+				AND (claimed_until IS NULL OR claimed_until < $2)
+			ORDER BY next_attempt_at, id LIMIT 1`+s.skipLocked()+`)
+		RETURNING id, user_id, filename, content_type, object_key, size_bytes, attempts`, until, now).
+		Scan(&j.DocumentID, &j.UserID, &j.Filename, &j.ContentType, &j.ObjectKey, &j.SizeBytes, &j.Attempts)
+	if err != nil {
+		return Job{}, notFound(err)
+	}
+	j.Lease = until
+	return j, nil
+}
+
+// skipLocked is the dialect piece of claiming: Postgres lets concurrent claimers pass each other.
+func (s *Store) skipLocked() string {
+	if s.dialect == Postgres {
+		return " FOR UPDATE SKIP LOCKED"
+	}
+	return ""
+}
+
+// Assignment is a topic chosen for a document by a provider.
+type Assignment struct {
+	TopicID    string
+	Confidence float64
+}
+
+// CompleteJob stores the classification: the extracted text, the provider's topics (only
+// system topics or the owner's own are written, whatever the caller passes) and a note
+// (nil when extraction went well). Topics users set by hand stay.
+func (s *Store) CompleteJob(ctx context.Context, j Job, text string, topics []Assignment, note *string) error {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE documents SET status = 'classified', text = $1, error = $2, classified_at = $3,
+			claimed_until = NULL, next_attempt_at = NULL WHERE id = $4 AND claimed_until = $5 AND status = 'uploaded'`,
+			text, note, s.Now(), j.DocumentID, j.Lease)
+		if err := affectedOne(res, err); err != nil {
+			return ErrLeaseLost
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM document_topics WHERE document_id = $1 AND source = 'ai'`, j.DocumentID); err != nil {
+			return err
+		}
+		for _, a := range topics {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO document_topics (document_id, topic_id, source, confidence)
+				SELECT $1, t.id, 'ai', $2 FROM topics t WHERE t.id = $3 AND (t.user_id IS NULL OR t.user_id = $4)
+				ON CONFLICT (document_id, topic_id) DO NOTHING`, j.DocumentID, a.Confidence, a.TopicID, j.UserID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("store: complete classification: %w", err)
+	}
+	return nil
+}
+
+// FailJob records a failed attempt: retried at retryAt, or, when final, marked
+// classification_failed with the reason shown to the user.
+func (s *Store) FailJob(ctx context.Context, j Job, reason string, retryAt time.Time, final bool) error {
+	status := StatusUploaded
+	var next any = retryAt
+	if final {
+		status, next = StatusClassificationFailed, nil
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE documents SET status = $1, error = $2, next_attempt_at = $3, claimed_until = NULL
+		WHERE id = $4 AND claimed_until = $5 AND status = 'uploaded'`, status, reason, next, j.DocumentID, j.Lease)
+	if err := affectedOne(res, err); err != nil {
+		return fmt.Errorf("store: fail classification: %w", ErrLeaseLost)
+	}
+	return nil
+}
+
+// ReleaseJob gives a claimed document back untouched (a worker stopping before it finished):
+// the attempt does not count.
+func (s *Store) ReleaseJob(ctx context.Context, j Job) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE documents SET claimed_until = NULL, attempts = attempts - 1
+		WHERE id = $1 AND claimed_until = $2 AND status = 'uploaded'`, j.DocumentID, j.Lease)
+	if err != nil {
+		return fmt.Errorf("store: release classification: %w", err)
+	}
+	return nil
+}
+
+// QueueDepth counts documents waiting for classification.
+func (s *Store) QueueDepth(ctx context.Context) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM documents WHERE status = 'uploaded'`).Scan(&n)
+	return n, err
+}
