@@ -240,3 +240,17 @@ func detail(t *testing.T, b []byte) any {
 	}
 	return out.Detail
 }
+
+// withQueue rebuilds the server on the same database and blobs with a classification queue.
+func (e *env) withQueue(q server.Queue) *env {
+	e.t.Helper()
+	o := e.opts
+	o.Queue = q
+	srv, err := server.New(o)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv.Handler())
+	e.t.Cleanup(ts.Close)
+	return &env{t: e.t, srv: srv, ts: ts, store: e.store, blobs: e.blobs, clock: e.clock, opts: o}
+}
