@@ -171,9 +171,15 @@ func TestProviderErrorClasses(t *testing.T) {
 		reply func(string) string
 		path  string
 	}{
-		"openai":    {func(u string) Provider { return NewOpenAI(RemoteConfig{APIKey: "k", BaseURL: u + "/v1", Model: "m", Timeout: 300 * time.Millisecond}) }, openAIReply, "/v1"},
-		"anthropic": {func(u string) Provider { return NewAnthropic(RemoteConfig{APIKey: "k", BaseURL: u, Model: "m", Timeout: 300 * time.Millisecond}) }, anthropicReply, ""},
-		"ollama":    {func(u string) Provider { return NewOllama(RemoteConfig{BaseURL: u, Model: "m", Timeout: 300 * time.Millisecond}) }, ollamaReply, ""},
+		"openai": {func(u string) Provider {
+			return NewOpenAI(RemoteConfig{APIKey: "k", BaseURL: u + "/v1", Model: "m", Timeout: 300 * time.Millisecond})
+		}, openAIReply, "/v1"},
+		"anthropic": {func(u string) Provider {
+			return NewAnthropic(RemoteConfig{APIKey: "k", BaseURL: u, Model: "m", Timeout: 300 * time.Millisecond})
+		}, anthropicReply, ""},
+		"ollama": {func(u string) Provider {
+			return NewOllama(RemoteConfig{BaseURL: u, Model: "m", Timeout: 300 * time.Millisecond})
+		}, ollamaReply, ""},
 	}
 	cases := []struct {
 		name       string
