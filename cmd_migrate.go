@@ -65,10 +65,12 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, en
 		}
 		fmt.Fprintf(stdout, "%-8s %s\n", mark, v)
 	}
-	n, err := st.PendingDeletions(ctx)
-	if err != nil {
-		return err
+	if current >= "0003" { // the outbox exists from 0003 on
+		n, err := st.PendingDeletions(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "deletion outbox: %d object(s) waiting\n", n)
 	}
-	fmt.Fprintf(stdout, "deletion outbox: %d object(s) waiting\n", n)
 	return nil
 }
