@@ -314,6 +314,8 @@ func serverOptions(cfg Config, st *store.Store, blobs blob.Store, log *slog.Logg
 		AllowedContentTypes: cfg.Quota.AllowedContentTypes,
 		UploadURLTTL:        time.Duration(cfg.Blob.UploadURLTTL),
 		Providers:           providers,
+		DefaultProvider:     cfg.Classify.DefaultProvider,
+		UploadOrigin:        uploadOrigin(cfg),
 		MetricsToken:        cfg.Server.MetricsToken,
 		Version:             version,
 	}
@@ -395,4 +397,16 @@ func cmdHealthcheck(ctx context.Context, args []string, stderr io.Writer, env fu
 		return fmt.Errorf("healthz answered %d", resp.StatusCode)
 	}
 	return nil
+}
+
+// uploadOrigin is where browsers send presigned uploads when the blobs live in S3.
+func uploadOrigin(cfg Config) string {
+	if cfg.Blob.Backend != "s3" {
+		return ""
+	}
+	scheme := "http://"
+	if cfg.S3.UseSSL {
+		scheme = "https://"
+	}
+	return scheme + cfg.S3.PublicEndpoint
 }

@@ -34,16 +34,20 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// securityHeaders sets the browser protections on every response.
-func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		h := c.Response().Header()
-		h.Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; connect-src 'self' *; "+
-			"frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'")
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
-		return next(c)
+// securityHeaders sets the browser protections on every response. Scripts and styles come
+// only from this server; uploads may also go to uploadOrigin (the object store).
+func securityHeaders(uploadOrigin string) echo.MiddlewareFunc {
+	csp := "default-src 'self'; img-src 'self' data: blob:; connect-src 'self'" + strings.TrimRight(" "+uploadOrigin, " ") +
+		"; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			h := c.Response().Header()
+			h.Set("Content-Security-Policy", csp)
+			h.Set("X-Content-Type-Options", "nosniff")
+			h.Set("Referrer-Policy", "no-referrer")
+			h.Set("X-Frame-Options", "DENY")
+			return next(c)
+		}
 	}
 }
 

@@ -41,6 +41,8 @@ type Options struct {
 	AllowedContentTypes []string
 	UploadURLTTL        time.Duration
 	Providers           []string // enabled classification providers
+	DefaultProvider     string   // used when a user has not chosen
+	UploadOrigin        string   // origin browsers upload to besides this one (the S3 public endpoint)
 	MetricsToken        string
 	Version             string
 }
@@ -122,7 +124,7 @@ func New(o Options) (*Server, error) {
 	e.Use(middleware.RequestID())
 	e.Use(s.logRequests)
 	e.Use(middleware.Recover())
-	e.Use(securityHeaders)
+	e.Use(securityHeaders(o.UploadOrigin))
 	e.Use(echo.WrapMiddleware(s.sessions.LoadAndSave))
 	e.Use(s.loadCaller)
 	e.Use(s.checkCSRF)
@@ -163,6 +165,7 @@ func (s *Server) routes() {
 	auth.GET("/auth/me/tokens", s.listTokens)
 	auth.POST("/auth/me/tokens", s.createToken)
 	auth.DELETE("/auth/me/tokens/:id", s.deleteToken)
+	auth.GET("/providers", s.listProviders)
 
 	member := e.Group("/api", s.requireAuth, s.requireRole(store.RoleUser))
 	member.POST("/documents/upload-url", s.uploadURL)
@@ -190,6 +193,8 @@ func (s *Server) routes() {
 	admin.POST("/topics", s.adminCreateTopic)
 	admin.PATCH("/topics/:id", s.adminPatchTopic)
 	admin.DELETE("/topics/:id", s.adminDeleteTopic)
+
+	e.GET("/*", s.ui())
 }
 
 // DeleteObjectsNow tries to delete objects whose outbox rows were just written, removing

@@ -1,0 +1,96 @@
+// Three-step uploads with real progress: upload-url, PUT with XHR progress, confirm.
+import { api, ApiError, fmtBytes, quotaMessage } from './api.js';
+import { h } from './dom.js';
+
+const PARALLEL = 3;
+
+export class Uploader {
+  constructor(listEl, onDone) {
+    this.listEl = listEl;
+    this.onDone = onDone;
+    this.queue = [];
+    this.running = 0;
+  }
+
+  add(files) {
+    for (const file of files) {
+      const item = { file, status: h('span', { class: 'status' }, 'waiting'), bar: h('progress', { max: 100, value: 0 }), xhr: null, cancelled: false };
+      const cancel = h('button', { class: 'secondary', type: 'button', 'aria-label': 'Cancel upload of ' + file.name,
+        onclick: () => this.cancel(item) }, 'Cancel');
+      item.cancelBtn = cancel;
+      item.el = h('li', { class: 'upload-item', 'data-name': file.name },
+        h('span', { class: 'name' }, file.name, ' ', h('span', { class: 'muted' }, fmtBytes(file.size))), item.bar, item.status, cancel);
+      this.listEl.append(item.el);
+      this.queue.push(item);
+    }
+    this.pump();
+  }
+
+  pump() {
+    while (this.running < PARALLEL && this.queue.length) {
+      const item = this.queue.shift();
+      if (item.cancelled) continue;
+      this.running++;
+      this.run(item).finally(() => { this.running--; this.pump(); });
+    }
+  }
+
+  cancel(item) {
+    item.cancelled = true;
+    if (item.xhr) item.xhr.abort();
+    item.status.textContent = 'cancelled';
+    item.cancelBtn.disabled = true;
+  }
+
+  set(item, text, cls) {
+    item.status.textContent = text;
+    item.status.className = 'status ' + (cls || '');
+  }
+
+  async run(item) {
+    const f = item.file;
+    try {
+      this.set(item, 'preparing');
+      const ticket = await api('POST', '/api/documents/upload-url',
+        { filename: f.name, content_type: f.type || 'application/octet-stream', size_bytes: f.size });
+      if (item.cancelled) return;
+      await this.put(item, ticket);
+      if (item.cancelled) return;
+      this.set(item, 'finishing');
+      await api('POST', `/api/documents/${ticket.document_id}/confirm`);
+      item.bar.value = 100;
+      this.set(item, 'done', 'ok');
+      item.cancelBtn.disabled = true;
+      this.onDone();
+    } catch (err) {
+      if (item.cancelled) return;
+      const msg = err instanceof ApiError && err.status === 413 ? quotaMessage(err) : err.message;
+      this.set(item, msg, 'error');
+      item.cancelBtn.disabled = true;
+      this.onDone();
+    }
+  }
+
+  put(item, ticket) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      item.xhr = xhr;
+      const started = performance.now();
+      xhr.open(ticket.method, ticket.upload_url);
+      for (const [k, v] of Object.entries(ticket.headers || {})) xhr.setRequestHeader(k, v);
+      xhr.upload.onprogress = (e) => {
+        if (!e.lengthComputable) return;
+        const pct = Math.floor((100 * e.loaded) / e.total);
+        const secs = (performance.now() - started) / 1000;
+        const speed = secs > 0 ? e.loaded / secs : 0;
+        item.bar.value = pct;
+        this.set(item, `uploading ${pct}% · ${fmtBytes(e.loaded)} of ${fmtBytes(e.total)} · ${fmtBytes(speed)}/s`);
+      };
+      xhr.onload = () => (xhr.status >= 200 && xhr.status < 300 ? resolve()
+        : reject(new Error(xhr.status === 413 ? 'The file is larger than announced.' : `Upload failed (HTTP ${xhr.status}).`)));
+      xhr.onerror = () => reject(new Error('Upload failed: the storage could not be reached.'));
+      xhr.onabort = () => reject(new Error('cancelled'));
+      xhr.send(item.file);
+    });
+  }
+}
