@@ -15,20 +15,26 @@ type Local struct{}
 // BM25 parameters, and the score a topic needs.
 const (
 	bm25K1         = 1.2
-	bm25B          = 0.75
+	bm25B          = 0.5
 	avgDocTokens   = 400.0
+	maxDocTokens   = 2000.0 // longer documents are not penalized further
 	localThreshold = 0.5
 	nameWeight     = 3.0
 )
 
 // Classify scores every candidate and returns up to three, best first.
 func (Local) Classify(_ context.Context, req Request) ([]Choice, error) {
-	doc := tokenize(req.Filename + " " + req.Text)
+	doc := tokenize(req.Text)
 	tf := make(map[string]int, len(doc))
 	for _, t := range doc {
 		tf[t]++
 	}
-	dl := float64(len(doc))
+	// The file name is a strong hint: each of its words counts as a mention in the text.
+	inName := map[string]bool{}
+	for _, t := range tokenize(req.Filename) {
+		inName[t] = true
+	}
+	dl := min(float64(len(doc)), maxDocTokens)
 	// A term that names many topics tells less: weight by inverse topic frequency.
 	df := map[string]int{}
 	terms := make([]map[string]float64, len(req.Candidates))
@@ -53,11 +59,14 @@ func (Local) Classify(_ context.Context, req Request) ([]Choice, error) {
 	for i, c := range req.Candidates {
 		score := 0.0
 		for t, w := range terms[i] {
+			idf := 1 + math.Log(n/float64(df[t]))
+			if inName[t] {
+				score += w * idf
+			}
 			f := float64(tf[t])
 			if f == 0 {
 				continue
 			}
-			idf := 1 + math.Log(n/float64(df[t]))
 			score += w * idf * f * (bm25K1 + 1) / (f + bm25K1*(1-bm25B+bm25B*dl/avgDocTokens))
 		}
 		if score >= localThreshold {

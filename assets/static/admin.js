@@ -84,7 +84,7 @@ export async function adminPage() {
 
   mount(h('h1', {}, 'Admin'), err, shown,
     h('section', { class: 'card' }, h('h2', {}, 'Users'), createForm,
-      h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'User'), h('th', {}, 'Role'), h('th', {}, 'Storage'), h('th', {}, 'Actions'))), users)),
+      h('table', { class: 'stack' }, h('thead', {}, h('tr', {}, h('th', {}, 'User'), h('th', {}, 'Role'), h('th', {}, 'Storage'), h('th', {}, 'Actions'))), users)),
     h('section', { class: 'card' }, h('h2', {}, 'System topics'), topicForm,
       h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Description'), h('th', {}, ''))), topics)),
     h('section', { class: 'card' }, h('h2', {}, 'Audit log'),

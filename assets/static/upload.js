@@ -60,7 +60,7 @@ export class Uploader {
       await api('POST', `/api/documents/${ticket.document_id}/confirm`);
       item.bar.value = 100;
       this.set(item, 'done', 'ok');
-      item.cancelBtn.disabled = true;
+      item.cancelBtn.hidden = true;
       this.onDone();
     } catch (err) {
       if (item.cancelled) return;
