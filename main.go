@@ -219,9 +219,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 		log.Info("deletion outbox drained at start", "deleted", res.Deleted, "failed", res.Failed)
 	}
 
-	pool := newPool(cfg, st, blobs, log)
+	metrics := server.NewMetrics(st.DB(), st.QueueDepth, st.PendingDeletions)
+	pool := newPool(cfg, st, blobs, log, metrics.ObserveClassification)
 	opts := serverOptions(cfg, st, blobs, log)
-	opts.Queue = pool
+	opts.Queue, opts.Metrics = pool, metrics
 	srv, err := server.New(opts)
 	if err != nil {
 		return err
@@ -274,7 +275,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 }
 
 // newPool builds the classification pool with every provider the config enables.
-func newPool(cfg Config, st *store.Store, blobs blob.Store, log *slog.Logger) *classify.Pool {
+func newPool(cfg Config, st *store.Store, blobs blob.Store, log *slog.Logger, observe func(string, string, time.Duration)) *classify.Pool {
 	providers := map[string]classify.Provider{}
 	timeout := time.Duration(cfg.Classify.Timeout)
 	if cfg.providerEnabled("openai") {
@@ -294,6 +295,7 @@ func newPool(cfg Config, st *store.Store, blobs blob.Store, log *slog.Logger) *c
 		Timeout:         timeout,
 		DefaultProvider: cfg.Classify.DefaultProvider,
 		Logger:          log,
+		Observe:         observe,
 	}, st, blobs, providers)
 }
 

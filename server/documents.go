@@ -146,7 +146,7 @@ func (s *Server) downloadDocument(c echo.Context) error {
 		return fail(http.StatusConflict, "the upload of this document is not finished")
 	}
 	disposition := contentDisposition(d.Filename)
-	if p, ok := s.blobs.(blob.GetPresigner); ok {
+	if p, ok := s.rawBlobs.(blob.GetPresigner); ok {
 		u, err := p.PresignGet(ctx, d.ObjectKey, downloadURLTTL, disposition, d.ContentType)
 		if err != nil {
 			return blobDown(err)

@@ -215,7 +215,7 @@ type tokenReceiver interface {
 // receiveBlob is the local store's upload endpoint: PUT /api/blobs/{token}. The token is the
 // authorization; the body is streamed to disk and refused past the declared size.
 func (s *Server) receiveBlob(c echo.Context) error {
-	recv, ok := s.blobs.(tokenReceiver)
+	recv, ok := s.rawBlobs.(tokenReceiver)
 	if !ok {
 		return fail(http.StatusNotFound, "uploads go to the object store")
 	}

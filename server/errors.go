@@ -44,6 +44,9 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		return
 	}
 	status, detail := s.classify(err)
+	if status == http.StatusRequestEntityTooLarge && strings.HasPrefix(c.Path(), "/api/documents") {
+		s.metrics.quotaRejections.Inc()
+	}
 	if status >= 500 {
 		s.log.Error("request failed", "method", c.Request().Method, "path", c.Path(), "status", status,
 			"request_id", c.Response().Header().Get(echo.HeaderXRequestID), "err", err)

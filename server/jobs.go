@@ -81,7 +81,10 @@ func (s *Server) StartJobs(cfg JobsConfig) (*Jobs, error) {
 		run := func() {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 			defer cancel()
+			s.metrics.scheduledJobs.WithLabelValues(name).Inc()
+			s.log.Info("scheduled job ran", "job", name)
 			if err := job(ctx); err != nil {
+				s.metrics.scheduledJobErrors.WithLabelValues(name).Inc()
 				s.log.Error("scheduled job failed", "job", name, "err", err)
 			}
 		}

@@ -44,6 +44,7 @@ type Options struct {
 	DefaultProvider     string   // used when a user has not chosen
 	UploadOrigin        string   // origin browsers upload to besides this one (the S3 public endpoint)
 	MetricsToken        string
+	Metrics             *Metrics // nil: the server makes its own
 	Version             string
 }
 
@@ -51,7 +52,9 @@ type Options struct {
 type Server struct {
 	opts      Options
 	store     *store.Store
-	blobs     blob.Store
+	blobs     blob.Store // counts failures for /metrics
+	rawBlobs  blob.Store // the store itself, for its optional interfaces
+	metrics   *Metrics
 	log       *slog.Logger
 	now       func() time.Time
 	sessions  *scs.SessionManager
@@ -96,7 +99,11 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{opts: o, store: o.Store, blobs: o.Blobs, log: o.Logger, now: o.Now, dummyHash: dummy}
+	if o.Metrics == nil {
+		o.Metrics = NewMetrics(o.Store.DB(), o.Store.QueueDepth, o.Store.PendingDeletions)
+	}
+	s := &Server{opts: o, store: o.Store, rawBlobs: o.Blobs, blobs: countedBlobs{Store: o.Blobs, errs: o.Metrics.blobErrors},
+		metrics: o.Metrics, log: o.Logger, now: o.Now, dummyHash: dummy}
 
 	s.sessions = scs.New()
 	if o.Store.Dialect() == store.Postgres {
@@ -123,6 +130,7 @@ func New(o Options) (*Server, error) {
 	e.IPExtractor = echo.ExtractIPDirect() // X-Forwarded-For is not trusted by default
 	e.Use(middleware.RequestID())
 	e.Use(s.logRequests)
+	e.Use(s.metrics.instrument)
 	e.Use(middleware.Recover())
 	e.Use(securityHeaders(o.UploadOrigin))
 	e.Use(echo.WrapMiddleware(s.sessions.LoadAndSave))
@@ -146,6 +154,7 @@ func (s *Server) routes() {
 	e := s.e
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
+	e.GET("/metrics", s.metrics.handler(s.opts.MetricsToken))
 	e.PUT("/api/blobs/:token", s.receiveBlob)
 
 	e.GET("/api/auth/csrf", s.csrfToken)
