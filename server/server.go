@@ -155,6 +155,7 @@ func (s *Server) routes() {
 	e.GET("/healthz", s.healthz)
 	e.GET("/readyz", s.readyz)
 	e.GET("/metrics", s.metrics.handler(s.opts.MetricsToken))
+	e.GET("/api/openapi.json", s.openAPI())
 	e.PUT("/api/blobs/:token", s.receiveBlob)
 
 	e.GET("/api/auth/csrf", s.csrfToken)

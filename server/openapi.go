@@ -1,0 +1,217 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// operation describes one route for the OpenAPI document.
+type operation struct {
+	method, path, summary string
+	auth                  string // "", "user" (any signed-in caller), "member" (role user), "admin"
+	body                  string // request schema (a component name), or ""
+	status                int
+	result                string // response schema, or ""
+	errors                []int
+}
+
+// operations is the API as this binary serves it; TestOpenAPIMatchesRouter keeps it in step
+// with the router.
+var operations = []operation{
+	{"GET", "/healthz", "The process is up", "", "", 200, "", nil},
+	{"GET", "/readyz", "The database and the blob store answer", "", "", 200, "", []int{503}},
+	{"GET", "/metrics", "Prometheus metrics (bearer token when configured)", "", "", 200, "", []int{401}},
+	{"GET", "/api/openapi.json", "This document", "", "", 200, "", nil},
+	{"PUT", "/api/blobs/{token}", "Upload the bytes of a document to the local store (signed URL from upload-url)", "", "", 200, "", []int{403, 413}},
+	{"GET", "/api/auth/csrf", "The session's CSRF token", "", "", 200, "CSRFToken", nil},
+	{"POST", "/api/auth/login", "Sign in; renews the session", "", "Login", 200, "LoginResult", []int{400, 401, 429}},
+	{"POST", "/api/auth/logout", "Sign out", "user", "", 204, "", []int{401}},
+	{"GET", "/api/auth/me", "The signed-in user", "user", "", 200, "User", []int{401}},
+	{"POST", "/api/auth/me/password", "Change the password; other sessions end", "user", "PasswordChange", 204, "", []int{401, 403, 422}},
+	{"GET", "/api/auth/me/quota", "Storage used and allowed", "user", "", 200, "Quota", []int{401, 403}},
+	{"GET", "/api/auth/me/settings", "Classification provider and model", "user", "", 200, "AISettings", []int{401, 403}},
+	{"PUT", "/api/auth/me/settings", "Choose the classification provider and model (null = server default)", "user", "AISettings", 200, "AISettings", []int{400, 401, 403, 422}},
+	{"GET", "/api/providers", "Classification providers enabled on this server", "user", "", 200, "Providers", []int{401, 403}},
+	{"POST", "/api/auth/me/totp/setup", "Start two-factor setup: secret, otpauth URL, QR code", "user", "", 200, "TOTPSetup", []int{401, 403, 409}},
+	{"POST", "/api/auth/me/totp/enable", "Turn two-factor on with a code; returns backup codes", "user", "Code", 200, "BackupCodes", []int{401, 403, 409, 422}},
+	{"POST", "/api/auth/me/totp/disable", "Turn two-factor off", "user", "Password", 204, "", []int{401, 403}},
+	{"POST", "/api/auth/me/backup-codes", "Replace the backup codes", "user", "Password", 200, "BackupCodes", []int{401, 403, 409}},
+	{"GET", "/api/auth/me/tokens", "API tokens (never their secrets)", "user", "", 200, "TokenList", []int{401, 403}},
+	{"POST", "/api/auth/me/tokens", "Create an API token; the secret is shown once", "user", "NewToken", 201, "CreatedToken", []int{400, 401, 403, 422}},
+	{"DELETE", "/api/auth/me/tokens/{id}", "Revoke an API token", "user", "", 204, "", []int{401, 403, 404}},
+	{"POST", "/api/documents/upload-url", "Step 1 of an upload: a pending document and a presigned PUT", "member", "UploadRequest", 201, "UploadTicket", []int{400, 401, 403, 413, 415, 503}},
+	{"POST", "/api/documents/{id}/confirm", "Step 3: charge the quota with the stored size and queue classification", "member", "", 200, "Document", []int{401, 403, 404, 413, 422, 503}},
+	{"POST", "/api/documents", "One-shot multipart upload (field \"file\")", "member", "Multipart", 201, "Document", []int{400, 401, 403, 413, 415, 503}},
+	{"GET", "/api/documents", "Your documents, newest first (or best match with q); keyset pagination", "member", "", 200, "DocumentPage", []int{400, 401, 403}},
+	{"GET", "/api/documents/{id}", "One document", "member", "", 200, "Document", []int{401, 403, 404}},
+	{"GET", "/api/documents/{id}/download", "Download: 302 to a presigned URL (S3) or the bytes (local)", "member", "", 200, "", []int{302, 401, 403, 404, 409, 503}},
+	{"PATCH", "/api/documents/{id}", "Rename and/or set topics", "member", "DocumentPatch", 200, "Document", []int{400, 401, 403, 404, 422}},
+	{"DELETE", "/api/documents/{id}", "Delete; the space is given back at once", "member", "", 204, "", []int{401, 403, 404}},
+	{"POST", "/api/documents/{id}/classify", "Queue the document for classification again", "member", "", 202, "Document", []int{401, 403, 404}},
+	{"GET", "/api/topics", "System topics and your own", "member", "", 200, "TopicList", []int{401, 403}},
+	{"POST", "/api/topics", "Create one of your topics", "member", "TopicCreate", 201, "Topic", []int{400, 401, 403, 409, 422}},
+	{"PATCH", "/api/topics/{id}", "Change one of your topics", "member", "TopicPatch", 200, "Topic", []int{400, 401, 403, 404, 409, 422}},
+	{"DELETE", "/api/topics/{id}", "Delete one of your topics and its assignments", "member", "", 204, "", []int{401, 403, 404}},
+	{"GET", "/api/admin/users", "Users with their usage (never document names)", "admin", "", 200, "AdminUserList", []int{401, 403}},
+	{"POST", "/api/admin/users", "Create a user with a temporary password", "admin", "AdminUserCreate", 201, "AdminUserCreated", []int{400, 401, 403, 409, 422}},
+	{"PATCH", "/api/admin/users/{id}", "Activate or deactivate, change role or quota", "admin", "AdminUserPatch", 200, "User", []int{400, 401, 403, 404, 409, 422}},
+	{"POST", "/api/admin/users/{id}/reset-password", "Set a temporary password (optionally turning two-factor off)", "admin", "ResetPassword", 200, "TemporaryPassword", []int{400, 401, 403, 404}},
+	{"DELETE", "/api/admin/users/{id}", "Delete a user and their documents", "admin", "", 204, "", []int{401, 403, 404, 409}},
+	{"GET", "/api/admin/audit", "Security events and admin actions, newest first", "admin", "", 200, "AuditPage", []int{400, 401, 403}},
+	{"GET", "/api/admin/topics", "System topics", "admin", "", 200, "TopicList", []int{401, 403}},
+	{"POST", "/api/admin/topics", "Create a system topic", "admin", "TopicCreate", 201, "Topic", []int{400, 401, 403, 409, 422}},
+	{"PATCH", "/api/admin/topics/{id}", "Change a system topic", "admin", "TopicPatch", 200, "Topic", []int{400, 401, 403, 404, 409, 422}},
+	{"DELETE", "/api/admin/topics/{id}", "Delete a system topic", "admin", "", 204, "", []int{401, 403, 404}},
+}
+
+func obj(required []string, props map[string]any) map[string]any {
+	o := map[string]any{"type": "object", "properties": props}
+	if len(required) > 0 {
+		o["required"] = required
+	}
+	return o
+}
+
+func ref(name string) map[string]any { return map[string]any{"$ref": "#/components/schemas/" + name} }
+
+var (
+	str      = map[string]any{"type": "string"}
+	strNull  = map[string]any{"type": []string{"string", "null"}}
+	integer  = map[string]any{"type": "integer"}
+	boolean  = map[string]any{"type": "boolean"}
+	dateTime = map[string]any{"type": "string", "format": "date-time"}
+	dtNull   = map[string]any{"type": []string{"string", "null"}, "format": "date-time"}
+	strList  = map[string]any{"type": "array", "items": str}
+)
+
+func listOf(name string) map[string]any { return map[string]any{"type": "array", "items": ref(name)} }
+
+// schemas are the request and response bodies.
+var schemas = map[string]any{
+	"Error": obj([]string{"detail"}, map[string]any{"detail": map[string]any{"description": "a message, or an object (413: used_bytes, limit_bytes, rejected_bytes)"}}),
+	"User": obj(nil, map[string]any{"id": str, "username": str, "role": map[string]any{"enum": []string{"user", "admin"}}, "is_active": boolean,
+		"password_must_change": boolean, "totp_enabled": boolean, "ai_provider": strNull, "ai_model": strNull, "created_at": dateTime}),
+	"CSRFToken":      obj([]string{"csrf_token"}, map[string]any{"csrf_token": str}),
+	"Login":          obj([]string{"username", "password"}, map[string]any{"username": str, "password": str, "otp": str}),
+	"LoginResult":    obj(nil, map[string]any{"user": ref("User"), "csrf_token": str}),
+	"PasswordChange": obj([]string{"current_password", "new_password"}, map[string]any{"current_password": str, "new_password": map[string]any{"type": "string", "minLength": 12}}),
+	"Quota":          obj(nil, map[string]any{"used_bytes": integer, "limit_bytes": integer}),
+	"AISettings":     obj(nil, map[string]any{"ai_provider": strNull, "ai_model": strNull}),
+	"Providers":      obj(nil, map[string]any{"providers": strList, "default": str}),
+	"TOTPSetup":      obj(nil, map[string]any{"secret": str, "otpauth_url": str, "qr_png": str}),
+	"Code":           obj([]string{"code"}, map[string]any{"code": str}),
+	"Password":       obj([]string{"password"}, map[string]any{"password": str}),
+	"BackupCodes":    obj(nil, map[string]any{"backup_codes": strList}),
+	"Token":          obj(nil, map[string]any{"id": str, "name": str, "created_at": dateTime, "last_used_at": dtNull, "expires_at": dtNull}),
+	"TokenList":      listOf("Token"),
+	"NewToken":       obj([]string{"name"}, map[string]any{"name": str, "expires_in_days": integer}),
+	"CreatedToken":   obj(nil, map[string]any{"id": str, "name": str, "token": str, "expires_at": dtNull}),
+	"UploadRequest":  obj([]string{"filename", "size_bytes"}, map[string]any{"filename": str, "content_type": str, "size_bytes": integer}),
+	"UploadTicket": obj(nil, map[string]any{"document_id": str, "upload_url": str, "method": str,
+		"headers": map[string]any{"type": "object", "additionalProperties": str}, "expires_at": dateTime}),
+	"Multipart": obj([]string{"file"}, map[string]any{"file": map[string]any{"type": "string", "format": "binary"}}),
+	"TopicRef":  obj(nil, map[string]any{"id": str, "name": str, "system": boolean}),
+	"Document": obj(nil, map[string]any{"id": str, "filename": str, "content_type": str, "size_bytes": integer,
+		"status": map[string]any{"enum": []string{"pending", "uploaded", "classified", "classification_failed"}},
+		"topics": listOf("TopicRef"), "error": strNull, "created_at": dateTime, "uploaded_at": dtNull, "classified_at": dtNull}),
+	"DocumentPage":      obj(nil, map[string]any{"items": listOf("Document"), "next_cursor": strNull}),
+	"DocumentPatch":     obj(nil, map[string]any{"filename": str, "topic_ids": strList}),
+	"Topic":             obj(nil, map[string]any{"id": str, "name": str, "description": str, "system": boolean}),
+	"TopicList":         listOf("Topic"),
+	"TopicCreate":       obj([]string{"name"}, map[string]any{"name": str, "description": str}),
+	"TopicPatch":        obj(nil, map[string]any{"name": str, "description": str}),
+	"AdminUser":         map[string]any{"allOf": []any{ref("User"), obj(nil, map[string]any{"used_bytes": integer, "limit_bytes": integer, "document_count": integer})}},
+	"AdminUserList":     listOf("AdminUser"),
+	"AdminUserCreate":   obj([]string{"username"}, map[string]any{"username": str, "role": str, "limit_bytes": integer}),
+	"AdminUserCreated":  obj(nil, map[string]any{"user": ref("User"), "temporary_password": str}),
+	"AdminUserPatch":    obj(nil, map[string]any{"is_active": boolean, "role": str, "limit_bytes": integer}),
+	"ResetPassword":     obj(nil, map[string]any{"reset_totp": boolean}),
+	"TemporaryPassword": obj(nil, map[string]any{"temporary_password": str}),
+	"AuditEntry":        obj(nil, map[string]any{"id": str, "at": dateTime, "actor_id": strNull, "action": str, "target": str, "ip": str}),
+	"AuditPage":         obj(nil, map[string]any{"items": listOf("AuditEntry"), "next_cursor": strNull}),
+}
+
+var pathParam = regexp.MustCompile(`\{(\w+)\}`)
+
+// openAPIDocument builds the OpenAPI 3.1 document from the table above.
+func openAPIDocument(version string) []byte {
+	paths := map[string]map[string]any{}
+	for _, op := range operations {
+		o := map[string]any{"summary": op.summary, "operationId": strings.ToLower(op.method) + strings.NewReplacer("/", "_", "{", "", "}", "", "-", "_", ".", "_").Replace(op.path)}
+		var params []any
+		for _, m := range pathParam.FindAllStringSubmatch(op.path, -1) {
+			params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": str})
+		}
+		if op.method == "GET" && op.path == "/api/documents" {
+			for _, q := range []string{"limit", "cursor", "status", "topic", "q"} {
+				params = append(params, map[string]any{"name": q, "in": "query", "schema": str})
+			}
+		}
+		if params != nil {
+			o["parameters"] = params
+		}
+		switch {
+		case op.body == "Multipart":
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"multipart/form-data": map[string]any{"schema": ref("Multipart")}}}
+		case op.body != "":
+			o["requestBody"] = map[string]any{"required": true, "content": map[string]any{"application/json": map[string]any{"schema": ref(op.body)}}}
+		}
+		responses := map[string]any{}
+		ok := map[string]any{"description": http.StatusText(op.status)}
+		if op.result != "" {
+			ok["content"] = map[string]any{"application/json": map[string]any{"schema": ref(op.result)}}
+		}
+		responses[strconv.Itoa(op.status)] = ok
+		for _, code := range op.errors {
+			r := map[string]any{"description": http.StatusText(code)}
+			if code >= 400 {
+				r["content"] = map[string]any{"application/json": map[string]any{"schema": ref("Error")}}
+			}
+			responses[strconv.Itoa(code)] = r
+		}
+		o["responses"] = responses
+		switch op.auth {
+		case "user", "member", "admin":
+			o["security"] = []any{map[string]any{"session": []string{}, "csrf": []string{}}, map[string]any{"bearer": []string{}}}
+			if op.auth != "user" {
+				o["description"] = "Role " + map[string]string{"member": "user", "admin": "admin"}[op.auth] + " only; others get 403."
+			}
+		}
+		if paths[op.path] == nil {
+			paths[op.path] = map[string]any{}
+		}
+		paths[op.path][strings.ToLower(op.method)] = o
+	}
+	doc := map[string]any{
+		"openapi": "3.1.0",
+		"info": map[string]any{"title": "DocuVault API", "version": version,
+			"description": "Self-hosted document vault. Errors are {\"detail\": …}. Cookie sessions send X-CSRF-Token on unsafe methods; API tokens use Authorization: Bearer."},
+		"paths": paths,
+		"components": map[string]any{
+			"schemas": schemas,
+			"securitySchemes": map[string]any{
+				"session": map[string]any{"type": "apiKey", "in": "cookie", "name": "docuvault_session"},
+				"csrf":    map[string]any{"type": "apiKey", "in": "header", "name": "X-CSRF-Token"},
+				"bearer":  map[string]any{"type": "http", "scheme": "bearer"},
+			},
+		},
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		panic(err) // the document is built from literals
+	}
+	return b
+}
+
+// openAPI serves the document, built once.
+func (s *Server) openAPI() echo.HandlerFunc {
+	doc := openAPIDocument(s.opts.Version)
+	return func(c echo.Context) error {
+		return c.Blob(http.StatusOK, "application/json", doc)
+	}
+}
