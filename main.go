@@ -323,8 +323,9 @@ func serverOptions(cfg Config, st *store.Store, blobs blob.Store, log *slog.Logg
 	}
 }
 
-func jobsConfig(cfg Config, _ *store.Store) server.JobsConfig {
+func jobsConfig(cfg Config, st *store.Store) server.JobsConfig {
 	return server.JobsConfig{
+		Distributed:       st.Dialect() == store.Postgres,
 		DrainInterval:     time.Duration(cfg.Jobs.DrainInterval),
 		ExpiryInterval:    time.Duration(cfg.Jobs.ExpiryInterval),
 		PendingTTL:        time.Duration(cfg.Quota.PendingTTL),

@@ -2,10 +2,13 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/go-co-op/gocron/v2"
+
+	"github.com/docuvault/docuvault/store"
 )
 
 // JobsConfig sets how often each maintenance job runs.
@@ -14,7 +17,42 @@ type JobsConfig struct {
 	ExpiryInterval    time.Duration // unconfirmed uploads
 	PendingTTL        time.Duration // age at which an unconfirmed upload is removed
 	ReconcileInterval time.Duration // quota recomputation
-	Locker            gocron.Locker // shared across replicas (nil: this process only)
+	// Distributed runs each job once per tick across every replica sharing the database:
+	// a Postgres advisory lock for the run, and the job_runs table for the tick.
+	Distributed bool
+}
+
+// errSkipped tells gocron that another replica has this tick.
+var errSkipped = errors.New("job runs on another replica this tick")
+
+// dbLocker is gocron's distributed locker over the database.
+type dbLocker struct {
+	st    *store.Store
+	every map[string]time.Duration
+}
+
+type unlockFunc func(context.Context) error
+
+func (u unlockFunc) Unlock(ctx context.Context) error { return u(ctx) }
+
+// Lock takes the job's advisory lock, then claims the tick; either failing skips the run here.
+func (l dbLocker) Lock(ctx context.Context, key string) (gocron.Lock, error) {
+	unlock, ok, err := l.st.TryAdvisoryLock(ctx, "job:"+key)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, errSkipped
+	}
+	claimed, err := l.st.ClaimTick(ctx, key, l.every[key])
+	if err != nil || !claimed {
+		_ = unlock(ctx)
+		if err == nil {
+			err = errSkipped
+		}
+		return nil, err
+	}
+	return unlockFunc(unlock), nil
 }
 
 // Jobs is the running scheduler.
@@ -65,17 +103,17 @@ func (s *Server) RunJob(ctx context.Context, cfg JobsConfig, name string) error 
 
 // StartJobs schedules the maintenance jobs with gocron.
 func (s *Server) StartJobs(cfg JobsConfig) (*Jobs, error) {
+	every := map[string]time.Duration{
+		"drain-deletions": cfg.DrainInterval, "expire-pending": cfg.ExpiryInterval,
+		"reconcile-quotas": cfg.ReconcileInterval, "prune-sessions": time.Hour,
+	}
 	var opts []gocron.SchedulerOption
-	if cfg.Locker != nil {
-		opts = append(opts, gocron.WithDistributedLocker(cfg.Locker))
+	if cfg.Distributed {
+		opts = append(opts, gocron.WithDistributedLocker(dbLocker{st: s.store, every: every}))
 	}
 	sched, err := gocron.NewScheduler(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("server: scheduler: %w", err)
-	}
-	every := map[string]time.Duration{
-		"drain-deletions": cfg.DrainInterval, "expire-pending": cfg.ExpiryInterval,
-		"reconcile-quotas": cfg.ReconcileInterval, "prune-sessions": time.Hour,
 	}
 	for name, job := range s.maintenance(cfg) {
 		run := func() {
