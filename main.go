@@ -39,6 +39,8 @@ Usage:
   docuvault migrate up|down|status [-config FILE]
   docuvault user create -username U [-admin] [-password P] [-config FILE]
   docuvault user reset-password -username U [-config FILE]
+  docuvault backup -out FILE [-config FILE]   SQLite installs: database and files in one .tar.gz
+  docuvault restore -in FILE [-force] [-config FILE]
   docuvault version
   docuvault healthcheck [-config FILE]      exit 0 when the local server answers /healthz
 
@@ -68,6 +70,10 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, en
 		err = cmdUser(ctx, args, stdout, stderr, env)
 	case "version":
 		fmt.Fprintln(stdout, "docuvault", version)
+	case "backup":
+		err = cmdBackup(ctx, args, stdout, stderr, env)
+	case "restore":
+		err = cmdRestore(ctx, args, stdout, stderr, env)
 	case "healthcheck":
 		err = cmdHealthcheck(ctx, args, stderr, env)
 	case "help", "-h", "--help":
