@@ -59,7 +59,13 @@ type Pool struct {
 	wg        sync.WaitGroup
 	startOnce sync.Once
 	stopOnce  sync.Once
+
+	mu      sync.Mutex
+	origins map[string]string // document ID → request ID that queued it (this replica only)
 }
+
+// maxOrigins bounds the request IDs kept for documents another replica may classify.
+const maxOrigins = 10_000
 
 // New builds a pool with the enabled providers by name ("local" is always there).
 func New(cfg Config, st Store, blobs Blobs, providers map[string]Provider) *Pool {
@@ -102,7 +108,7 @@ func New(cfg Config, st Store, blobs Blobs, providers map[string]Provider) *Pool
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Pool{cfg: cfg, store: st, blobs: blobs, providers: all, wake: make(chan struct{}, cfg.Workers),
-		stop: make(chan struct{}), hardStop: ctx, cancel: cancel}
+		stop: make(chan struct{}), hardStop: ctx, cancel: cancel, origins: map[string]string{}}
 }
 
 // Start launches the workers.
@@ -121,6 +127,29 @@ func (p *Pool) Notify() {
 	case p.wake <- struct{}{}:
 	default: // enough wake-ups pending already
 	}
+}
+
+// NotifyDocument wakes a worker for a document and remembers the request that queued it, so
+// the worker's log lines about the document carry the same request ID.
+func (p *Pool) NotifyDocument(documentID, requestID string) {
+	if requestID != "" {
+		p.mu.Lock()
+		if len(p.origins) >= maxOrigins {
+			clear(p.origins) // another replica took those documents
+		}
+		p.origins[documentID] = requestID
+		p.mu.Unlock()
+	}
+	p.Notify()
+}
+
+// origin returns (and forgets) the request ID that queued a document.
+func (p *Pool) origin(documentID string) string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	id := p.origins[documentID]
+	delete(p.origins, documentID)
+	return id
 }
 
 // Stop stops claiming, lets running documents finish until ctx ends, then cancels them
@@ -170,6 +199,9 @@ func (p *Pool) work() {
 // process classifies one claimed document and records the outcome.
 func (p *Pool) process(j store.Job) {
 	log := p.cfg.Logger.With("document_id", j.DocumentID, "user_id", j.UserID, "attempt", j.Attempts)
+	if rid := p.origin(j.DocumentID); rid != "" {
+		log = log.With("request_id", rid)
+	}
 	ctx, cancel := context.WithTimeout(p.hardStop, p.cfg.Timeout)
 	defer cancel()
 	start := time.Now()

@@ -463,3 +463,33 @@ func TestTwoPoolsShareWork(t *testing.T) {
 		t.Logf("pool shares: %v", byPool)
 	})
 }
+
+// TestWorkerLogsCarryRequestID checks that the worker's log lines about a document carry the
+// request ID of the upload that queued it.
+func TestWorkerLogsCarryRequestID(t *testing.T) {
+	f := newFixture(t, "sqlite")
+	u := f.user(t, "alice")
+	f.topic(t, nil, "Finance", "")
+	var buf syncBuffer
+	p := New(Config{Workers: 1, PollInterval: time.Hour, Logger: slog.New(slog.NewTextHandler(&buf, nil))}, f.st, f.blobs, nil)
+	d := f.upload(t, u, "x.txt", "text/plain", "finance")
+	p.NotifyDocument(d.ID, "req-7f3a")
+	p.Start()
+	t.Cleanup(func() { _ = p.Stop(context.Background()) })
+	waitFor(t, "classification", 5*time.Second, classified(f, t, u, d.ID))
+	waitFor(t, "log line", 5*time.Second, func() bool {
+		return strings.Contains(buf.String(), "document_id="+d.ID) && strings.Contains(buf.String(), "request_id=req-7f3a")
+	})
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

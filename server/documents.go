@@ -176,12 +176,13 @@ func (s *Server) reclassify(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.notifyQueue()
+	s.notifyQueue(c, d.ID)
 	return c.JSON(http.StatusAccepted, toDocumentJSON(d))
 }
 
-func (s *Server) notifyQueue() {
+// notifyQueue wakes a classification worker for the document.
+func (s *Server) notifyQueue(c echo.Context, documentID string) {
 	if s.opts.Queue != nil {
-		s.opts.Queue.Notify()
+		s.opts.Queue.NotifyDocument(documentID, c.Response().Header().Get(echo.HeaderXRequestID))
 	}
 }

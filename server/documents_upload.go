@@ -124,7 +124,9 @@ func (s *Server) confirmUpload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.notifyQueue()
+	s.log.Info("upload confirmed", "document_id", confirmed.ID, "user_id", u.ID, "size_bytes", confirmed.SizeBytes,
+		"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+	s.notifyQueue(c, confirmed.ID)
 	return c.JSON(http.StatusOK, toDocumentJSON(confirmed))
 }
 
@@ -203,7 +205,7 @@ func (s *Server) uploadOneShot(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	s.notifyQueue()
+	s.notifyQueue(c, confirmed.ID)
 	return c.JSON(http.StatusCreated, toDocumentJSON(confirmed))
 }
 

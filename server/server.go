@@ -19,9 +19,10 @@ import (
 	"github.com/docuvault/docuvault/store"
 )
 
-// Queue is told when a document is ready for classification.
+// Queue is told when a document is ready for classification, with the request that made
+// it ready (so the worker's log lines carry the same request ID).
 type Queue interface {
-	Notify()
+	NotifyDocument(documentID, requestID string)
 }
 
 // Options wire a Server.
