@@ -339,8 +339,22 @@ func jobsConfig(cfg Config, st *store.Store) server.JobsConfig {
 	}
 }
 
+// starterTopics are the system topics a new instance starts with (admins can change them).
+var starterTopics = [][2]string{
+	{"Finance", "invoice bill bank statement payment receipt salary account credit loan"},
+	{"Taxes", "tax return assessment deduction refund revenue office"},
+	{"Health", "doctor medical hospital prescription diagnosis health insurance vaccination"},
+	{"Insurance", "insurance policy premium claim coverage"},
+	{"Home", "rent lease landlord mortgage utilities electricity water heating repair"},
+	{"Work", "employment contract employer payslip job application meeting"},
+	{"Travel", "flight hotel booking ticket passport visa itinerary"},
+	{"Legal", "contract agreement court lawyer notary license"},
+	{"Education", "school university course certificate diploma exam"},
+}
+
 // bootstrapAdmin creates the first account on an empty instance: "admin" with the password in
-// DOCUVAULT_ADMIN_PASSWORD, or a random one logged once that must be changed at first login.
+// DOCUVAULT_ADMIN_PASSWORD, or a random one logged once that must be changed at first login;
+// and the starter system topics.
 func bootstrapAdmin(ctx context.Context, st *store.Store, env func(string) string, log *slog.Logger) error {
 	n, err := st.CountUsers(ctx)
 	if err != nil || n > 0 {
@@ -363,6 +377,11 @@ func bootstrapAdmin(ctx context.Context, st *store.Store, env func(string) strin
 	}
 	if err != nil {
 		return err
+	}
+	for _, t := range starterTopics {
+		if _, err := st.CreateTopic(ctx, nil, t[0], t[1]); err != nil && !errors.Is(err, store.ErrConflict) {
+			return err
+		}
 	}
 	if mustChange {
 		log.Warn("created the first admin; this password is shown only once and must be changed at first login",

@@ -170,6 +170,16 @@ func TestServeDefaults(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "docuvault.db")); err != nil {
 		t.Fatalf("database not in the data dir: %v", err)
 	}
+	cfg, _ := loadConfig("", envMap("DOCUVAULT_SERVER_DATA_DIR", dir))
+	st, err := openStore(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	topics, err := st.SystemTopics(context.Background())
+	st.Close()
+	if err != nil || len(topics) != len(starterTopics) {
+		t.Fatalf("starter topics: %d, %v", len(topics), err)
+	}
 	// A second start finds the admin and says nothing about it.
 	ctx, cancel = context.WithCancel(context.Background())
 	stderr.Reset()

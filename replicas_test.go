@@ -174,7 +174,7 @@ func TestReplicas(t *testing.T) {
 	admin.do("POST", replicas[0].url+"/api/auth/login", map[string]string{"username": "admin", "password": "cluster admin password"}, 200, &login)
 	admin.csrf = login.CSRFToken
 	admin.do("GET", replicas[1].url+"/api/auth/me", nil, 200, nil)
-	admin.do("POST", replicas[2].url+"/api/admin/topics", map[string]string{"name": "Finance"}, 201, nil)
+	admin.do("POST", replicas[2].url+"/api/admin/topics", map[string]string{"name": "Receipts"}, 201, nil)
 	newUser := func(name string, limit int64) *apiClient {
 		var created struct {
 			TemporaryPassword string `json:"temporary_password"`
