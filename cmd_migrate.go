@@ -50,11 +50,7 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, en
 	default:
 		return usageError{fmt.Sprintf("migrate: unknown action %q (want up, down or status)", action)}
 	}
-	current, err := st.SchemaVersion(ctx)
-	if err != nil {
-		return err
-	}
-	known, err := st.Versions()
+	current, known, err := st.SchemaStatus(ctx)
 	if err != nil {
 		return err
 	}

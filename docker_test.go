@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/docuvault/docuvault/internal/testenv"
 )
 
 // TestContainerEntrypoint runs what the Dockerfile's image runs — its ENV, ENTRYPOINT and
@@ -41,7 +43,7 @@ func TestContainerEntrypoint(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	go func() { done <- runContext(ctx, []string{"serve"}, &bytes.Buffer{}, &logs, lookup) }()
 	healthy := false
 	for i := 0; i < 100 && !healthy; i++ {

@@ -189,11 +189,7 @@ func prepare(ctx context.Context, cfgPath string, env func(string) string, migra
 }
 
 func requireCurrentSchema(ctx context.Context, st *store.Store) error {
-	current, err := st.SchemaVersion(ctx)
-	if err != nil {
-		return err
-	}
-	known, err := st.Versions()
+	current, known, err := st.SchemaStatus(ctx)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/docuvault/docuvault/internal/testenv"
 )
 
 // envMap is an environment for run: only the given variables exist.
@@ -141,7 +143,7 @@ func TestServeDefaults(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stderr syncBuffer
+	var stderr testenv.SyncBuffer
 	done := make(chan int, 1)
 	go func() {
 		done <- runContext(ctx, []string{"serve"}, &bytes.Buffer{}, &stderr,

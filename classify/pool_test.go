@@ -470,7 +470,7 @@ func TestWorkerLogsCarryRequestID(t *testing.T) {
 	f := newFixture(t, "sqlite")
 	u := f.user(t, "alice")
 	f.topic(t, nil, "Finance", "")
-	var buf syncBuffer
+	var buf testenv.SyncBuffer
 	p := New(Config{Workers: 1, PollInterval: time.Hour, Logger: slog.New(slog.NewTextHandler(&buf, nil))}, f.st, f.blobs, nil)
 	d := f.upload(t, u, "x.txt", "text/plain", "finance")
 	p.NotifyDocument(d.ID, "req-7f3a")
@@ -481,15 +481,3 @@ func TestWorkerLogsCarryRequestID(t *testing.T) {
 		return strings.Contains(buf.String(), "document_id="+d.ID) && strings.Contains(buf.String(), "request_id=req-7f3a")
 	})
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

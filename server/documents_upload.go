@@ -116,18 +116,30 @@ func (s *Server) confirmUpload(c echo.Context) error {
 			"message": "file larger than the maximum upload size", "max_upload_bytes": s.opts.MaxUploadBytes,
 			"used_bytes": q.UsedBytes, "limit_bytes": q.LimitBytes, "rejected_bytes": info.Size})
 	}
-	confirmed, err := s.store.ConfirmUpload(ctx, u.ID, d.ID, info.Size)
-	if errors.Is(err, store.ErrQuotaExceeded) {
-		s.discard(c, d.ID)
-		return err
-	}
+	confirmed, err := s.charge(c, d.ID, info.Size)
 	if err != nil {
 		return err
 	}
-	s.log.Info("upload confirmed", "document_id", confirmed.ID, "user_id", u.ID, "size_bytes", confirmed.SizeBytes,
-		"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
-	s.notifyQueue(c, confirmed.ID)
 	return c.JSON(http.StatusOK, toDocumentJSON(confirmed))
+}
+
+// charge confirms a stored upload of size bytes: the quota is charged by one conditional
+// UPDATE in the transaction that marks the document uploaded; a refused upload is discarded.
+// The confirmed document is queued for classification.
+func (s *Server) charge(c echo.Context, id string, size int64) (store.Document, error) {
+	u := caller(c)
+	d, err := s.store.ConfirmUpload(c.Request().Context(), u.ID, id, size)
+	if errors.Is(err, store.ErrQuotaExceeded) {
+		s.discard(c, id)
+		return d, err
+	}
+	if err != nil {
+		return d, err
+	}
+	s.log.Info("upload confirmed", "document_id", d.ID, "user_id", u.ID, "size_bytes", d.SizeBytes,
+		"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
+	s.notifyQueue(c, d.ID)
+	return d, nil
 }
 
 // discard removes a refused pending upload: its row, and its object through the outbox.
@@ -197,15 +209,10 @@ func (s *Server) uploadOneShot(c echo.Context) error {
 		}
 		return blobDown(err)
 	}
-	confirmed, err := s.store.ConfirmUpload(ctx, u.ID, d.ID, info.Size)
-	if errors.Is(err, store.ErrQuotaExceeded) {
-		s.discard(c, d.ID)
-		return err
-	}
+	confirmed, err := s.charge(c, d.ID, info.Size)
 	if err != nil {
 		return err
 	}
-	s.notifyQueue(c, confirmed.ID)
 	return c.JSON(http.StatusCreated, toDocumentJSON(confirmed))
 }
 

@@ -62,13 +62,18 @@ func (s *Store) SchemaVersion(ctx context.Context) (string, error) {
 	return v, nil
 }
 
+// SchemaStatus is the database's version and the versions this binary knows, oldest first.
+func (s *Store) SchemaStatus(ctx context.Context) (current string, known []string, err error) {
+	if current, err = s.SchemaVersion(ctx); err != nil {
+		return "", nil, err
+	}
+	known, err = s.Versions()
+	return current, known, err
+}
+
 // CheckSchema refuses a database whose schema is newer than this binary knows.
 func (s *Store) CheckSchema(ctx context.Context) error {
-	current, err := s.SchemaVersion(ctx)
-	if err != nil {
-		return err
-	}
-	known, err := s.Versions()
+	current, known, err := s.SchemaStatus(ctx)
 	if err != nil {
 		return err
 	}
