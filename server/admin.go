@@ -45,8 +45,8 @@ type adminCreateUser struct {
 
 func validRole(r string) bool { return r == store.RoleUser || r == store.RoleAdmin }
 
-// CreateUserWithPassword adds an account with a quota; mustChange forces a new password at first login.
-func (s *Server) CreateUserWithPassword(c echo.Context, username, role, password string, limit int64, mustChange bool) (store.User, error) {
+// createUserWithPassword adds an account with a quota; mustChange forces a new password at first login.
+func (s *Server) createUserWithPassword(c echo.Context, username, role, password string, limit int64, mustChange bool) (store.User, error) {
 	hash, err := HashPassword(password, s.opts.PasswordParams)
 	if err != nil {
 		return store.User{}, err
@@ -79,7 +79,7 @@ func (s *Server) adminCreateUser(c echo.Context) error {
 		limit = *req.LimitBytes
 	}
 	temp := RandomPassword()
-	u, err := s.CreateUserWithPassword(c, req.Username, role, temp, limit, true)
+	u, err := s.createUserWithPassword(c, req.Username, role, temp, limit, true)
 	if err != nil {
 		return err
 	}
