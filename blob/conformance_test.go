@@ -56,19 +56,7 @@ func s3Harness(t *testing.T) harness {
 
 func sendPut(t *testing.T, url string, p blob.PresignedPut, body []byte) int {
 	t.Helper()
-	req, err := http.NewRequest(p.Method, url, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range p.Headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode
+	return testenv.SendUpload(t, p.Method, url, p.Headers, body)
 }
 
 func TestConformance(t *testing.T) {

@@ -1,10 +1,9 @@
 package server_test
 
 import (
-	"bytes"
-	"io"
-	"net/http"
 	"testing"
+
+	"github.com/docuvault/docuvault/internal/testenv"
 )
 
 type uploadTicket struct {
@@ -18,20 +17,7 @@ type uploadTicket struct {
 // putBytes sends body to a presigned upload URL the way a browser would and returns the status.
 func putBytes(t *testing.T, tk uploadTicket, body []byte) int {
 	t.Helper()
-	req, err := http.NewRequest(tk.Method, tk.UploadURL, bytes.NewReader(body))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for k, v := range tk.Headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode
+	return testenv.SendUpload(t, tk.Method, tk.UploadURL, tk.Headers, body)
 }
 
 // startUpload runs step 1 and 2 of an upload.
