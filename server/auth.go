@@ -76,7 +76,7 @@ func (s *Server) login(c echo.Context) error {
 	if err == nil {
 		hash = u.PasswordHash
 	}
-	ok, herr := CheckPassword(hash, req.Password)
+	ok, herr := s.hashes.check(ctx, hash, req.Password)
 	if herr != nil || err != nil || !ok {
 		return s.loginFailed(c, req.Username, "", "invalid credentials")
 	}
@@ -151,7 +151,7 @@ func (s *Server) changePassword(c echo.Context) error {
 		return err
 	}
 	u := caller(c)
-	if ok, _ := CheckPassword(u.PasswordHash, req.CurrentPassword); !ok {
+	if ok, _ := s.hashes.check(c.Request().Context(), u.PasswordHash, req.CurrentPassword); !ok {
 		return fail(http.StatusForbidden, "current password is wrong")
 	}
 	if len([]rune(req.NewPassword)) < MinPasswordLength {

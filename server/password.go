@@ -1,11 +1,13 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 
 	"golang.org/x/crypto/argon2"
@@ -85,4 +87,21 @@ func randomString(n int, alphabet string) string {
 		i++
 	}
 	return string(b)
+}
+
+// hashLimiter bounds how many argon2id computations (64 MiB each by default) run at once,
+// so a burst of logins cannot exhaust memory.
+type hashLimiter chan struct{}
+
+func newHashLimiter() hashLimiter { return make(hashLimiter, max(2, runtime.NumCPU())) }
+
+// check verifies password against hash, waiting for a free slot (or the request's end).
+func (l hashLimiter) check(ctx context.Context, hash, password string) (bool, error) {
+	select {
+	case l <- struct{}{}:
+	case <-ctx.Done():
+		return false, ctx.Err()
+	}
+	defer func() { <-l }()
+	return CheckPassword(hash, password)
 }

@@ -62,6 +62,7 @@ type Server struct {
 	e         *echo.Echo
 	handler   http.Handler
 	dummyHash string // verified for unknown users so their logins cost the same
+	hashes    hashLimiter
 }
 
 // New builds the server and its routes.
@@ -104,7 +105,7 @@ func New(o Options) (*Server, error) {
 		o.Metrics = NewMetrics(o.Store.DB(), o.Store.QueueDepth, o.Store.PendingDeletions)
 	}
 	s := &Server{opts: o, store: o.Store, rawBlobs: o.Blobs, blobs: countedBlobs{Store: o.Blobs, errs: o.Metrics.blobErrors},
-		metrics: o.Metrics, log: o.Logger, now: o.Now, dummyHash: dummy}
+		metrics: o.Metrics, log: o.Logger, now: o.Now, dummyHash: dummy, hashes: newHashLimiter()}
 
 	s.sessions = scs.New()
 	if o.Store.Dialect() == store.Postgres {

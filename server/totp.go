@@ -107,7 +107,7 @@ func (s *Server) requirePassword(c echo.Context) (store.User, error) {
 		return store.User{}, err
 	}
 	u := caller(c)
-	if ok, _ := CheckPassword(u.PasswordHash, req.Password); !ok {
+	if ok, _ := s.hashes.check(c.Request().Context(), u.PasswordHash, req.Password); !ok {
 		return store.User{}, fail(http.StatusForbidden, "password is wrong")
 	}
 	return u, nil
