@@ -10,6 +10,12 @@ export const state = { me: null, timers: [] };
 // every registers a timer that stops when the page changes.
 export function every(ms, fn) { state.timers.push(setInterval(fn, ms)); }
 
+// stopTimers ends the current page's timers (a page re-rendering itself calls it).
+export function stopTimers() {
+  state.timers.forEach(clearInterval);
+  state.timers = [];
+}
+
 function nav() {
   const n = document.getElementById('nav');
   if (!state.me) { n.replaceChildren(); return; }
@@ -34,8 +40,7 @@ async function loadMe() {
 }
 
 async function route() {
-  state.timers.forEach(clearInterval);
-  state.timers = [];
+  stopTimers();
   const hash = location.hash || '#/';
   if (state.me === null) await loadMe();
   nav();

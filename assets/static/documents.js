@@ -2,7 +2,7 @@
 import { api, fmtBytes, fmtDate } from './api.js';
 import { h, mount, quotaBar, toast, errorBox } from './dom.js';
 import { Uploader } from './upload.js';
-import { every } from './app.js';
+import { every, stopTimers } from './app.js';
 
 const STATUSES = ['pending', 'uploaded', 'classified', 'classification_failed'];
 
@@ -98,6 +98,7 @@ export async function documentsPage() {
 }
 
 export async function documentPage(id) {
+  stopTimers();
   let d;
   try { d = await api('GET', `/api/documents/${id}`); } catch (e) {
     mount(h('h1', {}, 'Document'), h('p', { class: 'error' }, e.status === 404 ? 'This document does not exist.' : e.message),
@@ -141,4 +142,11 @@ export async function documentPage(id) {
       topics.length ? h('form', { onsubmit: (e) => { e.preventDefault(); save({ topic_ids: checks.map((c) => c.querySelector('input')).filter((i) => i.checked).map((i) => i.value) }); } },
         h('div', {}, checks.map((c) => h('div', {}, c))), h('p', {}, h('button', { type: 'submit', id: 'doc-topics-save' }, 'Save topics')))
         : h('p', { class: 'muted' }, 'No topics yet: create some under Topics.')));
+  if (d.status === 'uploaded') {
+    // Classification is running: show its result as soon as it lands.
+    every(1500, async () => {
+      const now = await api('GET', `/api/documents/${id}`);
+      if (now.status !== 'uploaded') documentPage(id);
+    });
+  }
 }
