@@ -68,14 +68,19 @@ func (s *Server) checkRoom(c echo.Context, userID string, size int64) error {
 		return err
 	}
 	if size > s.opts.MaxUploadBytes {
-		return fail(http.StatusRequestEntityTooLarge, map[string]any{
-			"message": "file larger than the maximum upload size", "max_upload_bytes": s.opts.MaxUploadBytes,
-			"used_bytes": q.UsedBytes, "limit_bytes": q.LimitBytes, "rejected_bytes": size})
+		return s.tooLarge(q, size)
 	}
 	if q.UsedBytes+size > q.LimitBytes {
 		return fail(http.StatusRequestEntityTooLarge, quotaDetail(q.UsedBytes, q.LimitBytes, size))
 	}
 	return nil
+}
+
+// tooLarge is the 413 for a file past the largest upload, with the quota's numbers too.
+func (s *Server) tooLarge(q store.Quota, size int64) error {
+	return fail(http.StatusRequestEntityTooLarge, map[string]any{
+		"message": "file larger than the maximum upload size", "max_upload_bytes": s.opts.MaxUploadBytes,
+		"used_bytes": q.UsedBytes, "limit_bytes": q.LimitBytes, "rejected_bytes": size})
 }
 
 // absoluteURL resolves a path of this server against base_url, or the request's own address.
@@ -112,9 +117,7 @@ func (s *Server) confirmUpload(c echo.Context) error {
 	if info.Size > s.opts.MaxUploadBytes {
 		q, _ := s.store.QuotaOf(ctx, u.ID)
 		s.discard(c, d.ID)
-		return fail(http.StatusRequestEntityTooLarge, map[string]any{
-			"message": "file larger than the maximum upload size", "max_upload_bytes": s.opts.MaxUploadBytes,
-			"used_bytes": q.UsedBytes, "limit_bytes": q.LimitBytes, "rejected_bytes": info.Size})
+		return s.tooLarge(q, info.Size)
 	}
 	confirmed, err := s.charge(c, d.ID, info.Size)
 	if err != nil {
