@@ -101,9 +101,8 @@ func TestUploadURLEndpoint(t *testing.T) {
 }
 
 func TestConfirmEndpoint(t *testing.T) {
+	var f *fakeSizeBlobs
 	forEachDialect(t, func(t *testing.T, e *env) {
-		var f *fakeSizeBlobs
-		e = newEnv(t, e.store.Dialect(), "local", withFakeSizes(&f))
 		c := e.member("alice")
 		id := pendingOfSize(t, c, f, 4321)
 		before := f.stats.Load()
@@ -126,26 +125,24 @@ func TestConfirmEndpoint(t *testing.T) {
 		if b := c.call("POST", "/api/documents/"+tk.DocumentID+"/confirm", nil, 422); detail(t, b) != "upload not found" {
 			t.Fatalf("confirm without object: %s", b)
 		}
-	})
+	}, withFakeSizes(&f))
 }
 
 func TestQuotaIncrementAtomic(t *testing.T) {
+	var f *fakeSizeBlobs
 	forEachDialect(t, func(t *testing.T, e *env) {
-		var f *fakeSizeBlobs
-		e = newEnv(t, e.store.Dialect(), "local", withFakeSizes(&f))
 		c := e.member("alice")
 		id := pendingOfSize(t, c, f, 50_000_000)
 		c.call("POST", "/api/documents/"+id+"/confirm", nil, 200)
 		if used, _ := quotaOf(t, c); used != 50_000_000 {
 			t.Fatalf("used = %d, want 50000000", used)
 		}
-	})
+	}, withFakeSizes(&f))
 }
 
 func TestConcurrentQuotaRace(t *testing.T) {
+	var f *fakeSizeBlobs
 	forEachDialect(t, func(t *testing.T, e *env) {
-		var f *fakeSizeBlobs
-		e = newEnv(t, e.store.Dialect(), "local", withFakeSizes(&f))
 		c := e.member("alice") // 100 MiB = 104857600
 		a := pendingOfSize(t, c, f, 55_000_000)
 		b := pendingOfSize(t, c, f, 55_000_000)
@@ -169,13 +166,12 @@ func TestConcurrentQuotaRace(t *testing.T) {
 		if used, _ := quotaOf(t, c); used != 55_000_000 {
 			t.Fatalf("used = %d", used)
 		}
-	})
+	}, withFakeSizes(&f))
 }
 
 func TestQuotaExceededResponse(t *testing.T) {
+	var f *fakeSizeBlobs
 	forEachDialect(t, func(t *testing.T, e *env) {
-		var f *fakeSizeBlobs
-		e = newEnv(t, e.store.Dialect(), "local", withFakeSizes(&f))
 		c := e.member("alice")
 		first := pendingOfSize(t, c, f, 60_000_000)
 		c.call("POST", "/api/documents/"+first+"/confirm", nil, 200)
@@ -200,7 +196,7 @@ func TestQuotaExceededResponse(t *testing.T) {
 		if d, ok := detail(t, b).(map[string]any); !ok || d["rejected_bytes"] != float64(50_000_000) {
 			t.Fatalf("upload-url 413: %s", b)
 		}
-	})
+	}, withFakeSizes(&f))
 }
 
 func TestDeleteDecrementsQuota(t *testing.T) {
@@ -542,12 +538,12 @@ func (d *downBlobs) Ping(ctx context.Context) error {
 }
 
 func TestBlobStoreDown(t *testing.T) {
+	var db *downBlobs
+	switchable := func(o *server.Options) {
+		db = &downBlobs{Local: o.Blobs.(*blob.Local)}
+		o.Blobs = db
+	}
 	forEachDialect(t, func(t *testing.T, e *env) {
-		var db *downBlobs
-		e = newEnv(t, e.store.Dialect(), "local", func(o *server.Options) {
-			db = &downBlobs{Local: o.Blobs.(*blob.Local)}
-			o.Blobs = db
-		})
 		c := e.member("alice")
 		tk := startUpload(t, c, "a.txt", "text/plain", []byte("hello"))
 		db.down.Store(true)
@@ -591,7 +587,7 @@ func TestBlobStoreDown(t *testing.T) {
 		if n, _ := e.store.PendingDeletions(context.Background()); n != 0 {
 			t.Fatalf("outbox rows left: %d", n)
 		}
-	})
+	}, switchable)
 }
 
 func TestPendingExpiryAndReconciliation(t *testing.T) {
