@@ -66,5 +66,7 @@ func TestClassificationEndToEnd(t *testing.T) {
 			t.Fatalf("not classified again: %+v", d)
 		}
 		alice.call("POST", "/api/documents/nope/classify", nil, 404)
+		tk := startUpload(t, alice, "unfinished.txt", "text/plain", []byte("x"))
+		alice.call("POST", "/api/documents/"+tk.DocumentID+"/classify", nil, 409)
 	})
 }

@@ -172,8 +172,15 @@ func (s *Server) downloadDocument(c echo.Context) error {
 
 // reclassify puts a document back in the classification queue.
 func (s *Server) reclassify(c echo.Context) error {
-	d, err := s.store.Requeue(c.Request().Context(), caller(c).ID, c.Param("id"))
+	ctx := c.Request().Context()
+	d, err := s.store.Document(ctx, caller(c).ID, c.Param("id"))
 	if err != nil {
+		return err
+	}
+	if d.Status == store.StatusPending {
+		return fail(http.StatusConflict, "the upload of this document is not finished")
+	}
+	if d, err = s.store.Requeue(ctx, caller(c).ID, d.ID); err != nil {
 		return err
 	}
 	s.notifyQueue(c, d.ID)

@@ -52,7 +52,7 @@ var operations = []operation{
 	{"GET", "/api/documents/{id}/download", "Download: 302 to a presigned URL (S3) or the bytes (local)", "member", "", 200, "", []int{302, 401, 403, 404, 409, 503}},
 	{"PATCH", "/api/documents/{id}", "Rename and/or set topics", "member", "DocumentPatch", 200, "Document", []int{400, 401, 403, 404, 422}},
 	{"DELETE", "/api/documents/{id}", "Delete; the space is given back at once", "member", "", 204, "", []int{401, 403, 404}},
-	{"POST", "/api/documents/{id}/classify", "Queue the document for classification again", "member", "", 202, "Document", []int{401, 403, 404}},
+	{"POST", "/api/documents/{id}/classify", "Queue the document for classification again", "member", "", 202, "Document", []int{401, 403, 404, 409}},
 	{"GET", "/api/topics", "System topics and your own", "member", "", 200, "TopicList", []int{401, 403}},
 	{"POST", "/api/topics", "Create one of your topics", "member", "TopicCreate", 201, "Topic", []int{400, 401, 403, 409, 422}},
 	{"PATCH", "/api/topics/{id}", "Change one of your topics", "member", "TopicPatch", 200, "Topic", []int{400, 401, 403, 404, 409, 422}},
