@@ -134,16 +134,23 @@ func contentDisposition(filename string) string {
 	return "attachment"
 }
 
+// finishedDocument loads the caller's document named in the path; 409 while its upload is
+// unfinished.
+func (s *Server) finishedDocument(c echo.Context) (store.Document, error) {
+	d, err := s.store.Document(c.Request().Context(), caller(c).ID, c.Param("id"))
+	if err == nil && d.Status == store.StatusPending {
+		err = fail(http.StatusConflict, "the upload of this document is not finished")
+	}
+	return d, err
+}
+
 // downloadDocument redirects to a short-lived presigned URL (S3) or streams the file with
 // Range and ETag support (local).
 func (s *Server) downloadDocument(c echo.Context) error {
 	ctx := c.Request().Context()
-	d, err := s.store.Document(ctx, caller(c).ID, c.Param("id"))
+	d, err := s.finishedDocument(c)
 	if err != nil {
 		return err
-	}
-	if d.Status == store.StatusPending {
-		return fail(http.StatusConflict, "the upload of this document is not finished")
 	}
 	disposition := contentDisposition(d.Filename)
 	if p, ok := s.rawBlobs.(blob.GetPresigner); ok {
@@ -173,12 +180,9 @@ func (s *Server) downloadDocument(c echo.Context) error {
 // reclassify puts a document back in the classification queue.
 func (s *Server) reclassify(c echo.Context) error {
 	ctx := c.Request().Context()
-	d, err := s.store.Document(ctx, caller(c).ID, c.Param("id"))
+	d, err := s.finishedDocument(c)
 	if err != nil {
 		return err
-	}
-	if d.Status == store.StatusPending {
-		return fail(http.StatusConflict, "the upload of this document is not finished")
 	}
 	if d, err = s.store.Requeue(ctx, caller(c).ID, d.ID); err != nil {
 		return err
