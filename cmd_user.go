@@ -31,7 +31,11 @@ func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer, env f
 	if username == "" {
 		return usageError{"user " + action + ": -username is required"}
 	}
-	cfg, st, _, err := prepare(ctx, cfgPath, env, true)
+	cfg, err := loadConfig(cfgPath, env)
+	if err != nil {
+		return err
+	}
+	st, _, err := prepare(ctx, cfg, true)
 	if err != nil {
 		return err
 	}

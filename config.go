@@ -238,9 +238,10 @@ func (c Config) validate() error {
 	switch c.Blob.Backend {
 	case "local":
 	case "s3":
-		for key, v := range map[string]string{"s3.endpoint": c.S3.Endpoint, "s3.access_key": c.S3.AccessKey, "s3.secret_key": c.S3.SecretKey, "s3.bucket": c.S3.Bucket} {
-			if v == "" {
-				return bad(key, "required when blob.backend = \"s3\"")
+		for _, kv := range [][2]string{{"s3.endpoint", c.S3.Endpoint}, {"s3.access_key", c.S3.AccessKey},
+			{"s3.secret_key", c.S3.SecretKey}, {"s3.bucket", c.S3.Bucket}} {
+			if kv[1] == "" {
+				return bad(kv[0], "required when blob.backend = \"s3\"")
 			}
 		}
 	default:

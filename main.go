@@ -157,35 +157,28 @@ func openBlobs(ctx context.Context, cfg Config, st *store.Store) (blob.Store, er
 	return blob.NewLocal(cfg.Blob.LocalDir, []byte(secret))
 }
 
-// prepare loads the config, opens the database (migrating it when configured) and the blob store.
-func prepare(ctx context.Context, cfgPath string, env func(string) string, migrate bool) (Config, *store.Store, blob.Store, error) {
-	cfg, err := loadConfig(cfgPath, env)
-	if err != nil {
-		return cfg, nil, nil, err
-	}
+// prepare opens the database (migrating it up when asked, else requiring it current; either
+// way a newer schema is refused) and the blob store.
+func prepare(ctx context.Context, cfg Config, migrate bool) (*store.Store, blob.Store, error) {
 	st, err := openStore(ctx, cfg)
 	if err != nil {
-		return cfg, nil, nil, err
-	}
-	if err := st.CheckSchema(ctx); err != nil {
-		st.Close()
-		return cfg, nil, nil, err
+		return nil, nil, err
 	}
 	if migrate {
-		if err := st.MigrateUp(ctx); err != nil {
-			st.Close()
-			return cfg, nil, nil, err
-		}
-	} else if err := requireCurrentSchema(ctx, st); err != nil {
+		err = st.MigrateUp(ctx)
+	} else {
+		err = requireCurrentSchema(ctx, st)
+	}
+	if err != nil {
 		st.Close()
-		return cfg, nil, nil, err
+		return nil, nil, err
 	}
 	blobs, err := openBlobs(ctx, cfg, st)
 	if err != nil {
 		st.Close()
-		return cfg, nil, nil, err
+		return nil, nil, err
 	}
-	return cfg, st, blobs, nil
+	return st, blobs, nil
 }
 
 func requireCurrentSchema(ctx context.Context, st *store.Store) error {
@@ -210,7 +203,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	}
 	log := newLogger(cfg, stderr)
 	slog.SetDefault(log)
-	cfg, st, blobs, err := prepare(ctx, cfgPath, env, cfg.Server.MigrateOnStart)
+	st, blobs, err := prepare(ctx, cfg, cfg.Server.MigrateOnStart)
 	if err != nil {
 		return err
 	}

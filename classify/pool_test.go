@@ -270,7 +270,7 @@ func TestRetriesThenFails(t *testing.T) {
 			t.Fatalf("calls %d, document %+v", len(flaky.calls()), got)
 		}
 		// Re-queue: fresh attempts.
-		if _, err := f.st.Requeue(context.Background(), u.ID, d.ID); err != nil {
+		if err := f.st.Requeue(context.Background(), u.ID, d.ID); err != nil {
 			t.Fatal(err)
 		}
 		flaky.mu.Lock()

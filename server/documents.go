@@ -184,9 +184,10 @@ func (s *Server) reclassify(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if d, err = s.store.Requeue(ctx, caller(c).ID, d.ID); err != nil {
+	if err := s.store.Requeue(ctx, caller(c).ID, d.ID); err != nil {
 		return err
 	}
+	d.Status, d.Error, d.Attempts = store.StatusUploaded, nil, 0
 	s.notifyQueue(c, d.ID)
 	return c.JSON(http.StatusAccepted, toDocumentJSON(d))
 }

@@ -428,11 +428,11 @@ func dedupe(ids []string) []string {
 }
 
 // Requeue puts a confirmed document back in the classification queue with fresh attempts.
-func (s *Store) Requeue(ctx context.Context, userID, id string) (Document, error) {
+func (s *Store) Requeue(ctx context.Context, userID, id string) error {
 	res, err := s.db.ExecContext(ctx, `UPDATE documents SET status = 'uploaded', attempts = 0, error = NULL,
 		next_attempt_at = $1, claimed_until = NULL WHERE id = $2 AND user_id = $3 AND status <> 'pending'`, s.Now(), id, userID)
 	if err := affectedOne(res, err); err != nil {
-		return Document{}, fmt.Errorf("store: requeue: %w", err)
+		return fmt.Errorf("store: requeue: %w", err)
 	}
-	return s.Document(ctx, userID, id)
+	return nil
 }
