@@ -101,10 +101,27 @@ func waitText(sel, want string) chromedp.Action[chromedp.Void] {
 	})
 }
 
+// waitTrue waits until the JavaScript expression is true.
+func waitTrue(expr string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			ok, err := chromedp.Evaluate[bool](expr)(ctx, t)
+			if err != nil {
+				return err
+			}
+			if ok {
+				return nil
+			}
+		}
+		return fmt.Errorf("never true: %s", expr)
+	})
+}
+
 func (u *ui) login(name, password, otp string) {
 	u.t.Helper()
 	u.run("open login", chromedp.Navigate(u.base+"/#/login"), chromedp.WaitVisible(chromedp.CSS("#login-username")),
 		chromedp.SetValue(chromedp.CSS("#login-username"), name), chromedp.SetValue(chromedp.CSS("#login-password"), password))
+	u.screenshot("login")
 	if otp != "" {
 		u.run("ask for otp", chromedp.Click(chromedp.CSS("#login-submit")), chromedp.WaitVisible(chromedp.CSS("#login-otp")),
 			chromedp.SetValue(chromedp.CSS("#login-otp"), otp))
@@ -156,7 +173,8 @@ func browserScenario(t *testing.T, kind string) {
 	u.run("admin page", chromedp.WaitVisible(chromedp.CSS("#create-user")))
 	u.run("system topic", chromedp.SetValue(chromedp.CSS("#system-topic-name"), "Finance"),
 		chromedp.SetValue(chromedp.CSS("#system-topic-desc"), "electricity invoice bank taxes"),
-		chromedp.Click(chromedp.CSS("#system-topic-create")), waitText("#system-topic-list", ""))
+		chromedp.Click(chromedp.CSS("#system-topic-create")),
+		waitTrue(`[...document.querySelectorAll('#system-topic-list input')].some(i => i.value === 'Finance')`))
 	u.run("create user", chromedp.SetValue(chromedp.CSS("#new-username"), "alice"), chromedp.SetValue(chromedp.CSS("#new-limit"), ""),
 		chromedp.Click(chromedp.CSS("#create-user")), chromedp.WaitVisible(chromedp.CSS("#temp-password")))
 	temp := eval[string](u, "temporary password", `document.querySelector('#temp-password').innerText`)
@@ -228,6 +246,12 @@ func browserScenario(t *testing.T, kind string) {
 		chromedp.WaitNotPresent(chromedp.Search(`//td/a[text()="electricity.txt"]`)))
 	pct = fmt.Sprint((100*len(files["notes.txt"]) + 500_000) / 1_000_000)
 	u.run("quota bar returns", chromedp.WaitVisible(chromedp.CSS(`#quota-bar[aria-valuenow="`+pct+`"]`)))
+
+	u.run("topics page", chromedp.Navigate(u.base+"/#/topics"), chromedp.WaitVisible(chromedp.CSS("#topic-create")),
+		chromedp.SetValue(chromedp.CSS("#topic-name"), "Receipts"), chromedp.Click(chromedp.CSS("#topic-create")),
+		waitTrue(`[...document.querySelectorAll('#own-topics input')].some(i => i.value === 'Receipts')`),
+		waitText("#system-topics", "Finance"))
+	u.screenshot("topics")
 
 	// Two-factor: the QR code shows; a code computed here turns it on and signs in.
 	u.run("account", chromedp.Navigate(u.base+"/#/account"), chromedp.WaitVisible(chromedp.CSS("#totp-setup")),
