@@ -51,6 +51,7 @@ func TestRun(t *testing.T) {
 		{"bad driver from env", []string{"migrate", "status"}, []string{"DOCUVAULT_DATABASE_DRIVER", "mysql"}, 1, "", `config: database.driver: unknown driver "mysql"`, true},
 		{"bad driver from file", []string{"migrate", "status", "-config", badCfg}, nil, 1, "", "database.driver", true},
 		{"unknown key in file", []string{"serve", "-config", unknownCfg}, nil, 1, "", "colour", true},
+		{"bad trusted proxy", []string{"serve"}, []string{"DOCUVAULT_SERVER_TRUSTED_PROXIES", "10.0.0.0/8, 10.0.0.0/33"}, 1, "", "server.trusted_proxies", true},
 		{"bad duration", []string{"serve"}, []string{"DOCUVAULT_QUOTA_PENDING_TTL", "soon"}, 1, "", "quota.pending_ttl", true},
 		{"s3 without credentials", []string{"serve"}, []string{"DOCUVAULT_BLOB_BACKEND", "s3", "DOCUVAULT_S3_ENDPOINT", "x:9000"}, 1, "", "s3.access_key", true},
 		{"user create needs a name", []string{"user", "create"}, []string{data, filepath.Join(dir, "u")}, 2, "", "-username is required", true},
