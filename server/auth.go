@@ -4,9 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -53,10 +51,8 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	if wait > 0 {
-		secs := int((wait + time.Second - 1) / time.Second)
-		c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
 		_ = s.store.Audit(ctx, "", "login.throttled", req.Username, ip)
-		return fail(http.StatusTooManyRequests, map[string]any{"message": "too many login attempts", "retry_after_seconds": secs})
+		return tooManyAttempts(c, wait)
 	}
 
 	u, err := s.store.UserByUsername(ctx, req.Username)
@@ -139,9 +135,21 @@ func (s *Server) changePassword(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	ctx := c.Request().Context()
 	u := caller(c)
-	if ok, _ := s.hashes.check(c.Request().Context(), u.PasswordHash, req.CurrentPassword); !ok {
+	// A stolen session must not become an unthrottled way to guess the password.
+	g, err := s.store.TakeLoginAttempt(ctx, bucketKey("pw", u.ID), throttleUserIP)
+	if err != nil {
+		return err
+	}
+	if !g.Allowed {
+		return tooManyAttempts(c, g.RetryAfter)
+	}
+	if ok, _ := s.hashes.check(ctx, u.PasswordHash, req.CurrentPassword); !ok {
 		return fail(http.StatusForbidden, "current password is wrong")
+	}
+	if err := s.store.ResetLoginBucket(ctx, g.Bucket); err != nil {
+		return err
 	}
 	if len([]rune(req.NewPassword)) < MinPasswordLength {
 		return fail(http.StatusUnprocessableEntity, "password must be at least 12 characters")
@@ -155,7 +163,7 @@ func (s *Server) changePassword(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	u, err = s.store.SetPassword(c.Request().Context(), u.ID, hash, false)
+	u, err = s.store.SetPassword(ctx, u.ID, hash, false)
 	if err != nil {
 		return err
 	}
@@ -165,7 +173,7 @@ func (s *Server) changePassword(c echo.Context) error {
 		}
 		c.Response().Header().Set("X-CSRF-Token", s.ensureCSRF(c))
 	}
-	_ = s.store.Audit(c.Request().Context(), u.ID, "password.change", u.Username, c.RealIP())
+	_ = s.store.Audit(ctx, u.ID, "password.change", u.Username, c.RealIP())
 	return c.NoContent(http.StatusNoContent)
 }
 

@@ -172,3 +172,19 @@ func TestForcedChangeRefusesSamePassword(t *testing.T) {
 		}
 	})
 }
+
+// TestPasswordChangeThrottled: the current-password check of a password change is counted
+// like a login, so a stolen session cannot guess the password at full speed.
+func TestPasswordChangeThrottled(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) {
+		c := e.member("alice")
+		for range 5 {
+			c.call("POST", "/api/auth/me/password", map[string]string{"current_password": "a wrong guess!", "new_password": "a brand new password"}, 403)
+		}
+		resp := c.request("POST", "/api/auth/me/password", map[string]string{"current_password": testPassword, "new_password": "a brand new password"})
+		resp.Body.Close()
+		if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("sixth check: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
+	})
+}

@@ -5,7 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net"
+	"net/http"
+	"strconv"
 	"time"
+
+	"github.com/labstack/echo/v4"
 
 	"github.com/docuvault/docuvault/store"
 )
@@ -109,4 +113,11 @@ func (s *Server) loginSucceeded(ctx context.Context, grants []store.ThrottleGran
 		}
 	}
 	return nil
+}
+
+// tooManyAttempts is the 429 of a throttled password check, with Retry-After in seconds.
+func tooManyAttempts(c echo.Context, wait time.Duration) error {
+	secs := int((wait + time.Second - 1) / time.Second)
+	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+	return fail(http.StatusTooManyRequests, map[string]any{"message": "too many attempts", "retry_after_seconds": secs})
 }

@@ -32,7 +32,7 @@ var operations = []operation{
 	{"POST", "/api/auth/login", "Sign in; renews the session. Attempts are counted before the password is checked; 429 (with Retry-After) when throttled", "", "Login", 200, "LoginResult", []int{400, 401, 429}},
 	{"POST", "/api/auth/logout", "Sign out", "user", "", 204, "", []int{401}},
 	{"GET", "/api/auth/me", "The signed-in user", "user", "", 200, "User", []int{401}},
-	{"POST", "/api/auth/me/password", "Change the password; other sessions end and API tokens are revoked; 422 when too short or equal to the current one", "user", "PasswordChange", 204, "", []int{401, 403, 422}},
+	{"POST", "/api/auth/me/password", "Change the password; other sessions end and API tokens are revoked; 422 when too short or equal to the current one", "user", "PasswordChange", 204, "", []int{401, 403, 422, 429}},
 	{"GET", "/api/auth/me/quota", "Storage used and allowed", "user", "", 200, "Quota", []int{401, 403}},
 	{"GET", "/api/auth/me/settings", "Classification provider and model", "user", "", 200, "AISettings", []int{401, 403}},
 	{"PUT", "/api/auth/me/settings", "Choose the classification provider and model (null = server default)", "user", "AISettings", 200, "AISettings", []int{400, 401, 403, 422}},
