@@ -133,12 +133,12 @@ func TestNoLockoutOfOwner(t *testing.T) {
 			t.Fatalf("first login: %+v", r)
 		}
 		signOut(laptop, e.ts.URL)
-		// The attack: 40 addresses, 6 guesses each, all at once; then 10 more from alice's
+		// The attack: 30 addresses, 6 guesses each, all at once; then 10 more from alice's
 		// own address (a shared NAT).
 		attack := func() (checked int) {
 			var mu sync.Mutex
 			var wg sync.WaitGroup
-			for a := range 40 {
+			for a := range 30 {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
