@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
+
+	"github.com/docuvault/docuvault/server"
 )
 
 // Duration is a time.Duration written as "90s", "1h" in TOML and the environment.
@@ -44,6 +46,7 @@ type Config struct {
 		LogLevel        string   `toml:"log_level"`
 		ShutdownTimeout Duration `toml:"shutdown_timeout"`
 		MetricsToken    string   `toml:"metrics_token"`
+		TrustedProxies  []string `toml:"trusted_proxies"`
 	} `toml:"server"`
 	Database struct {
 		Driver string `toml:"driver"`
@@ -255,6 +258,9 @@ func (c Config) validate() error {
 	}
 	if c.Server.BaseURL != "" && !strings.HasPrefix(c.Server.BaseURL, "http://") && !strings.HasPrefix(c.Server.BaseURL, "https://") {
 		return bad("server.base_url", "must start with http:// or https://")
+	}
+	if _, err := server.ParseTrustedProxies(c.Server.TrustedProxies); err != nil {
+		return bad("server.trusted_proxies", "%v", err)
 	}
 	switch c.Server.LogFormat {
 	case "text", "json":

@@ -314,6 +314,7 @@ func serverOptions(cfg Config, st *store.Store, blobs blob.Store, log *slog.Logg
 		DefaultProvider:     cfg.Classify.DefaultProvider,
 		UploadOrigin:        uploadOrigin(cfg),
 		MetricsToken:        cfg.Server.MetricsToken,
+		TrustedProxies:      cfg.Server.TrustedProxies,
 		Version:             version,
 	}
 }

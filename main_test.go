@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -45,11 +46,12 @@ func TestRun(t *testing.T) {
 		{"migrate without action", []string{"migrate"}, nil, 2, "", "want up, down or status", true},
 		{"migrate bad action", []string{"migrate", "sideways", "-config", ""}, []string{data, filepath.Join(dir, "m0")}, 2, "", "unknown action", true},
 		{"migrate status on a new database", []string{"migrate", "status"}, []string{data, filepath.Join(dir, "m1")}, 0, "pending  0001-initial-schema", "", false},
-		{"migrate up", []string{"migrate", "up"}, []string{data, filepath.Join(dir, "m2")}, 0, "applied  0006-job-runs", "", false},
-		{"migrate down", []string{"migrate", "down"}, []string{data, filepath.Join(dir, "m2")}, 0, "migrated down to 0005-classification-search", "", false},
+		{"migrate up", []string{"migrate", "up"}, []string{data, filepath.Join(dir, "m2")}, 0, "applied  0008-login-throttle", "", false},
+		{"migrate down", []string{"migrate", "down"}, []string{data, filepath.Join(dir, "m2")}, 0, "migrated down to 0006-job-runs", "", false},
 		{"bad driver from env", []string{"migrate", "status"}, []string{"DOCUVAULT_DATABASE_DRIVER", "mysql"}, 1, "", `config: database.driver: unknown driver "mysql"`, true},
 		{"bad driver from file", []string{"migrate", "status", "-config", badCfg}, nil, 1, "", "database.driver", true},
 		{"unknown key in file", []string{"serve", "-config", unknownCfg}, nil, 1, "", "colour", true},
+		{"bad trusted proxy", []string{"serve"}, []string{"DOCUVAULT_SERVER_TRUSTED_PROXIES", "10.0.0.0/8, 10.0.0.0/33"}, 1, "", "server.trusted_proxies", true},
 		{"bad duration", []string{"serve"}, []string{"DOCUVAULT_QUOTA_PENDING_TTL", "soon"}, 1, "", "quota.pending_ttl", true},
 		{"s3 without credentials", []string{"serve"}, []string{"DOCUVAULT_BLOB_BACKEND", "s3", "DOCUVAULT_S3_ENDPOINT", "x:9000"}, 1, "", "s3.access_key", true},
 		{"user create needs a name", []string{"user", "create"}, []string{data, filepath.Join(dir, "u")}, 2, "", "-username is required", true},
@@ -98,7 +100,10 @@ func TestConfigExampleIsComplete(t *testing.T) {
 		t.Fatal(err)
 	}
 	d, _ := loadConfig("", envMap())
-	if c.Server != d.Server || c.Database != d.Database || c.Blob != d.Blob || c.Jobs != d.Jobs || c.Classify != d.Classify ||
+	// Lists compare by length (an empty TOML list is not nil); the rest of [server] by value.
+	cs, ds := c.Server, d.Server
+	cs.TrustedProxies, ds.TrustedProxies = nil, nil
+	if len(c.Server.TrustedProxies) != len(d.Server.TrustedProxies) || !reflect.DeepEqual(cs, ds) || c.Database != d.Database || c.Blob != d.Blob || c.Jobs != d.Jobs || c.Classify != d.Classify ||
 		c.OpenAI != d.OpenAI || c.Anthropic != d.Anthropic || c.Ollama != d.Ollama || c.S3 != d.S3 ||
 		c.Quota.DefaultLimitBytes != d.Quota.DefaultLimitBytes || c.Quota.MaxUploadBytes != d.Quota.MaxUploadBytes || c.Quota.PendingTTL != d.Quota.PendingTTL {
 		t.Fatalf("config.example.toml differs from the defaults:\n%+v\n%+v", c, d)

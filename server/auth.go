@@ -1,22 +1,14 @@
 package server
 
 import (
+	"crypto/subtle"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/docuvault/docuvault/store"
-)
-
-// Login throttling: failures within the window, per username and per client address.
-const (
-	throttleWindow  = 15 * time.Minute
-	maxUserFailures = 5
-	maxIPFailures   = 20
 )
 
 // csrfToken returns the session's CSRF token, creating it (and the session) if needed.
@@ -40,7 +32,8 @@ type loginRequest struct {
 	OTP      string `json:"otp"`
 }
 
-// login checks the throttle, the password (costing the same for unknown users) and the
+// login counts the attempt (throttle) before any hash is computed, checks the password
+// (costing the same for unknown and deactivated users, who get the same answer) and the
 // second factor, then renews the session token so a pre-login cookie is worthless.
 func (s *Server) login(c echo.Context) error {
 	var req loginRequest
@@ -49,23 +42,17 @@ func (s *Server) login(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	ip := c.RealIP()
-	now := s.now().UTC()
-	f, err := s.store.RecentLoginFailures(ctx, req.Username, ip, now.Add(-throttleWindow))
+	device, err := s.knownDevice(c, req.Username)
 	if err != nil {
 		return err
 	}
-	var until time.Time
-	if f.ByUsername >= maxUserFailures {
-		until = f.OldestByUser.Add(throttleWindow)
+	grants, wait, err := s.takeLoginAttempt(ctx, req.Username, ip, device)
+	if err != nil {
+		return err
 	}
-	if f.ByIP >= maxIPFailures && f.OldestByIP.Add(throttleWindow).After(until) {
-		until = f.OldestByIP.Add(throttleWindow)
-	}
-	if !until.IsZero() {
-		wait := int(until.Sub(now).Seconds()) + 1
-		c.Response().Header().Set("Retry-After", strconv.Itoa(wait))
+	if wait > 0 {
 		_ = s.store.Audit(ctx, "", "login.throttled", req.Username, ip)
-		return fail(http.StatusTooManyRequests, map[string]any{"message": "too many failed logins", "retry_after_seconds": wait})
+		return tooManyAttempts(c, wait)
 	}
 
 	u, err := s.store.UserByUsername(ctx, req.Username)
@@ -77,11 +64,8 @@ func (s *Server) login(c echo.Context) error {
 		hash = u.PasswordHash
 	}
 	ok, herr := s.hashes.check(ctx, hash, req.Password)
-	if herr != nil || err != nil || !ok {
-		return s.loginFailed(c, req.Username, "", "invalid credentials")
-	}
-	if !u.IsActive {
-		return s.loginFailed(c, req.Username, u.ID, "account deactivated")
+	if herr != nil || err != nil || !ok || !u.IsActive {
+		return s.loginFailed(c, req.Username, u.ID, "invalid credentials")
 	}
 	if u.TOTPEnabled {
 		if req.OTP == "" {
@@ -95,22 +79,22 @@ func (s *Server) login(c echo.Context) error {
 			return s.loginFailed(c, req.Username, u.ID, "otp_required")
 		}
 	}
-	if err := s.store.ClearLoginFailures(ctx, req.Username); err != nil {
+	if err := s.loginSucceeded(ctx, grants); err != nil {
 		return err
 	}
 	if err := s.startSession(c, u); err != nil {
+		return err
+	}
+	if err := s.rememberDevice(c, u.Username, device); err != nil {
 		return err
 	}
 	_ = s.store.Audit(ctx, u.ID, "login.success", u.Username, ip)
 	return c.JSON(http.StatusOK, map[string]any{"user": toUserJSON(u), "csrf_token": s.ensureCSRF(c)})
 }
 
+// loginFailed audits a failed login; the attempt was already counted by the throttle.
 func (s *Server) loginFailed(c echo.Context, username, userID, detail string) error {
-	ctx := c.Request().Context()
-	if err := s.store.RecordLoginFailure(ctx, username, c.RealIP()); err != nil {
-		return err
-	}
-	_ = s.store.Audit(ctx, userID, "login.failure", username, c.RealIP())
+	_ = s.store.Audit(c.Request().Context(), userID, "login.failure", username, c.RealIP())
 	return fail(http.StatusUnauthorized, detail)
 }
 
@@ -144,24 +128,42 @@ type passwordChange struct {
 	NewPassword     string `json:"new_password"`
 }
 
-// changePassword ends the user's other sessions; this one continues under a new token.
+// changePassword ends the user's other sessions and revokes their API tokens (with the
+// new hash, in one transaction); this session continues under a new token.
 func (s *Server) changePassword(c echo.Context) error {
 	var req passwordChange
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	ctx := c.Request().Context()
 	u := caller(c)
-	if ok, _ := s.hashes.check(c.Request().Context(), u.PasswordHash, req.CurrentPassword); !ok {
+	// A stolen session must not become an unthrottled way to guess the password.
+	g, err := s.store.TakeLoginAttempt(ctx, bucketKey("pw", u.ID), throttleUserIP)
+	if err != nil {
+		return err
+	}
+	if !g.Allowed {
+		return tooManyAttempts(c, g.RetryAfter)
+	}
+	if ok, _ := s.hashes.check(ctx, u.PasswordHash, req.CurrentPassword); !ok {
 		return fail(http.StatusForbidden, "current password is wrong")
+	}
+	if err := s.store.ResetLoginBucket(ctx, g.Bucket); err != nil {
+		return err
 	}
 	if len([]rune(req.NewPassword)) < MinPasswordLength {
 		return fail(http.StatusUnprocessableEntity, "password must be at least 12 characters")
+	}
+	// The current password is verified above, so equality with it is equality with the
+	// stored one; for a forced change that is the temporary password an admin has seen.
+	if subtle.ConstantTimeCompare([]byte(req.NewPassword), []byte(req.CurrentPassword)) == 1 {
+		return fail(http.StatusUnprocessableEntity, "the new password must differ from the current one")
 	}
 	hash, err := HashPassword(req.NewPassword, s.opts.PasswordParams)
 	if err != nil {
 		return err
 	}
-	u, err = s.store.SetPassword(c.Request().Context(), u.ID, hash, false)
+	u, err = s.store.SetPassword(ctx, u.ID, hash, false)
 	if err != nil {
 		return err
 	}
@@ -171,7 +173,7 @@ func (s *Server) changePassword(c echo.Context) error {
 		}
 		c.Response().Header().Set("X-CSRF-Token", s.ensureCSRF(c))
 	}
-	_ = s.store.Audit(c.Request().Context(), u.ID, "password.change", u.Username, c.RealIP())
+	_ = s.store.Audit(ctx, u.ID, "password.change", u.Username, c.RealIP())
 	return c.NoContent(http.StatusNoContent)
 }
 

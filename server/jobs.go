@@ -86,7 +86,7 @@ func (s *Server) maintenance(cfg JobsConfig) map[string]func(context.Context) er
 			if _, err := s.store.PruneSessions(ctx); err != nil {
 				return err
 			}
-			_, err := s.store.PruneLoginFailures(ctx, s.now().Add(-throttleWindow))
+			_, err := s.store.PruneLoginThrottle(ctx, s.now().Add(-throttleKeep))
 			return err
 		},
 	}

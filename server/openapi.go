@@ -29,10 +29,10 @@ var operations = []operation{
 	{"GET", "/api/openapi.json", "This document", "", "", 200, "", nil},
 	{"PUT", "/api/blobs/{token}", "Upload the bytes of a document to the local store (signed URL from upload-url)", "", "", 200, "", []int{403, 413}},
 	{"GET", "/api/auth/csrf", "The session's CSRF token", "", "", 200, "CSRFToken", nil},
-	{"POST", "/api/auth/login", "Sign in; renews the session", "", "Login", 200, "LoginResult", []int{400, 401, 429}},
+	{"POST", "/api/auth/login", "Sign in; renews the session. Attempts are counted before the password is checked; 429 (with Retry-After) when throttled", "", "Login", 200, "LoginResult", []int{400, 401, 429}},
 	{"POST", "/api/auth/logout", "Sign out", "user", "", 204, "", []int{401}},
 	{"GET", "/api/auth/me", "The signed-in user", "user", "", 200, "User", []int{401}},
-	{"POST", "/api/auth/me/password", "Change the password; other sessions end", "user", "PasswordChange", 204, "", []int{401, 403, 422}},
+	{"POST", "/api/auth/me/password", "Change the password; other sessions end and API tokens are revoked; 422 when too short or equal to the current one", "user", "PasswordChange", 204, "", []int{401, 403, 422, 429}},
 	{"GET", "/api/auth/me/quota", "Storage used and allowed", "user", "", 200, "Quota", []int{401, 403}},
 	{"GET", "/api/auth/me/settings", "Classification provider and model", "user", "", 200, "AISettings", []int{401, 403}},
 	{"PUT", "/api/auth/me/settings", "Choose the classification provider and model (null = server default)", "user", "AISettings", 200, "AISettings", []int{400, 401, 403, 422}},
@@ -60,7 +60,7 @@ var operations = []operation{
 	{"GET", "/api/admin/users", "Users with their usage (never document names)", "admin", "", 200, "AdminUserList", []int{401, 403}},
 	{"POST", "/api/admin/users", "Create a user with a temporary password", "admin", "AdminUserCreate", 201, "AdminUserCreated", []int{400, 401, 403, 409, 422}},
 	{"PATCH", "/api/admin/users/{id}", "Activate or deactivate, change role or quota", "admin", "AdminUserPatch", 200, "User", []int{400, 401, 403, 404, 409, 422}},
-	{"POST", "/api/admin/users/{id}/reset-password", "Set a temporary password (optionally turning two-factor off)", "admin", "ResetPassword", 200, "TemporaryPassword", []int{400, 401, 403, 404}},
+	{"POST", "/api/admin/users/{id}/reset-password", "Set a temporary password (optionally turning two-factor off); the user's sessions end and API tokens are revoked", "admin", "ResetPassword", 200, "TemporaryPassword", []int{400, 401, 403, 404}},
 	{"DELETE", "/api/admin/users/{id}", "Delete a user and their documents", "admin", "", 204, "", []int{401, 403, 404, 409}},
 	{"GET", "/api/admin/audit", "Security events and admin actions, newest first", "admin", "", 200, "AuditPage", []int{400, 401, 403}},
 	{"GET", "/api/admin/topics", "System topics", "admin", "", 200, "TopicList", []int{401, 403}},
@@ -171,6 +171,9 @@ func openAPIDocument(version string) []byte {
 			r := map[string]any{"description": http.StatusText(code)}
 			if code >= 400 {
 				r["content"] = map[string]any{"application/json": map[string]any{"schema": ref("Error")}}
+			}
+			if code == http.StatusTooManyRequests {
+				r["headers"] = map[string]any{"Retry-After": map[string]any{"description": "seconds to wait before the next attempt", "schema": integer}}
 			}
 			responses[strconv.Itoa(code)] = r
 		}

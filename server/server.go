@@ -5,8 +5,10 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/alexedwards/scs/postgresstore"
@@ -45,6 +47,7 @@ type Options struct {
 	DefaultProvider     string   // used when a user has not chosen
 	UploadOrigin        string   // origin browsers upload to besides this one (the S3 public endpoint)
 	MetricsToken        string
+	TrustedProxies      []string // CIDRs whose X-Forwarded-For / X-Real-IP name the client
 	Metrics             *Metrics // nil: the server makes its own
 	Version             string
 }
@@ -63,6 +66,9 @@ type Server struct {
 	handler   http.Handler
 	dummyHash string // verified for unknown users so their logins cost the same
 	hashes    hashLimiter
+
+	deviceMu     sync.Mutex
+	deviceSecret []byte // key of the known-device cookie, loaded on first use
 }
 
 // New builds the server and its routes.
@@ -97,6 +103,10 @@ func New(o Options) (*Server, error) {
 	if len(o.Providers) == 0 {
 		o.Providers = []string{"local"}
 	}
+	trusted, err := ParseTrustedProxies(o.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("server: trusted proxies: %w", err)
+	}
 	dummy, err := HashPassword("not-a-real-password", o.PasswordParams)
 	if err != nil {
 		return nil, err
@@ -129,7 +139,7 @@ func New(o Options) (*Server, error) {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
-	e.IPExtractor = echo.ExtractIPDirect() // X-Forwarded-For is not trusted by default
+	e.IPExtractor = clientIPExtractor(trusted) // X-Forwarded-For only from trusted proxies
 	e.Use(middleware.RequestID())
 	e.Use(s.logRequests)
 	e.Use(s.metrics.instrument)

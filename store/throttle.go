@@ -6,62 +6,101 @@ import (
 	"time"
 )
 
-// LoginFailures counts recent failed logins for one username and one client address.
-type LoginFailures struct {
-	ByUsername, ByIP         int
-	OldestByUser, OldestByIP time.Time
+// ThrottleRule says how many login attempts one bucket allows. Within Window (counted from
+// the bucket's first attempt) at most Limit attempts pass; once Free attempts have passed,
+// each further one must come at least Spacing after the previous one that passed.
+// A hard limit is Free = Limit; a backoff is a large Limit with a small Free.
+type ThrottleRule struct {
+	Window  time.Duration
+	Limit   int
+	Free    int
+	Spacing time.Duration
 }
 
-// RecordLoginFailure notes a failed login (in the database, so every replica sees it).
-func (s *Store) RecordLoginFailure(ctx context.Context, username, ip string) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO login_failures (username, ip, at) VALUES ($1, $2, $3)`, username, ip, s.Now())
+// ThrottleGrant is the outcome of one counted attempt.
+type ThrottleGrant struct {
+	Bucket     string
+	Allowed    bool
+	RetryAfter time.Duration // when not allowed: how long until the bucket lets one through
+	window     int64         // the window the attempt was counted in (for a refund)
+}
+
+// takeAttemptSQL counts an attempt and decides, in one statement, whether it passes: a
+// window that has run out starts again at this attempt; otherwise the attempt passes only
+// below the limit and, past the free count, once the spacing has elapsed. A refused
+// attempt changes nothing, so refusals never extend a wait. The SET expressions read the
+// row as it was, and the row lock (Postgres) or the single writer (SQLite) serializes
+// concurrent attempts, so N parallel requests cannot all see the same old count.
+// $1 bucket, $2 now, $3 window expired at or before, $4 limit, $5 free, $6 next allowed.
+const takeAttemptSQL = `INSERT INTO login_throttle (bucket, attempts, window_start, next_at, granted)
+VALUES ($1, 1, $2, $6, TRUE)
+ON CONFLICT (bucket) DO UPDATE SET
+	attempts = CASE
+		WHEN login_throttle.window_start <= $3 THEN 1
+		WHEN login_throttle.attempts < $4 AND (login_throttle.attempts < $5 OR login_throttle.next_at <= $2) THEN login_throttle.attempts + 1
+		ELSE login_throttle.attempts END,
+	granted = CASE
+		WHEN login_throttle.window_start <= $3 THEN TRUE
+		WHEN login_throttle.attempts < $4 AND (login_throttle.attempts < $5 OR login_throttle.next_at <= $2) THEN TRUE
+		ELSE FALSE END,
+	next_at = CASE
+		WHEN login_throttle.window_start <= $3 THEN $6
+		WHEN login_throttle.attempts < $4 AND (login_throttle.attempts < $5 OR login_throttle.next_at <= $2) THEN $6
+		ELSE login_throttle.next_at END,
+	window_start = CASE WHEN login_throttle.window_start <= $3 THEN $2 ELSE login_throttle.window_start END
+RETURNING attempts, window_start, next_at, granted`
+
+// TakeLoginAttempt counts one login attempt against bucket and says whether it may go on
+// to the password check. Every replica shares the count.
+func (s *Store) TakeLoginAttempt(ctx context.Context, bucket string, r ThrottleRule) (ThrottleGrant, error) {
+	now := s.Now()
+	ms := now.UnixMilli()
+	var attempts int
+	var window, next int64
+	var granted bool
+	err := s.db.QueryRowContext(ctx, takeAttemptSQL, bucket, ms, ms-r.Window.Milliseconds(), r.Limit, r.Free,
+		ms+r.Spacing.Milliseconds()).Scan(&attempts, &window, &next, &granted)
 	if err != nil {
-		return fmt.Errorf("store: record login failure: %w", err)
+		return ThrottleGrant{}, fmt.Errorf("store: take login attempt: %w", err)
+	}
+	g := ThrottleGrant{Bucket: bucket, Allowed: granted, window: window}
+	if !granted {
+		until := next
+		if attempts >= r.Limit {
+			until = window + r.Window.Milliseconds()
+		}
+		g.RetryAfter = time.Duration(until-ms) * time.Millisecond
+	}
+	return g, nil
+}
+
+// RefundLoginAttempt gives back an attempt that passed this bucket but was not a guess
+// (refused by a later bucket, or a successful login). A window that started since is
+// left alone.
+func (s *Store) RefundLoginAttempt(ctx context.Context, g ThrottleGrant) error {
+	_, err := s.db.ExecContext(ctx, `UPDATE login_throttle SET attempts = attempts - 1
+		WHERE bucket = $1 AND window_start = $2 AND attempts > 0`, g.Bucket, g.window)
+	if err != nil {
+		return fmt.Errorf("store: refund login attempt: %w", err)
 	}
 	return nil
 }
 
-// RecentLoginFailures counts failures since the given time.
-func (s *Store) RecentLoginFailures(ctx context.Context, username, ip string, since time.Time) (LoginFailures, error) {
-	var f LoginFailures
-	count := func(col, val string, n *int, oldest *time.Time) error {
-		rows, err := s.db.QueryContext(ctx, `SELECT at FROM login_failures WHERE `+col+` = $1 AND at > $2 ORDER BY at`, val, since)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			var at time.Time
-			if err := rows.Scan(&at); err != nil {
-				return err
-			}
-			if *n == 0 {
-				*oldest = at.UTC()
-			}
-			*n++
-		}
-		return rows.Err()
+// ResetLoginBucket forgets a bucket's attempts (after a successful login).
+func (s *Store) ResetLoginBucket(ctx context.Context, bucket string) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM login_throttle WHERE bucket = $1`, bucket); err != nil {
+		return fmt.Errorf("store: reset login bucket: %w", err)
 	}
-	if err := count("username", username, &f.ByUsername, &f.OldestByUser); err != nil {
-		return f, fmt.Errorf("store: login failures: %w", err)
-	}
-	if err := count("ip", ip, &f.ByIP, &f.OldestByIP); err != nil {
-		return f, fmt.Errorf("store: login failures: %w", err)
-	}
-	return f, nil
+	return nil
 }
 
-// ClearLoginFailures forgets a username's failures after a successful login.
-func (s *Store) ClearLoginFailures(ctx context.Context, username string) error {
-	_, err := s.db.ExecContext(ctx, `DELETE FROM login_failures WHERE username = $1`, username)
-	return err
-}
-
-// PruneLoginFailures drops failures older than before.
-func (s *Store) PruneLoginFailures(ctx context.Context, before time.Time) (int64, error) {
-	res, err := s.db.ExecContext(ctx, `DELETE FROM login_failures WHERE at < $1`, before)
+// PruneLoginThrottle drops buckets whose window started before before and whose spacing
+// has passed: they would start afresh anyway.
+func (s *Store) PruneLoginThrottle(ctx context.Context, before time.Time) (int64, error) {
+	res, err := s.db.ExecContext(ctx, `DELETE FROM login_throttle WHERE window_start < $1 AND next_at < $2`,
+		before.UnixMilli(), s.Now().UnixMilli())
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("store: prune login throttle: %w", err)
 	}
 	return res.RowsAffected()
 }

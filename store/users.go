@@ -207,11 +207,20 @@ func (s *Store) requireOtherAdmin(ctx context.Context, tx *sql.Tx, id string) er
 	return nil
 }
 
-// SetPassword stores a new hash and ends every session of the user (the caller renews its own).
+// SetPassword stores a new hash, ends every session of the user (the caller renews its
+// own) and revokes the user's API tokens, in one transaction: a credential that may have
+// leaked with the old password does not outlive it.
 func (s *Store) SetPassword(ctx context.Context, id, hash string, mustChange bool) (User, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE users SET password_hash = $1, password_must_change = $2,
-		session_epoch = session_epoch + 1, updated_at = $3 WHERE id = $4`, hash, mustChange, s.Now(), id)
-	if err := affectedOne(res, err); err != nil {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE users SET password_hash = $1, password_must_change = $2,
+			session_epoch = session_epoch + 1, updated_at = $3 WHERE id = $4`, hash, mustChange, s.Now(), id)
+		if err := affectedOne(res, err); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM api_tokens WHERE user_id = $1`, id)
+		return err
+	})
+	if err != nil {
 		return User{}, fmt.Errorf("store: set password: %w", err)
 	}
 	return s.UserByID(ctx, id)

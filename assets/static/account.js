@@ -93,6 +93,8 @@ async function tokensSection() {
       h('td', { class: 'hide-narrow' }, t.expires_at ? fmtDate(t.expires_at) : 'never'),
       h('td', {}, h('button', { type: 'button', class: 'secondary', onclick: async () => { await api('DELETE', `/api/auth/me/tokens/${t.id}`); load(); } }, 'Revoke')))));
   };
+  // A password change revokes every token; the password form asks for a reload.
+  card.addEventListener('reload', () => { shown.replaceChildren(); load(); });
   const name = h('input', { type: 'text', id: 'token-name', placeholder: 'e.g. backup script' });
   const days = h('input', { type: 'number', id: 'token-days', min: 1, max: 3650, placeholder: 'never' });
   const shown = h('div', { id: 'token-shown' });

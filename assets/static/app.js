@@ -81,10 +81,10 @@ function loginPage() {
         form.querySelector('#login-otp').focus();
         err.textContent = shown && otp ? 'That code is not valid (or was already used).' : 'Enter the code from your authenticator app.';
       } else if (e2.status === 429) {
-        const mins = Math.ceil((e2.retryAfter || 60) / 60);
-        err.textContent = `Too many failed sign-ins. Try again in about ${mins} minute${mins > 1 ? 's' : ''}.`;
-      } else if (e2.detail === 'account deactivated') {
-        err.textContent = 'This account is deactivated. Ask your administrator.';
+        const secs = Number(e2.retryAfter) || 60;
+        const mins = Math.ceil(secs / 60);
+        err.textContent = secs < 60 ? `Too many sign-in attempts. Try again in ${secs} seconds.`
+          : `Too many sign-in attempts. Try again in about ${mins} minute${mins > 1 ? 's' : ''}.`;
       } else if (e2.status === 401) {
         err.textContent = 'Wrong username or password.';
       } else {
@@ -114,7 +114,8 @@ export function passwordForm(forced) {
       state.me = await api('GET', '/api/auth/me');
       form.reset();
       err.className = 'ok';
-      err.textContent = 'Password changed.';
+      err.textContent = 'Password changed. Your other sessions have ended and your API tokens were revoked.';
+      document.querySelector('#tokens')?.dispatchEvent(new Event('reload'));
       if (forced) route();
     } catch (e2) {
       err.className = 'error';
