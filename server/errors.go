@@ -97,6 +97,22 @@ func (s *Server) classify(err error) (int, any) {
 	return http.StatusInternalServerError, "internal error"
 }
 
+// clientBody reads a request body for a blob store and keeps the error the body itself gave,
+// so a failed upload is told apart by its source: the client's body (4xx) or the store (503),
+// whatever the store does with the error.
+type clientBody struct {
+	r   io.Reader
+	err error
+}
+
+func (b *clientBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && b.err == nil {
+		b.err = err
+	}
+	return n, err
+}
+
 func quotaDetail(used, limit, rejected int64) map[string]int64 {
 	return map[string]int64{"used_bytes": used, "limit_bytes": limit, "rejected_bytes": rejected}
 }
