@@ -49,6 +49,11 @@ func (s *Server) contentTypeFor(declared string) (string, error) {
 	if !validMediaTypeShape(mt) {
 		return "", fail(http.StatusBadRequest, "content_type must be type/subtype")
 	}
+	for k, v := range params {
+		if !validText(k) || !validText(v) {
+			return "", fail(http.StatusBadRequest, "content_type"+badText)
+		}
+	}
 	if len(s.opts.AllowedContentTypes) > 0 {
 		ok := false
 		for _, a := range s.opts.AllowedContentTypes {

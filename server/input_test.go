@@ -126,6 +126,21 @@ func runBadInput(t *testing.T, raw, inJSON string) {
 				t.Errorf("%s %s %s: %d %s, want 4xx with a JSON detail", tc.method, tc.path, tc.body, resp.StatusCode, b)
 			}
 		}
+		// The one-shot upload reads its filename and media type from the part's header.
+		for _, h := range [][2]string{{`form-data; name="file"; filename="a` + raw + `.pdf"`, "text/plain"},
+			{`form-data; name="file"; filename="a.pdf"`, `text/plain; charset="` + raw + `"`}} {
+			var buf bytes.Buffer
+			mw := multipart.NewWriter(&buf)
+			w, _ := mw.CreatePart(map[string][]string{"Content-Disposition": {h[0]}, "Content-Type": {h[1]}})
+			w.Write([]byte("x"))
+			mw.Close()
+			resp := m.request("POST", "/api/documents", &buf, "Content-Type", mw.FormDataContentType())
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode < 400 || resp.StatusCode > 499 || detail(t, b) == nil {
+				t.Errorf("one-shot upload with %q / %q: %d %s", h[0], h[1], resp.StatusCode, b)
+			}
+		}
 		if after := fingerprint(t, e); after != before {
 			t.Errorf("refused requests changed data:\nbefore %s\nafter  %s", before, after)
 		}
