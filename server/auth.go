@@ -40,6 +40,9 @@ func (s *Server) login(c echo.Context) error {
 	if err := decodeJSON(c, &req); err != nil {
 		return err
 	}
+	if len(req.Username) > maxLoginField || len(req.Password) > maxLoginField || len(req.OTP) > maxLoginField {
+		return fail(http.StatusBadRequest, "username, password and otp must be at most 1024 bytes each")
+	}
 	ctx := c.Request().Context()
 	ip := c.RealIP()
 	device, err := s.knownDevice(c, req.Username)
@@ -210,8 +213,8 @@ func (s *Server) putSettings(c echo.Context) error {
 			return fail(http.StatusUnprocessableEntity, "ai_provider must be one of the enabled providers: "+strings.Join(s.opts.Providers, ", "))
 		}
 	}
-	if req.AIModel != nil && (len(*req.AIModel) > 200 || *req.AIModel == "") {
-		return fail(http.StatusUnprocessableEntity, "ai_model must be 1 to 200 characters, or null")
+	if req.AIModel != nil && (len(*req.AIModel) > maxAIModel || *req.AIModel == "" || strings.ContainsFunc(*req.AIModel, isControl)) {
+		return fail(http.StatusUnprocessableEntity, "ai_model must be 1 to 200 characters without control characters, or null")
 	}
 	u, err := s.store.SetAISettings(c.Request().Context(), caller(c).ID, req.AIProvider, req.AIModel)
 	if err != nil {

@@ -29,6 +29,8 @@ func validFilename(name string) error {
 		return fail(http.StatusBadRequest, "filename must be at most 255 bytes")
 	case !utf8.ValidString(name) || strings.ContainsFunc(name, isControl):
 		return fail(http.StatusBadRequest, "filename must not contain control characters")
+	case strings.ContainsFunc(name, invisibleInName):
+		return fail(http.StatusBadRequest, "filename must not contain bidi controls or invisible separators")
 	case strings.ContainsAny(name, `/\`) || name == "." || name == "..":
 		return fail(http.StatusBadRequest, "filename must not contain path separators")
 	}
@@ -44,6 +46,14 @@ func (s *Server) contentTypeFor(declared string) (string, error) {
 	if err != nil {
 		return "", fail(http.StatusBadRequest, "content_type is not a valid media type")
 	}
+	if !validMediaTypeShape(mt) {
+		return "", fail(http.StatusBadRequest, "content_type must be type/subtype")
+	}
+	for k, v := range params {
+		if !validText(k) || !validText(v) {
+			return "", fail(http.StatusBadRequest, "content_type"+badText)
+		}
+	}
 	if len(s.opts.AllowedContentTypes) > 0 {
 		ok := false
 		for _, a := range s.opts.AllowedContentTypes {
@@ -53,7 +63,11 @@ func (s *Server) contentTypeFor(declared string) (string, error) {
 			return "", fail(http.StatusUnsupportedMediaType, "content type "+mt+" is not accepted here")
 		}
 	}
-	return mime.FormatMediaType(mt, params), nil
+	ct := mime.FormatMediaType(mt, params)
+	if ct == "" || len(ct) > maxContentType {
+		return "", fail(http.StatusBadRequest, "content_type must be a media type of at most 255 bytes")
+	}
+	return ct, nil
 }
 
 func (s *Server) getDocument(c echo.Context) error {
@@ -77,7 +91,7 @@ func (s *Server) listDocuments(c echo.Context) error {
 	if f.Status != "" && !validStatus[f.Status] {
 		return fail(http.StatusBadRequest, "status must be pending, uploaded, classified or classification_failed")
 	}
-	if len(f.Query) > 500 {
+	if len(f.Query) > maxQueryText {
 		return fail(http.StatusBadRequest, "q must be at most 500 characters")
 	}
 	docs, next, err := s.store.ListDocuments(c.Request().Context(), caller(c).ID, f)
@@ -103,6 +117,16 @@ func (s *Server) patchDocument(c echo.Context) error {
 	if req.Filename != nil {
 		if err := validFilename(*req.Filename); err != nil {
 			return err
+		}
+	}
+	if req.TopicIDs != nil {
+		if len(*req.TopicIDs) > maxTopicIDs {
+			return fail(http.StatusBadRequest, "topic_ids must list at most 100 topics")
+		}
+		for _, id := range *req.TopicIDs {
+			if !validID(id) {
+				return fail(http.StatusUnprocessableEntity, "topic_ids must be system topics or your own")
+			}
 		}
 	}
 	d, err := s.store.UpdateDocument(c.Request().Context(), caller(c).ID, c.Param("id"),

@@ -200,14 +200,18 @@ func (s *Server) uploadOneShot(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	info, err := s.blobs.Put(ctx, d.ObjectKey, part, room, ct)
+	body := &clientBody{r: part}
+	info, err := s.blobs.Put(ctx, d.ObjectKey, body, room, ct)
+	if err == nil && body.err != nil {
+		err = body.err // the store took the cut body's short read for its end (minio-go does)
+	}
 	if err != nil {
 		s.discard(c, d.ID)
 		var mbe *http.MaxBytesError
 		switch {
-		case errors.Is(err, blob.ErrTooLarge), errors.As(err, &mbe):
+		case errors.Is(err, blob.ErrTooLarge), errors.As(err, &mbe), errors.As(body.err, &mbe):
 			return fail(http.StatusRequestEntityTooLarge, quotaDetail(q.UsedBytes, q.LimitBytes, room+1))
-		case errors.Is(err, multipart.ErrMessageTooLarge) || strings.Contains(err.Error(), "multipart"):
+		case body.err != nil: // the request body failed, not the blob store
 			return fail(http.StatusBadRequest, "malformed multipart body")
 		}
 		return blobDown(err)

@@ -1,14 +1,13 @@
 package server
 
 import (
-	"context"
-	"database/sql/driver"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
-	"net"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -88,18 +87,30 @@ func (s *Server) classify(err error) (int, any) {
 			msg = strings.ToLower(http.StatusText(he.Code))
 		}
 		return he.Code, msg
-	case isConnError(err):
+	case store.IsUnavailable(err):
 		return http.StatusServiceUnavailable, "database unavailable"
+	case store.IsConflict(err):
+		return http.StatusConflict, "already exists"
+	case store.IsBadInput(err):
+		return http.StatusBadRequest, "text must be valid UTF-8 without NUL bytes"
 	}
 	return http.StatusInternalServerError, "internal error"
 }
 
-// isConnError tells a database that cannot be reached from a bug.
-func isConnError(err error) bool {
-	var ne net.Error
-	return errors.Is(err, driver.ErrBadConn) || errors.As(err, &ne) || errors.Is(err, context.DeadlineExceeded) ||
-		strings.Contains(err.Error(), "connection refused") || strings.Contains(err.Error(), "database is locked") ||
-		strings.Contains(err.Error(), "sql: database is closed")
+// clientBody reads a request body for a blob store and keeps the error the body itself gave,
+// so a failed upload is told apart by its source: the client's body (4xx) or the store (503),
+// whatever the store does with the error.
+type clientBody struct {
+	r   io.Reader
+	err error
+}
+
+func (b *clientBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && b.err == nil {
+		b.err = err
+	}
+	return n, err
 }
 
 func quotaDetail(used, limit, rejected int64) map[string]int64 {
@@ -109,17 +120,24 @@ func quotaDetail(used, limit, rejected int64) map[string]int64 {
 // maxJSONBody bounds every JSON request body.
 const maxJSONBody = 1 << 20
 
-// decodeJSON reads one JSON object into v: 413 past 1 MiB, 400 when malformed or when it
-// carries a field v does not have.
+// decodeJSON reads one JSON object into v: 413 past 1 MiB, 400 when malformed, when it
+// carries a field v does not have, or when it is not UTF-8 or a string holds a NUL byte
+// (encoding/json would quietly turn invalid UTF-8 into U+FFFD; PostgreSQL refuses NUL).
 func decodeJSON(c echo.Context, v any) error {
-	r := http.MaxBytesReader(c.Response(), c.Request().Body, maxJSONBody)
-	dec := json.NewDecoder(r)
+	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxJSONBody))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return fail(http.StatusRequestEntityTooLarge, "request body larger than 1 MiB")
+	case err != nil:
+		return fail(http.StatusBadRequest, "request body could not be read")
+	case !utf8.Valid(body):
+		return fail(http.StatusBadRequest, "request body must be valid UTF-8")
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
 		switch {
-		case errors.As(err, &mbe):
-			return fail(http.StatusRequestEntityTooLarge, "request body larger than 1 MiB")
 		case errors.Is(err, io.EOF):
 			return fail(http.StatusBadRequest, "request body must be a JSON object")
 		case strings.HasPrefix(err.Error(), "json: unknown field"):
@@ -130,6 +148,9 @@ func decodeJSON(c echo.Context, v any) error {
 	}
 	if dec.More() {
 		return fail(http.StatusBadRequest, "request body must hold one JSON object")
+	}
+	if f := invalidField(v); f != "" {
+		return fail(http.StatusBadRequest, f+badText)
 	}
 	return nil
 }

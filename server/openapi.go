@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -138,6 +139,32 @@ var schemas = map[string]any{
 
 var pathParam = regexp.MustCompile(`\{(\w+)\}`)
 
+// errorStatuses adds to an operation's own errors those every route of its kind can give:
+// 400 for text no database could store (in a JSON body, a path parameter or a query
+// string), 404 for an id that is not a UUID, 503 while the database is down or restarting.
+func errorStatuses(op operation) []int {
+	set := map[int]bool{}
+	for _, c := range op.errors {
+		set[c] = true
+	}
+	signedIn := op.auth != ""
+	if signedIn || (op.body != "" && op.body != "Multipart") {
+		set[http.StatusBadRequest] = true
+	}
+	if strings.Contains(op.path, "{id}") {
+		set[http.StatusNotFound] = true
+	}
+	if signedIn || op.path == "/api/auth/login" || op.path == "/api/auth/csrf" {
+		set[http.StatusServiceUnavailable] = true
+	}
+	out := make([]int, 0, len(set))
+	for c := range set {
+		out = append(out, c)
+	}
+	sort.Ints(out)
+	return out
+}
+
 // openAPIDocument builds the OpenAPI 3.1 document from the table above.
 func openAPIDocument(version string) []byte {
 	paths := map[string]map[string]any{}
@@ -167,7 +194,7 @@ func openAPIDocument(version string) []byte {
 			ok["content"] = map[string]any{"application/json": map[string]any{"schema": ref(op.result)}}
 		}
 		responses[strconv.Itoa(op.status)] = ok
-		for _, code := range op.errors {
+		for _, code := range errorStatuses(op) {
 			r := map[string]any{"description": http.StatusText(code)}
 			if code >= 400 {
 				r["content"] = map[string]any{"application/json": map[string]any{"schema": ref("Error")}}
@@ -193,7 +220,7 @@ func openAPIDocument(version string) []byte {
 	doc := map[string]any{
 		"openapi": "3.1.0",
 		"info": map[string]any{"title": "DocuVault API", "version": version,
-			"description": "Self-hosted document vault. Errors are {\"detail\": …}. Cookie sessions send X-CSRF-Token on unsafe methods; API tokens use Authorization: Bearer."},
+			"description": "Self-hosted document vault. Errors are {\"detail\": …}. Text that is not valid UTF-8 or holds NUL bytes is 400, an id that is not a UUID 404, a database that is down or restarting 503. Cookie sessions send X-CSRF-Token on unsafe methods; API tokens use Authorization: Bearer."},
 		"paths": paths,
 		"components": map[string]any{
 			"schemas": schemas,

@@ -173,7 +173,7 @@ func (s *Server) routes() {
 	e.GET("/api/auth/csrf", s.csrfToken)
 	e.POST("/api/auth/login", s.login)
 
-	auth := e.Group("/api", s.requireAuth)
+	auth := e.Group("/api", s.requireAuth, s.checkInput)
 	auth.POST("/auth/logout", s.logout)
 	auth.GET("/auth/me", s.me)
 	auth.POST("/auth/me/password", s.changePassword)
@@ -189,7 +189,7 @@ func (s *Server) routes() {
 	auth.DELETE("/auth/me/tokens/:id", s.deleteToken)
 	auth.GET("/providers", s.listProviders)
 
-	member := e.Group("/api", s.requireAuth, s.requireRole(store.RoleUser))
+	member := e.Group("/api", s.requireAuth, s.requireRole(store.RoleUser), s.checkInput)
 	member.POST("/documents/upload-url", s.uploadURL)
 	member.POST("/documents", s.uploadOneShot)
 	member.GET("/documents", s.listDocuments)
@@ -204,7 +204,7 @@ func (s *Server) routes() {
 	member.PATCH("/topics/:id", s.patchTopic)
 	member.DELETE("/topics/:id", s.deleteTopic)
 
-	admin := e.Group("/api/admin", s.requireAuth, s.requireRole(store.RoleAdmin))
+	admin := e.Group("/api/admin", s.requireAuth, s.requireRole(store.RoleAdmin), s.checkInput)
 	admin.GET("/users", s.adminListUsers)
 	admin.POST("/users", s.adminCreateUser)
 	admin.PATCH("/users/:id", s.adminPatchUser)

@@ -45,8 +45,8 @@ func (s *Server) createToken(c echo.Context) error {
 		return err
 	}
 	req.Name = strings.TrimSpace(req.Name)
-	if req.Name == "" || len(req.Name) > 100 {
-		return fail(http.StatusUnprocessableEntity, "name must be 1 to 100 characters")
+	if req.Name == "" || len(req.Name) > maxTokenName || strings.ContainsFunc(req.Name, isControl) {
+		return fail(http.StatusUnprocessableEntity, "name must be 1 to 100 characters without control characters")
 	}
 	var exp *time.Time
 	if req.ExpiresInDays != nil {

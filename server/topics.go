@@ -21,11 +21,11 @@ func (r topicRequest) validate(create bool) error {
 	}
 	if r.Name != nil {
 		n := strings.TrimSpace(*r.Name)
-		if n == "" || len(n) > 100 || strings.ContainsFunc(n, isControl) {
+		if n == "" || len(n) > maxTopicName || strings.ContainsFunc(n, isControl) {
 			return fail(http.StatusUnprocessableEntity, "name must be 1 to 100 characters without control characters")
 		}
 	}
-	if r.Description != nil && len(*r.Description) > 2000 {
+	if r.Description != nil && len(*r.Description) > maxTopicDescription {
 		return fail(http.StatusUnprocessableEntity, "description must be at most 2000 characters")
 	}
 	return nil

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/google/uuid"
 )
 
 // Cursor marks a position in a list: the sort key and id of the last item seen. Plain lists
@@ -25,6 +27,15 @@ func (c Cursor) Encode() string {
 	return base64.RawURLEncoding.EncodeToString([]byte(key + "|" + c.ID))
 }
 
+// isID tells whether s is a canonical UUID, the shape of every id the store makes.
+func isID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	_, err := uuid.Parse(s)
+	return err == nil
+}
+
 // DecodeCursor reads a cursor made by Encode; ErrInvalid for anything else.
 func DecodeCursor(s string) (*Cursor, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
@@ -32,8 +43,8 @@ func DecodeCursor(s string) (*Cursor, error) {
 		return nil, ErrInvalid
 	}
 	parts := strings.SplitN(string(b), "|", 3)
-	if len(parts) != 3 || parts[2] == "" {
-		return nil, ErrInvalid
+	if len(parts) != 3 || !isID(parts[2]) {
+		return nil, ErrInvalid // ids are UUIDs: anything else (NUL bytes, invalid UTF-8) never reaches SQL
 	}
 	c := &Cursor{ID: parts[2]}
 	switch parts[0] {

@@ -69,12 +69,55 @@ func (s *Store) TopicByID(ctx context.Context, id string) (Topic, error) {
 	return t, nil
 }
 
+// MaxTopicsPerOwner bounds the topics of one user, and the system topics, so a topic list
+// (at most twice this) never needs paging.
+const MaxTopicsPerOwner = 500
+
+// topicRoom refuses a topic past MaxTopicsPerOwner in userID's namespace (nil = system).
+// PostgreSQL serializes creates in one namespace with a transaction-scoped advisory lock;
+// SQLite's IMMEDIATE transactions already do.
+func (s *Store) topicRoom(ctx context.Context, tx *sql.Tx, userID *string) error {
+	owner := ""
+	if userID != nil {
+		owner = *userID
+	}
+	if s.dialect == Postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('docuvault.topics:' || $1, 0))`, owner); err != nil {
+			return err
+		}
+	}
+	var n int
+	var err error
+	if userID == nil {
+		err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM topics WHERE user_id IS NULL`).Scan(&n)
+	} else {
+		err = tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM topics WHERE user_id = $1`, owner).Scan(&n)
+	}
+	if err != nil {
+		return err
+	}
+	if n >= MaxTopicsPerOwner {
+		who := "a user"
+		if userID == nil {
+			who = "the system"
+		}
+		return &InvalidError{Reason: fmt.Sprintf("%s can have at most %d topics: delete one first", who, MaxTopicsPerOwner)}
+	}
+	return nil
+}
+
 // CreateTopic adds a topic to a namespace (userID nil = system); ErrConflict when the name
 // is taken there, ignoring case.
 func (s *Store) CreateTopic(ctx context.Context, userID *string, name, description string) (Topic, error) {
 	t := Topic{ID: newID(), UserID: userID, Name: strings.TrimSpace(name), Description: description}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO topics (id, user_id, name, description) VALUES ($1, $2, $3, $4)`,
-		t.ID, userID, t.Name, description)
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.topicRoom(ctx, tx, userID); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO topics (id, user_id, name, description) VALUES ($1, $2, $3, $4)`,
+			t.ID, userID, t.Name, description)
+		return err
+	})
 	if isUniqueViolation(err) {
 		return Topic{}, fmt.Errorf("store: create topic %q: %w", name, ErrConflict)
 	}
