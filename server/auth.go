@@ -131,6 +131,24 @@ type passwordChange struct {
 	NewPassword     string `json:"new_password"`
 }
 
+// checkCurrentPassword re-checks the signed-in user's password before a sensitive change:
+// 403 with wrong when it does not match. The check is throttled like a login (5 per 15
+// minutes per user), so a stolen session or token cannot guess the password at full speed.
+func (s *Server) checkCurrentPassword(c echo.Context, u store.User, password, wrong string) error {
+	ctx := c.Request().Context()
+	g, err := s.store.TakeLoginAttempt(ctx, bucketKey("pw", u.ID), throttleUserIP)
+	if err != nil {
+		return err
+	}
+	if !g.Allowed {
+		return tooManyAttempts(c, g.RetryAfter)
+	}
+	if ok, _ := s.hashes.check(ctx, u.PasswordHash, password); !ok {
+		return fail(http.StatusForbidden, wrong)
+	}
+	return s.store.ResetLoginBucket(ctx, g.Bucket)
+}
+
 // changePassword ends the user's other sessions and revokes their API tokens (with the
 // new hash, in one transaction); this session continues under a new token.
 func (s *Server) changePassword(c echo.Context) error {
@@ -140,18 +158,7 @@ func (s *Server) changePassword(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	u := caller(c)
-	// A stolen session must not become an unthrottled way to guess the password.
-	g, err := s.store.TakeLoginAttempt(ctx, bucketKey("pw", u.ID), throttleUserIP)
-	if err != nil {
-		return err
-	}
-	if !g.Allowed {
-		return tooManyAttempts(c, g.RetryAfter)
-	}
-	if ok, _ := s.hashes.check(ctx, u.PasswordHash, req.CurrentPassword); !ok {
-		return fail(http.StatusForbidden, "current password is wrong")
-	}
-	if err := s.store.ResetLoginBucket(ctx, g.Bucket); err != nil {
+	if err := s.checkCurrentPassword(c, u, req.CurrentPassword, "current password is wrong"); err != nil {
 		return err
 	}
 	if len([]rune(req.NewPassword)) < MinPasswordLength {

@@ -191,5 +191,31 @@ func TestPasswordChangeThrottled(t *testing.T) {
 		if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
 			t.Fatalf("sixth check: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 		}
+		// The other password re-checks (turning 2FA off, new backup codes) share the budget:
+		// they cannot become an unthrottled guessing route either.
+		for _, path := range []string{"/api/auth/me/totp/disable", "/api/auth/me/backup-codes"} {
+			resp := c.request("POST", path, map[string]string{"password": testPassword})
+			resp.Body.Close()
+			if resp.StatusCode != 429 {
+				t.Fatalf("%s after 5 wrong guesses: %d, want 429", path, resp.StatusCode)
+			}
+		}
+	})
+}
+
+// TestTwoFactorPasswordChecksThrottled: wrong passwords on the 2FA routes count too, and the
+// sixth check is refused even with the right password.
+func TestTwoFactorPasswordChecksThrottled(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) {
+		c := e.member("bob")
+		for i := range 5 {
+			path := []string{"/api/auth/me/totp/disable", "/api/auth/me/backup-codes"}[i%2]
+			c.call("POST", path, map[string]string{"password": "a wrong guess!"}, 403)
+		}
+		resp := c.request("POST", "/api/auth/me/totp/disable", map[string]string{"password": testPassword})
+		resp.Body.Close()
+		if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" {
+			t.Fatalf("sixth check: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
+		}
 	})
 }

@@ -107,8 +107,8 @@ func (s *Server) requirePassword(c echo.Context) (store.User, error) {
 		return store.User{}, err
 	}
 	u := caller(c)
-	if ok, _ := s.hashes.check(c.Request().Context(), u.PasswordHash, req.Password); !ok {
-		return store.User{}, fail(http.StatusForbidden, "password is wrong")
+	if err := s.checkCurrentPassword(c, u, req.Password, "password is wrong"); err != nil {
+		return store.User{}, err
 	}
 	return u, nil
 }
