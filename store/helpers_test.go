@@ -3,6 +3,8 @@ package store_test
 import (
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -53,4 +55,22 @@ func mustUser(t *testing.T, s *store.Store, name, role string, limit int64) stor
 		t.Fatal(err)
 	}
 	return u
+}
+
+// TestSQLitePathWithURICharacters: a folder named with '#' and '%' (as Go names repeated
+// subtests, "sqlite#01") holds the database file, not some prefix of the path.
+func TestSQLitePathWithURICharacters(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a#01 100%")
+	path := filepath.Join(dir, "docuvault.db")
+	st, err := store.Open(context.Background(), store.SQLite, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	if err := st.MigrateUp(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path); err != nil {
+		t.Fatalf("database not at its path: %v", err)
+	}
 }

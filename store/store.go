@@ -100,6 +100,11 @@ func openSQLite(path string) (*sql.DB, error) {
 	if strings.Contains(path, "?") {
 		sep = "&"
 	}
+	if !strings.HasPrefix(path, "file:") {
+		// A plain path becomes a URI: its '%' and '#' would otherwise read as an escape and
+		// the start of a fragment, and open another file than the one named.
+		path = strings.NewReplacer("%", "%25", "#", "%23").Replace(path)
+	}
 	db, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(path, "file:")+sep+q.Encode())
 	if err != nil {
 		return nil, err
