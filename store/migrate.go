@@ -133,6 +133,9 @@ func (s *Store) MigrateTo(ctx context.Context, version string) error {
 			if err != nil {
 				return err
 			}
+			if err := s.refuseOutboxLoss(ctx, current, version); err != nil {
+				return err
+			}
 			m, err := s.steppingMigrator(version >= current)
 			if err != nil {
 				return err
@@ -163,6 +166,9 @@ func (s *Store) MigrateDownOne(ctx context.Context) (string, error) {
 		}
 		if i > 0 {
 			target = known[i-1]
+		}
+		if err := s.refuseOutboxLoss(ctx, current, target); err != nil {
+			return err
 		}
 		m, err := s.steppingMigrator(false)
 		if err != nil {

@@ -14,6 +14,41 @@ import (
 // and applying the next step; the step was rolled back and the migration starts over.
 var errStepRaced = errors.New("schema moved by another process")
 
+// ErrDeletionsPending means a migration below 0003 would drop the deletion outbox while it
+// still holds keys of objects not yet deleted from the blob store.
+var ErrDeletionsPending = errors.New("deletion outbox not empty")
+
+// versionOutbox is the migration that creates the deletion outbox (blob_deletions).
+const versionOutbox = "0003-multi-user-isolation"
+
+// downNotes are what an operator must know when a migration is reverted.
+var downNotes = map[string]string{
+	versionOutbox: "note: 0003 deleted the documents that had no owner (and their objects) and every topic when it ran; " +
+		"reverting it does not bring them back: that deletion is one-way",
+}
+
+// DownNote is what reverting version cannot undo ("" when it undoes everything).
+func DownNote(version string) string { return downNotes[version] }
+
+// refuseOutboxLoss stops a migration from current down to target (below 0003, which drops
+// blob_deletions) while the outbox still holds keys: their objects would never be deleted.
+// The down SQL of 0003 checks the same, as a last line.
+func (s *Store) refuseOutboxLoss(ctx context.Context, current, target string) error {
+	if current < versionOutbox || target >= versionOutbox {
+		return nil
+	}
+	n, err := s.PendingDeletions(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrate down: %w", err)
+	}
+	if n > 0 {
+		return fmt.Errorf("store: migrate down to %q: %w: %d object(s) not yet deleted from the blob store; "+
+			"drain it first (docuvault migrate up with the blob store reachable; docuvault migrate status shows what is left)",
+			target, ErrDeletionsPending, n)
+	}
+	return nil
+}
+
 // advisoryKey turns a lock name into a Postgres advisory lock key.
 func advisoryKey(name string) int64 {
 	h := fnv.New64a()
