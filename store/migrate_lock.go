@@ -95,12 +95,8 @@ func (s *Store) withMigrationLock(ctx context.Context, fn func() error) error {
 // step to version, the one after it). Postgres reads the row FOR UPDATE, so a step committed
 // meanwhile by a process without the lock is seen, not missed.
 func (s *Store) checkStep(ctx context.Context, tx *sql.Tx, known []string, version string, up bool) error {
-	q := `SELECT version FROM migrations`
-	if s.dialect == Postgres {
-		q += ` FOR UPDATE`
-	}
 	var current string
-	if err := tx.QueryRowContext(ctx, q).Scan(&current); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT version FROM migrations`+s.forUpdate()).Scan(&current); err != nil {
 		return fmt.Errorf("store: migration version: %w", err)
 	}
 	i := sort.SearchStrings(known, version) // version is "" or one of known

@@ -91,12 +91,8 @@ const sumConfirmed = `COALESCE((SELECT SUM(d.size_bytes) FROM documents d WHERE 
 // lock already), then sums the documents and stores the sum if it differs.
 func (s *Store) reconcileQuota(ctx context.Context, userID string) (c QuotaCorrection, changed bool, err error) {
 	c.UserID = userID
-	lock := ""
-	if s.dialect == Postgres {
-		lock = " FOR UPDATE"
-	}
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `SELECT used_bytes FROM quotas WHERE user_id = $1`+lock, userID).Scan(&c.Was); err != nil {
+		if err := tx.QueryRowContext(ctx, `SELECT used_bytes FROM quotas WHERE user_id = $1`+s.forUpdate(), userID).Scan(&c.Was); err != nil {
 			return notFound(err)
 		}
 		if err := tx.QueryRowContext(ctx, `SELECT `+sumConfirmed+` FROM quotas q WHERE q.user_id = $1`, userID).Scan(&c.Now); err != nil {
