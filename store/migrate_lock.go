@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"sort"
+	"time"
 )
 
 // errStepRaced means another process moved the schema between this one reading the version
@@ -81,7 +82,9 @@ func (s *Store) withMigrationLock(ctx context.Context, fn func() error) error {
 		return fmt.Errorf("store: migration lock: %w", err)
 	}
 	defer func() {
-		if _, err := conn.ExecContext(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, key); err != nil {
+		uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		if _, err := conn.ExecContext(uctx, `SELECT pg_advisory_unlock($1)`, key); err != nil {
 			// Never hand a connection that may still hold the lock back to the pool.
 			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
