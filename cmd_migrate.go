@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+
+	"github.com/docuvault/docuvault/store"
 )
 
 // cmdMigrate moves the schema: up (then drains the deletion outbox), down one step, or status.
@@ -37,6 +39,10 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, en
 			return err
 		}
 	case "down":
+		from, err := st.SchemaVersion(ctx)
+		if err != nil {
+			return err
+		}
 		v, err := st.MigrateDownOne(ctx)
 		if err != nil {
 			return err
@@ -45,6 +51,9 @@ func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer, en
 			v = "(empty)"
 		}
 		fmt.Fprintln(stdout, "migrated down to", v)
+		if note := store.DownNote(from); note != "" {
+			fmt.Fprintln(stdout, note)
+		}
 		return nil
 	case "status":
 	default:

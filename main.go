@@ -232,7 +232,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
-		_ = jobs.Stop()
+		_ = jobs.Stop(ctx)
 		return fmt.Errorf("listen on %s (server.listen): %w", cfg.Server.Listen, err)
 	}
 	httpSrv := &http.Server{
@@ -249,7 +249,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	select {
 	case err := <-errc:
 		_ = pool.Stop(context.Background())
-		_ = jobs.Stop()
+		_ = jobs.Stop(context.Background())
 		return err
 	case <-ctx.Done():
 	}
@@ -262,8 +262,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	if err := pool.Stop(sctx); err != nil {
 		log.Warn("classification workers cut at the deadline; their documents are released", "err", err)
 	}
-	if err := jobs.Stop(); err != nil {
-		log.Warn("scheduler stop", "err", err)
+	if err := jobs.Stop(sctx); err != nil {
+		log.Warn("scheduled jobs cut at the deadline", "err", err)
 	}
 	log.Info("stopped")
 	return nil

@@ -119,12 +119,7 @@ func TestReplicas(t *testing.T) {
 	dsn := testenv.PostgresDSN(t)
 	s3 := testenv.MinIO(t)
 	dir := t.TempDir()
-	bin := filepath.Join(dir, "docuvault")
-	build := exec.Command("go", "build", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := binary(t)
 	fake := &fakeOllama{calls: map[string]int{}}
 	fake.delay.Store(int64(100 * time.Millisecond))
 	ollama := httptest.NewServer(fake)

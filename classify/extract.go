@@ -3,6 +3,7 @@ package classify
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -94,6 +95,29 @@ func Extract(r io.ReaderAt, size int64, contentType, filename string, lim Limits
 		return "", err
 	}
 	return truncate(normalizeSpace(text), lim.MaxChars), nil
+}
+
+// ExtractContext is Extract bounded by ctx: once ctx ends, every read of r fails with
+// ctx's error, so the extractors (which all read as they go) return instead of working on.
+func ExtractContext(ctx context.Context, r io.ReaderAt, size int64, contentType, filename string, lim Limits) (string, error) {
+	text, err := Extract(ctxReaderAt{ctx: ctx, r: r}, size, contentType, filename, lim)
+	if ctx.Err() != nil {
+		return "", fmt.Errorf("text extraction: %w", context.Cause(ctx))
+	}
+	return text, err
+}
+
+// ctxReaderAt refuses to read once its context has ended.
+type ctxReaderAt struct {
+	ctx context.Context
+	r   io.ReaderAt
+}
+
+func (c ctxReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.ReadAt(p, off)
 }
 
 // DecodeText turns bytes into text: UTF-16 with a BOM, UTF-8 (BOM dropped), else Latin-1.

@@ -316,28 +316,20 @@ func (p *Pool) extract(ctx context.Context, j store.Job) (string, *string, error
 	if !ok {
 		ra = &seekReaderAt{r: r}
 	}
-	type result struct {
-		text string
-		err  error
+	// Extraction runs on this goroutine, not a helper left behind at the timeout: its reads
+	// fail once ctx ends, so it returns at the deadline and never reads a closed object.
+	text, err := ExtractContext(ctx, ra, info.Size, j.ContentType, j.Filename, p.cfg.Limits)
+	if ctx.Err() != nil {
+		return "", nil, err
 	}
-	done := make(chan result, 1)
-	go func() {
-		t, err := Extract(ra, info.Size, j.ContentType, j.Filename, p.cfg.Limits)
-		done <- result{t, err}
-	}()
-	select {
-	case <-ctx.Done():
-		return "", nil, fmt.Errorf("text extraction: %w", ctx.Err())
-	case res := <-done:
-		if res.err != nil {
-			msg := "text could not be extracted (" + res.err.Error() + "); classified by file name only"
-			if errors.Is(res.err, ErrUnsupported) {
-				msg = "file type has no text extractor; classified by file name only"
-			}
-			return "", &msg, nil
+	if err != nil {
+		msg := "text could not be extracted (" + err.Error() + "); classified by file name only"
+		if errors.Is(err, ErrUnsupported) {
+			msg = "file type has no text extractor; classified by file name only"
 		}
-		return res.text, nil, nil
+		return "", &msg, nil
 	}
+	return text, nil, nil
 }
 
 // seekReaderAt adapts a ReadSeeker to ReaderAt (one reader at a time).

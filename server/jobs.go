@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/go-co-op/gocron/v2"
@@ -55,9 +56,26 @@ func (l dbLocker) Lock(ctx context.Context, key string) (gocron.Lock, error) {
 	return unlockFunc(unlock), nil
 }
 
-// Jobs is the running scheduler.
+// Jobs is the running scheduler. Its jobs run under a context that Stop cancels, and Stop
+// waits for them, so none outlives the store and blob store it uses.
 type Jobs struct {
-	sched gocron.Scheduler
+	sched   gocron.Scheduler
+	ctx     context.Context
+	cancel  context.CancelFunc
+	mu      sync.Mutex
+	stopped bool
+	running sync.WaitGroup
+}
+
+// begin counts a job run in, unless Stop has begun.
+func (j *Jobs) begin() bool {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.stopped {
+		return false
+	}
+	j.running.Add(1)
+	return true
 }
 
 // Maintenance jobs by name, each safe to run at any time and on any replica.
@@ -115,9 +133,15 @@ func (s *Server) StartJobs(cfg JobsConfig) (*Jobs, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: scheduler: %w", err)
 	}
+	jobs := &Jobs{sched: sched}
+	jobs.ctx, jobs.cancel = context.WithCancel(context.Background())
 	for name, job := range s.maintenance(cfg) {
 		run := func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+			if !jobs.begin() {
+				return
+			}
+			defer jobs.running.Done()
+			ctx, cancel := context.WithTimeout(jobs.ctx, 5*time.Minute)
 			defer cancel()
 			s.metrics.scheduledJobs.WithLabelValues(name).Inc()
 			s.log.Info("scheduled job ran", "job", name)
@@ -128,12 +152,35 @@ func (s *Server) StartJobs(cfg JobsConfig) (*Jobs, error) {
 		}
 		if _, err := sched.NewJob(gocron.DurationJob(every[name]), gocron.NewTask(run), gocron.WithName(name),
 			gocron.WithSingletonMode(gocron.LimitModeReschedule)); err != nil {
+			jobs.cancel()
+			_ = sched.Shutdown()
 			return nil, fmt.Errorf("server: schedule %s: %w", name, err)
 		}
 	}
 	sched.Start()
-	return &Jobs{sched: sched}, nil
+	return jobs, nil
 }
 
-// Stop waits for running jobs and stops the scheduler.
-func (j *Jobs) Stop() error { return j.sched.Shutdown() }
+// Stop cancels the context of the running jobs (each is safe to cut short: it runs again at
+// its next tick), stops the scheduler and waits until every job has returned or ctx ends.
+func (j *Jobs) Stop(ctx context.Context) error {
+	j.mu.Lock()
+	j.stopped = true
+	j.mu.Unlock()
+	j.cancel()
+	done := make(chan error, 1)
+	go func() {
+		err := j.sched.Shutdown()
+		j.running.Wait()
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("server: stop jobs: %w", err)
+		}
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("server: stop jobs: %w", ctx.Err())
+	}
+}

@@ -4,8 +4,11 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/docuvault/docuvault/blob"
 
 	"github.com/docuvault/docuvault/internal/testenv"
 	"github.com/docuvault/docuvault/server"
@@ -61,7 +64,7 @@ func TestScheduledJobOncePerTick(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Cleanup(func() { _ = jobs.Stop() })
+		t.Cleanup(func() { _ = jobs.Stop(context.Background()) })
 		metrics = append(metrics, m)
 	}
 	window := 3 * time.Second
@@ -76,4 +79,58 @@ func TestScheduledJobOncePerTick(t *testing.T) {
 		t.Fatalf("expire-pending ran %v times across 3 replicas in %v, %v ticks of 300 ms (want at most one a tick)", total, elapsed, ticks)
 	}
 	t.Logf("runs across replicas: %v in %v ticks", total, ticks)
+}
+
+// stuckDeletes is a blob store whose deletes hang until their context ends.
+type stuckDeletes struct {
+	blob.Store
+	entered  chan struct{}
+	returned atomic.Bool
+}
+
+func (s *stuckDeletes) Delete(ctx context.Context, _ string) error {
+	select {
+	case s.entered <- struct{}{}:
+	default:
+	}
+	<-ctx.Done()
+	s.returned.Store(true)
+	return ctx.Err()
+}
+
+// TestJobsStopCancelsAndWaits: a scheduled job stuck in a blob delete gets its context
+// cancelled by Stop, and Stop returns only once the job has returned.
+func TestJobsStopCancelsAndWaits(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		stuck := &stuckDeletes{Store: e.blobs, entered: make(chan struct{}, 1)}
+		o := e.opts
+		o.Blobs = stuck
+		srv, err := server.New(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u := e.createUser("alice", store.RoleUser, 1<<20)
+		d, err := e.store.CreatePending(ctx, u.ID, "a.txt", "text/plain", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.store.DiscardPending(ctx, u.ID, d.ID); err != nil {
+			t.Fatal(err)
+		}
+		jobs, err := srv.StartJobs(server.JobsConfig{DrainInterval: 20 * time.Millisecond, ExpiryInterval: time.Hour,
+			PendingTTL: time.Hour, ReconcileInterval: time.Hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-stuck.entered
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		defer cancel()
+		if err := jobs.Stop(sctx); err != nil {
+			t.Fatalf("stop: %v", err)
+		}
+		if !stuck.returned.Load() {
+			t.Fatal("Stop returned while the job was still running")
+		}
+	})
 }

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"fmt"
-	"hash/fnv"
 	"time"
 )
 
@@ -28,9 +27,7 @@ func (s *Store) TryAdvisoryLock(ctx context.Context, key string) (unlock func(co
 	if s.dialect != Postgres {
 		return func(context.Context) error { return nil }, true, nil
 	}
-	h := fnv.New64a()
-	h.Write([]byte("docuvault:" + key))
-	id := int64(h.Sum64())
+	id := advisoryKey(key)
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return nil, false, fmt.Errorf("store: advisory lock: %w", err)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -45,6 +46,17 @@ func (s *Store) ClaimNext(ctx context.Context, lease time.Duration) (Job, error)
 	return j, nil
 }
 
+// leaseHeld tells whether a lease-guarded UPDATE found its row: ErrLeaseLost when it matched
+// none, the database's own error when it failed (a failure is not a lost lease: the caller
+// must not give up a document it still holds).
+func leaseHeld(res sql.Result, err error) error {
+	err = affectedOne(res, err)
+	if errors.Is(err, ErrNotFound) {
+		return ErrLeaseLost
+	}
+	return err
+}
+
 // skipLocked is the dialect piece of claiming: Postgres lets concurrent claimers pass each other.
 func (s *Store) skipLocked() string {
 	if s.dialect == Postgres {
@@ -67,8 +79,8 @@ func (s *Store) CompleteJob(ctx context.Context, j Job, text string, topics []As
 		res, err := tx.ExecContext(ctx, `UPDATE documents SET status = 'classified', text = $1, error = $2, classified_at = $3,
 			claimed_until = NULL, next_attempt_at = NULL WHERE id = $4 AND claimed_until = $5 AND status = 'uploaded'`,
 			text, note, s.Now(), j.DocumentID, j.Lease)
-		if err := affectedOne(res, err); err != nil {
-			return ErrLeaseLost
+		if err := leaseHeld(res, err); err != nil {
+			return err
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM document_topics WHERE document_id = $1 AND source = 'ai'`, j.DocumentID); err != nil {
 			return err
@@ -98,8 +110,8 @@ func (s *Store) FailJob(ctx context.Context, j Job, reason string, retryAt time.
 	}
 	res, err := s.db.ExecContext(ctx, `UPDATE documents SET status = $1, error = $2, next_attempt_at = $3, claimed_until = NULL
 		WHERE id = $4 AND claimed_until = $5 AND status = 'uploaded'`, status, reason, next, j.DocumentID, j.Lease)
-	if err := affectedOne(res, err); err != nil {
-		return fmt.Errorf("store: fail classification: %w", ErrLeaseLost)
+	if err := leaseHeld(res, err); err != nil {
+		return fmt.Errorf("store: fail classification: %w", err)
 	}
 	return nil
 }

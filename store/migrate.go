@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"io/fs"
 	"regexp"
@@ -20,6 +21,27 @@ func (s *Store) migrator() (*migrate.Migrator, fs.FS, error) {
 		return nil, nil, err
 	}
 	return migrate.New(migrate.Options{DB: s.db, FS: fsys}), fsys, nil
+}
+
+// steppingMigrator is a migrator whose every step first checks, inside the step's own
+// transaction, that the database is still at the version the step starts from (see
+// checkStep), and whose up steps run their Go part (see afterUp).
+func (s *Store) steppingMigrator(up bool) (*migrate.Migrator, error) {
+	fsys, err := migrations.FS(s.dialect)
+	if err != nil {
+		return nil, err
+	}
+	known, err := s.Versions()
+	if err != nil {
+		return nil, err
+	}
+	opts := migrate.Options{DB: s.db, FS: fsys, Before: func(ctx context.Context, tx *sql.Tx, version string) error {
+		return s.checkStep(ctx, tx, known, version, up)
+	}}
+	if up {
+		opts.After = s.afterUp
+	}
+	return migrate.New(opts), nil
 }
 
 // Versions lists the schema versions this binary knows, oldest first.
@@ -83,67 +105,86 @@ func (s *Store) CheckSchema(ctx context.Context) error {
 	return nil
 }
 
-// MigrateUp applies every migration newer than the database.
+// MigrateUp applies every migration newer than the database. Replicas that start together
+// take turns (see withMigrationLock), and the later ones find nothing left to do.
 func (s *Store) MigrateUp(ctx context.Context) error {
-	if err := s.CheckSchema(ctx); err != nil {
-		return err
-	}
-	m, _, err := s.migrator()
-	if err != nil {
-		return err
-	}
-	if err := m.MigrateUp(ctx); err != nil {
-		return fmt.Errorf("store: migrate up: %w", err)
-	}
-	return nil
+	return s.withMigrationLock(ctx, func() error {
+		return retryRaced(ctx, func() error {
+			if err := s.CheckSchema(ctx); err != nil {
+				return err
+			}
+			m, err := s.steppingMigrator(true)
+			if err != nil {
+				return err
+			}
+			if err := m.MigrateUp(ctx); err != nil {
+				return fmt.Errorf("store: migrate up: %w", err)
+			}
+			return nil
+		})
+	})
 }
 
 // MigrateTo moves the schema up or down to version.
 func (s *Store) MigrateTo(ctx context.Context, version string) error {
-	m, _, err := s.migrator()
-	if err != nil {
-		return err
-	}
-	if err := m.MigrateTo(ctx, version); err != nil {
-		return fmt.Errorf("store: migrate to %s: %w", version, err)
-	}
-	return nil
+	return s.withMigrationLock(ctx, func() error {
+		return retryRaced(ctx, func() error {
+			current, err := s.SchemaVersion(ctx)
+			if err != nil {
+				return err
+			}
+			if err := s.refuseOutboxLoss(ctx, current, version); err != nil {
+				return err
+			}
+			m, err := s.steppingMigrator(version >= current)
+			if err != nil {
+				return err
+			}
+			if err := m.MigrateTo(ctx, version); err != nil {
+				return fmt.Errorf("store: migrate to %s: %w", version, err)
+			}
+			return nil
+		})
+	})
 }
 
 // MigrateDownOne reverts the newest applied migration and returns the version now current.
 func (s *Store) MigrateDownOne(ctx context.Context) (string, error) {
-	current, err := s.SchemaVersion(ctx)
-	if err != nil {
-		return "", err
-	}
-	if current == "" {
-		return "", nil
-	}
-	known, err := s.Versions()
-	if err != nil {
-		return "", err
-	}
-	i := sort.SearchStrings(known, current)
-	if i == len(known) || known[i] != current {
-		return "", fmt.Errorf("store: migrate down: unknown current version %s", current)
-	}
-	target := ""
-	if i > 0 {
-		target = known[i-1]
-	}
-	m, _, err := s.migrator()
-	if err != nil {
-		return "", err
-	}
-	if target == "" {
-		err = m.MigrateDown(ctx)
-	} else {
-		err = m.MigrateTo(ctx, target)
-	}
-	if err != nil {
-		return "", fmt.Errorf("store: migrate down: %w", err)
-	}
-	return target, nil
+	var target string
+	err := s.withMigrationLock(ctx, func() error {
+		current, err := s.SchemaVersion(ctx)
+		if err != nil || current == "" {
+			return err
+		}
+		known, err := s.Versions()
+		if err != nil {
+			return err
+		}
+		i := sort.SearchStrings(known, current)
+		if i == len(known) || known[i] != current {
+			return fmt.Errorf("store: migrate down: unknown current version %s", current)
+		}
+		if i > 0 {
+			target = known[i-1]
+		}
+		if err := s.refuseOutboxLoss(ctx, current, target); err != nil {
+			return err
+		}
+		m, err := s.steppingMigrator(false)
+		if err != nil {
+			return err
+		}
+		if target == "" {
+			err = m.MigrateDown(ctx)
+		} else {
+			err = m.MigrateTo(ctx, target)
+		}
+		if err != nil {
+			return fmt.Errorf("store: migrate down: %w", err)
+		}
+		return nil
+	})
+	return target, err
 }
 
 // MigrateUpAndDrain migrates up, then drains the deletion outbox against blobs (0003 queues

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 )
@@ -42,14 +44,18 @@ type QuotaCorrection struct {
 }
 
 // ReconcileQuotas recomputes used_bytes from the confirmed documents and logs each correction.
-// The recomputation happens inside each UPDATE, so a concurrent upload cannot be lost.
+// A first consistent read finds the users whose used_bytes drifted; each of them is then
+// corrected in a transaction of its own that locks the quota row before it sums the
+// documents. The lock matters on Postgres: an UPDATE whose SET sums the documents reads them
+// as of the statement's start, so one that waited for a confirm's row lock would overwrite
+// that confirm's charge with the older sum. After the lock, the sum is read from a snapshot
+// taken later, and a confirm still waiting for the lock adds its bytes on top of it.
 func (s *Store) ReconcileQuotas(ctx context.Context) ([]QuotaCorrection, error) {
-	const actual = `COALESCE((SELECT SUM(d.size_bytes) FROM documents d WHERE d.user_id = q.user_id AND d.status <> 'pending'), 0)`
-	rows, err := s.db.QueryContext(ctx, `SELECT q.user_id, q.used_bytes, `+actual+` FROM quotas q`)
+	rows, err := s.db.QueryContext(ctx, `SELECT q.user_id, q.used_bytes, `+sumConfirmed+` FROM quotas q`)
 	if err != nil {
 		return nil, fmt.Errorf("store: reconcile quotas: %w", err)
 	}
-	var drift []QuotaCorrection
+	var drifted []string
 	for rows.Next() {
 		var c QuotaCorrection
 		if err := rows.Scan(&c.UserID, &c.Was, &c.Now); err != nil {
@@ -57,19 +63,53 @@ func (s *Store) ReconcileQuotas(ctx context.Context) ([]QuotaCorrection, error) 
 			return nil, fmt.Errorf("store: reconcile quotas: %w", err)
 		}
 		if c.Was != c.Now {
-			drift = append(drift, c)
+			drifted = append(drifted, c.UserID)
 		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: reconcile quotas: %w", err)
 	}
-	for i, c := range drift {
-		if err := s.db.QueryRowContext(ctx, `UPDATE quotas AS q SET used_bytes = `+actual+` WHERE q.user_id = $1 RETURNING used_bytes`,
-			c.UserID).Scan(&drift[i].Now); err != nil {
-			return nil, fmt.Errorf("store: reconcile quotas: %w", err)
+	var fixed []QuotaCorrection
+	for _, userID := range drifted {
+		c, changed, err := s.reconcileQuota(ctx, userID)
+		if err != nil {
+			return fixed, err
 		}
-		slog.Warn("quota corrected", "user_id", c.UserID, "was", c.Was, "now", drift[i].Now)
+		if changed {
+			fixed = append(fixed, c)
+			slog.Warn("quota corrected", "user_id", c.UserID, "was", c.Was, "now", c.Now)
+		}
 	}
-	return drift, nil
+	return fixed, nil
+}
+
+// sumConfirmed is the bytes a quota row q must account for: its user's confirmed documents.
+const sumConfirmed = `COALESCE((SELECT SUM(d.size_bytes) FROM documents d WHERE d.user_id = q.user_id AND d.status <> 'pending'), 0)`
+
+// reconcileQuota locks one user's quota row (SQLite's IMMEDIATE transaction holds the write
+// lock already), then sums the documents and stores the sum if it differs.
+func (s *Store) reconcileQuota(ctx context.Context, userID string) (c QuotaCorrection, changed bool, err error) {
+	c.UserID = userID
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT used_bytes FROM quotas WHERE user_id = $1`+s.forUpdate(), userID).Scan(&c.Was); err != nil {
+			return notFound(err)
+		}
+		if err := tx.QueryRowContext(ctx, `SELECT `+sumConfirmed+` FROM quotas q WHERE q.user_id = $1`, userID).Scan(&c.Now); err != nil {
+			return err
+		}
+		if c.Was == c.Now {
+			return nil
+		}
+		changed = true
+		_, err := tx.ExecContext(ctx, `UPDATE quotas SET used_bytes = $1 WHERE user_id = $2`, c.Now, userID)
+		return err
+	})
+	if errors.Is(err, ErrNotFound) {
+		return c, false, nil // the user was deleted meanwhile
+	}
+	if err != nil {
+		return c, false, fmt.Errorf("store: reconcile quota of %s: %w", userID, err)
+	}
+	return c, changed, nil
 }

@@ -34,7 +34,7 @@ func scanTopic(row scanner) (Topic, error) {
 
 func (s *Store) queryTopics(ctx context.Context, where string, args ...any) ([]Topic, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT `+topicColumns+` FROM topics WHERE `+where+
-		` ORDER BY user_id IS NOT NULL, lower(name)`, args...)
+		` ORDER BY user_id IS NOT NULL, name_key, id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: topics: %w", err)
 	}
@@ -107,15 +107,15 @@ func (s *Store) topicRoom(ctx context.Context, tx *sql.Tx, userID *string) error
 }
 
 // CreateTopic adds a topic to a namespace (userID nil = system); ErrConflict when the name
-// is taken there, ignoring case.
+// is taken there, ignoring case in any script (see topicKey).
 func (s *Store) CreateTopic(ctx context.Context, userID *string, name, description string) (Topic, error) {
 	t := Topic{ID: newID(), UserID: userID, Name: strings.TrimSpace(name), Description: description}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := s.topicRoom(ctx, tx, userID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO topics (id, user_id, name, description) VALUES ($1, $2, $3, $4)`,
-			t.ID, userID, t.Name, description)
+		_, err := tx.ExecContext(ctx, `INSERT INTO topics (id, user_id, name, name_key, description) VALUES ($1, $2, $3, $4, $5)`,
+			t.ID, userID, t.Name, topicKey(t.Name), description)
 		return err
 	})
 	if isUniqueViolation(err) {
@@ -136,7 +136,8 @@ type TopicPatch struct {
 // UpdateTopic renames or re-describes a topic.
 func (s *Store) UpdateTopic(ctx context.Context, id string, p TopicPatch) (Topic, error) {
 	if p.Name != nil {
-		res, err := s.db.ExecContext(ctx, `UPDATE topics SET name = $1 WHERE id = $2`, strings.TrimSpace(*p.Name), id)
+		name := strings.TrimSpace(*p.Name)
+		res, err := s.db.ExecContext(ctx, `UPDATE topics SET name = $1, name_key = $2 WHERE id = $3`, name, topicKey(name), id)
 		if isUniqueViolation(err) {
 			return Topic{}, fmt.Errorf("store: update topic: %w", ErrConflict)
 		}

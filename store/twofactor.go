@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
@@ -21,8 +22,10 @@ func (s *Store) EnableTOTP(ctx context.Context, userID string, step int64, codeH
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE users SET totp_enabled = TRUE, totp_last_step = $1, updated_at = $2
 			WHERE id = $3 AND totp_enabled = FALSE AND totp_secret IS NOT NULL`, step, s.Now(), userID)
-		if err := affectedOne(res, err); err != nil {
-			return ErrConflict
+		if err := affectedOne(res, err); errors.Is(err, ErrNotFound) {
+			return ErrConflict // already on, or no secret set up
+		} else if err != nil {
+			return err
 		}
 		return replaceBackupCodes(ctx, tx, userID, codeHashes)
 	})
