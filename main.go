@@ -15,6 +15,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -360,6 +361,9 @@ func bootstrapAdmin(ctx context.Context, st *store.Store, env func(string) strin
 	if err != nil {
 		return err
 	}
+	// argon2id's working memory (64 MiB) is garbage now; hand it back to the OS at once
+	// rather than holding it while the instance idles.
+	debug.FreeOSMemory()
 	_, err = st.CreateUser(ctx, store.NewUser{Username: "admin", PasswordHash: hash, Role: store.RoleAdmin,
 		PasswordMustChange: mustChange, LimitBytes: 0})
 	if errors.Is(err, store.ErrConflict) {

@@ -11,12 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/anthropics/anthropic-sdk-go/v2"
-	anthropicopt "github.com/anthropics/anthropic-sdk-go/v2/option"
-	"github.com/openai/openai-go/v3"
-	openaiopt "github.com/openai/openai-go/v3/option"
-	"github.com/openai/openai-go/v3/shared"
 )
 
 // RemoteConfig is where a remote provider lives and which model it uses by default.
@@ -53,72 +47,141 @@ func retryAfter(resp *http.Response) time.Duration {
 }
 
 // OpenAI uses the Chat Completions API in JSON mode; any OpenAI-compatible server works.
+// It is one JSON request, so it is plain net/http rather than an SDK of several megabytes.
 type OpenAI struct {
-	cfg    RemoteConfig
-	client openai.Client
+	cfg  RemoteConfig
+	http *http.Client
 }
 
-// NewOpenAI builds the provider; the SDK's own retries are off, the pool retries with backoff.
+// NewOpenAI builds the provider; it never retries by itself, the pool retries with backoff.
 func NewOpenAI(cfg RemoteConfig) *OpenAI {
-	return &OpenAI{cfg: cfg, client: openai.NewClient(openaiopt.WithAPIKey(cfg.APIKey), openaiopt.WithBaseURL(cfg.BaseURL),
-		openaiopt.WithMaxRetries(0), openaiopt.WithRequestTimeout(cfg.timeout()))}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "https://api.openai.com/v1"
+	}
+	return &OpenAI{cfg: cfg, http: &http.Client{Timeout: cfg.timeout()}}
+}
+
+type chatMessage struct {
+	Role    string `json:"role"`
+	Content string `json:"content"`
 }
 
 // Classify asks for a JSON object naming the topics.
 func (p *OpenAI) Classify(ctx context.Context, req Request) ([]Choice, error) {
-	resp, err := p.client.Chat.Completions.New(ctx, openai.ChatCompletionNewParams{
-		Model:          shared.ChatModel(p.cfg.model(req)),
-		Messages:       []openai.ChatCompletionMessageParamUnion{openai.SystemMessage(systemPrompt), openai.UserMessage(userPrompt(req))},
-		ResponseFormat: openai.ChatCompletionNewParamsResponseFormatUnion{OfJSONObject: &shared.ResponseFormatJSONObjectParam{}},
-		Temperature:    openai.Float(0),
-	})
-	if err != nil {
-		var apiErr *openai.Error
-		if errors.As(err, &apiErr) {
-			return nil, statusError("openai", apiErr.StatusCode, retryAfter(apiErr.Response), apiErr.Message)
-		}
-		return nil, transportError("openai", err)
+	var out struct {
+		Choices []struct {
+			Message chatMessage `json:"message"`
+		} `json:"choices"`
 	}
-	if len(resp.Choices) == 0 {
+	err := postJSON(ctx, p.http, "openai", strings.TrimSuffix(p.cfg.BaseURL, "/")+"/chat/completions",
+		map[string]string{"Authorization": "Bearer " + p.cfg.APIKey}, map[string]any{
+			"model":           p.cfg.model(req),
+			"messages":        []chatMessage{{Role: "system", Content: systemPrompt}, {Role: "user", Content: userPrompt(req)}},
+			"response_format": map[string]string{"type": "json_object"},
+			"temperature":     0,
+		}, &out)
+	if err != nil {
+		return nil, err
+	}
+	if len(out.Choices) == 0 {
 		return nil, &ProviderError{Provider: "openai", Retryable: true, Err: errors.New("answer without choices")}
 	}
-	return parseAnswer("openai", resp.Choices[0].Message.Content)
+	return parseAnswer("openai", out.Choices[0].Message.Content)
 }
 
-// Anthropic uses the Messages API.
+// anthropicVersion is the Messages API version the requests are written for.
+const anthropicVersion = "2023-06-01"
+
+// Anthropic uses the Messages API, as plain JSON over net/http.
 type Anthropic struct {
-	cfg    RemoteConfig
-	client anthropic.Client
+	cfg  RemoteConfig
+	http *http.Client
 }
 
-// NewAnthropic builds the provider; the SDK's own retries are off.
+// NewAnthropic builds the provider; it never retries by itself.
 func NewAnthropic(cfg RemoteConfig) *Anthropic {
-	return &Anthropic{cfg: cfg, client: anthropic.NewClient(anthropicopt.WithAPIKey(cfg.APIKey), anthropicopt.WithBaseURL(cfg.BaseURL),
-		anthropicopt.WithMaxRetries(0), anthropicopt.WithRequestTimeout(cfg.timeout()))}
+	if cfg.BaseURL == "" {
+		cfg.BaseURL = "https://api.anthropic.com"
+	}
+	return &Anthropic{cfg: cfg, http: &http.Client{Timeout: cfg.timeout()}}
 }
 
 // Classify asks for the JSON answer as the whole reply.
 func (p *Anthropic) Classify(ctx context.Context, req Request) ([]Choice, error) {
-	msg, err := p.client.Messages.New(ctx, anthropic.MessageNewParams{
-		Model:     anthropic.Model(p.cfg.model(req)),
-		MaxTokens: 512,
-		System:    []anthropic.TextBlockParam{{Text: systemPrompt}},
-		Messages:  []anthropic.MessageParam{anthropic.NewUserMessage(anthropic.NewTextBlock(userPrompt(req)))},
-	})
+	var out struct {
+		Content []struct {
+			Type string `json:"type"`
+			Text string `json:"text"`
+		} `json:"content"`
+	}
+	err := postJSON(ctx, p.http, "anthropic", strings.TrimSuffix(p.cfg.BaseURL, "/")+"/v1/messages",
+		map[string]string{"X-Api-Key": p.cfg.APIKey, "Anthropic-Version": anthropicVersion}, map[string]any{
+			"model":      p.cfg.model(req),
+			"max_tokens": 512,
+			"system":     systemPrompt,
+			"messages":   []chatMessage{{Role: "user", Content: userPrompt(req)}},
+		}, &out)
 	if err != nil {
-		var apiErr *anthropic.Error
-		if errors.As(err, &apiErr) {
-			return nil, statusError("anthropic", apiErr.StatusCode, retryAfter(apiErr.Response), apiErr.Error())
-		}
-		return nil, transportError("anthropic", err)
+		return nil, err
 	}
 	var text strings.Builder
-	for _, block := range msg.Content {
+	for _, block := range out.Content {
 		if block.Type == "text" {
 			text.WriteString(block.Text)
 		}
 	}
 	return parseAnswer("anthropic", text.String())
+}
+
+// maxAnswerBytes bounds what a provider's answer may weigh.
+const maxAnswerBytes = 1 << 20
+
+// postJSON posts body as JSON with headers and decodes a 200 answer into out. Failures come
+// back as *ProviderError: HTTP statuses by their class, transport failures as retryable.
+func postJSON(ctx context.Context, client *http.Client, provider, url string, headers map[string]string, body, out any) error {
+	payload, err := json.Marshal(body)
+	if err != nil {
+		return &ProviderError{Provider: provider, Err: err}
+	}
+	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(payload))
+	if err != nil {
+		return &ProviderError{Provider: provider, Err: err}
+	}
+	hr.Header.Set("Content-Type", "application/json")
+	hr.Header.Set("Accept", "application/json")
+	for k, v := range headers {
+		hr.Header.Set(k, v)
+	}
+	resp, err := client.Do(hr)
+	if err != nil {
+		return transportError(provider, err)
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswerBytes))
+	if err != nil {
+		return transportError(provider, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return statusError(provider, resp.StatusCode, retryAfter(resp), apiMessage(raw))
+	}
+	if err := json.Unmarshal(raw, out); err != nil {
+		return &ProviderError{Provider: provider, Retryable: true, Err: fmt.Errorf("malformed response: %w", err)}
+	}
+	return nil
+}
+
+// apiMessage is the message of an error body in the OpenAI/Anthropic shape
+// {"error":{"message":…}}, or the raw body.
+func apiMessage(raw []byte) string {
+	var e struct {
+		Error struct {
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	if json.Unmarshal(raw, &e) == nil && e.Error.Message != "" {
+		return e.Error.Message
+	}
+	return string(raw)
 }
 
 // Ollama uses Ollama's native chat API with format "json" (no official Go SDK outside the
@@ -136,45 +199,20 @@ func NewOllama(cfg RemoteConfig) *Ollama {
 	return &Ollama{cfg: cfg, http: &http.Client{Timeout: cfg.timeout()}}
 }
 
-type ollamaMessage struct {
-	Role    string `json:"role"`
-	Content string `json:"content"`
-}
-
 // Classify posts to /api/chat without streaming.
 func (p *Ollama) Classify(ctx context.Context, req Request) ([]Choice, error) {
-	body, err := json.Marshal(map[string]any{
+	var out struct {
+		Message chatMessage `json:"message"`
+	}
+	err := postJSON(ctx, p.http, "ollama", strings.TrimSuffix(p.cfg.BaseURL, "/")+"/api/chat", nil, map[string]any{
 		"model":    p.cfg.model(req),
-		"messages": []ollamaMessage{{Role: "system", Content: systemPrompt}, {Role: "user", Content: userPrompt(req)}},
+		"messages": []chatMessage{{Role: "system", Content: systemPrompt}, {Role: "user", Content: userPrompt(req)}},
 		"format":   "json",
 		"stream":   false,
 		"options":  map[string]any{"temperature": 0},
-	})
+	}, &out)
 	if err != nil {
 		return nil, err
-	}
-	hr, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimSuffix(p.cfg.BaseURL, "/")+"/api/chat", bytes.NewReader(body))
-	if err != nil {
-		return nil, &ProviderError{Provider: "ollama", Err: err}
-	}
-	hr.Header.Set("Content-Type", "application/json")
-	resp, err := p.http.Do(hr)
-	if err != nil {
-		return nil, transportError("ollama", err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, transportError("ollama", err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, statusError("ollama", resp.StatusCode, retryAfter(resp), string(raw))
-	}
-	var out struct {
-		Message ollamaMessage `json:"message"`
-	}
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return nil, &ProviderError{Provider: "ollama", Retryable: true, Err: fmt.Errorf("malformed response: %w", err)}
 	}
 	return parseAnswer("ollama", out.Message.Content)
 }

@@ -50,3 +50,25 @@ func TestHashLimiterBoundsConcurrency(t *testing.T) {
 		t.Fatalf("free limiter: %v", err)
 	}
 }
+
+// TestDummyHashCostsLikeARealOne: the hash unknown users are checked against carries the
+// configured costs, parses like a real one, matches no password, and differs per start.
+func TestDummyHashCostsLikeARealOne(t *testing.T) {
+	p := PasswordParams{Memory: 2048, Time: 2, Threads: 1}
+	d, err := dummyHash(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	real, _ := HashPassword("x", p)
+	if !strings.HasPrefix(d, "$argon2id$v=19$m=2048,t=2,p=1$") || len(d) != len(real) {
+		t.Fatalf("dummy %q does not look like %q", d, real)
+	}
+	for _, pw := range []string{"", "x", "not-a-real-password"} {
+		if ok, err := CheckPassword(d, pw); ok || err != nil {
+			t.Fatalf("dummy hash check of %q: %v %v", pw, ok, err)
+		}
+	}
+	if d2, _ := dummyHash(p); d2 == d {
+		t.Fatal("two dummy hashes are equal")
+	}
+}

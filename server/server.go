@@ -107,7 +107,7 @@ func New(o Options) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("server: trusted proxies: %w", err)
 	}
-	dummy, err := HashPassword("not-a-real-password", o.PasswordParams)
+	dummy, err := dummyHash(o.PasswordParams)
 	if err != nil {
 		return nil, err
 	}
