@@ -160,7 +160,7 @@ func fingerprint(t *testing.T, e *env) string {
 		`SELECT id || ':' || name || ':' || description FROM topics`,
 		`SELECT document_id || ':' || topic_id FROM document_topics`,
 		`SELECT id || ':' || name FROM api_tokens`,
-		`SELECT 'login_failures ' || COUNT(*) FROM login_failures`,
+		`SELECT 'login_throttle ' || COUNT(*) FROM login_throttle`,
 		`SELECT 'audit_log ' || COUNT(*) FROM audit_log`,
 	} {
 		rows, err := e.store.DB().Query(q)

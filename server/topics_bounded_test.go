@@ -26,10 +26,11 @@ func TestTopicsBounded(t *testing.T) {
 			var args []any
 			for i := 0; i < store.MaxTopicsPerOwner-racers/3; i++ {
 				n := len(args)
-				rows = append(rows, fmt.Sprintf("($%d, $%d, $%d, '')", n+1, n+2, n+3))
-				args = append(args, uuid.Must(uuid.NewV7()).String(), owner, fmt.Sprintf("%s %d", prefix, i))
+				rows = append(rows, fmt.Sprintf("($%d, $%d, $%d, $%d, '')", n+1, n+2, n+3, n+4))
+				name := fmt.Sprintf("%s %d", prefix, i) // ASCII: its key is its lower case
+				args = append(args, uuid.Must(uuid.NewV7()).String(), owner, name, strings.ToLower(name))
 			}
-			if _, err := e.store.DB().ExecContext(ctx, `INSERT INTO topics (id, user_id, name, description) VALUES `+strings.Join(rows, ", "), args...); err != nil {
+			if _, err := e.store.DB().ExecContext(ctx, `INSERT INTO topics (id, user_id, name, name_key, description) VALUES `+strings.Join(rows, ", "), args...); err != nil {
 				t.Fatal(err)
 			}
 		}
