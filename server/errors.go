@@ -65,6 +65,7 @@ func (s *Server) classify(err error) (int, any) {
 	var un *unavailable
 	var mbe *http.MaxBytesError
 	var ie *store.InvalidError
+	var slow *slowBodyError
 	switch {
 	case errors.As(err, &ae):
 		return ae.status, ae.detail
@@ -80,6 +81,8 @@ func (s *Server) classify(err error) (int, any) {
 		return http.StatusConflict, "the last active admin cannot be demoted, deactivated or deleted"
 	case errors.As(err, &ie):
 		return http.StatusUnprocessableEntity, ie.Reason
+	case errors.As(err, &slow):
+		return http.StatusRequestTimeout, "request body not received in time"
 	case errors.As(err, &un):
 		return http.StatusServiceUnavailable, un.dep + " unavailable"
 	case errors.As(err, &he):
@@ -117,9 +120,12 @@ func decodeJSON(c echo.Context, v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		var mbe *http.MaxBytesError
+		var slow *slowBodyError
 		switch {
 		case errors.As(err, &mbe):
 			return fail(http.StatusRequestEntityTooLarge, "request body larger than 1 MiB")
+		case errors.As(err, &slow):
+			return fail(http.StatusRequestTimeout, "request body not received in time")
 		case errors.Is(err, io.EOF):
 			return fail(http.StatusBadRequest, "request body must be a JSON object")
 		case strings.HasPrefix(err.Error(), "json: unknown field"):

@@ -9,8 +9,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/alexedwards/scs/postgresstore"
-	"github.com/alexedwards/scs/sqlite3store"
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -47,6 +45,7 @@ type Options struct {
 	MetricsToken        string
 	Metrics             *Metrics // nil: the server makes its own
 	Version             string
+	Timeouts            Timeouts // zero fields take their defaults
 }
 
 // Server serves the API and the UI.
@@ -94,6 +93,7 @@ func New(o Options) (*Server, error) {
 	if o.MaxUploadBytes == 0 {
 		o.MaxUploadBytes = 512 << 20
 	}
+	o.Timeouts.defaults()
 	if len(o.Providers) == 0 {
 		o.Providers = []string{"local"}
 	}
@@ -108,11 +108,7 @@ func New(o Options) (*Server, error) {
 		metrics: o.Metrics, log: o.Logger, now: o.Now, dummyHash: dummy, hashes: newHashLimiter()}
 
 	s.sessions = scs.New()
-	if o.Store.Dialect() == store.Postgres {
-		s.sessions.Store = postgresstore.NewWithCleanupInterval(o.Store.DB(), 0)
-	} else {
-		s.sessions.Store = sqlite3store.NewWithCleanupInterval(o.Store.DB(), 0)
-	}
+	s.sessions.Store = o.Store.Sessions() // honours request deadlines; expired rows go in a scheduled job
 	s.sessions.IdleTimeout = o.SessionIdle
 	s.sessions.Lifetime = o.SessionLifetime
 	s.sessions.Cookie.Name = "docuvault_session"
@@ -135,12 +131,10 @@ func New(o Options) (*Server, error) {
 	e.Use(s.metrics.instrument)
 	e.Use(middleware.Recover())
 	e.Use(securityHeaders(o.UploadOrigin))
-	e.Use(echo.WrapMiddleware(s.sessions.LoadAndSave))
-	e.Use(s.loadCaller)
-	e.Use(s.checkCSRF)
+	e.Use(onSessionRoutes(echo.WrapMiddleware(s.sessions.LoadAndSave), s.loadCaller, s.checkCSRF))
 	s.e = e
 	s.routes()
-	s.handler = http.NewCrossOriginProtection().Handler(e)
+	s.handler = s.bodyDeadline(s.requestDeadline(http.NewCrossOriginProtection().Handler(e)))
 	return s, nil
 }
 
@@ -150,8 +144,10 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Echo exposes the router (tests enumerate its routes).
 func (s *Server) Echo() *echo.Echo { return s.e }
 
-// routes registers every endpoint. Groups say who may call: anyone, any signed-in caller,
-// a document owner (role user), or an admin.
+// routes registers every endpoint. The middleware on each route says who may call: anyone,
+// any signed-in caller, a document owner (role user), or an admin. It is attached per route,
+// not per group, because echo runs a group's middleware for unknown paths under it too:
+// an unknown /api/ path is a 404 for everyone, never a 401 or 403.
 func (s *Server) routes() {
 	e := s.e
 	e.GET("/healthz", s.healthz)
@@ -163,50 +159,80 @@ func (s *Server) routes() {
 	e.GET("/api/auth/csrf", s.csrfToken)
 	e.POST("/api/auth/login", s.login)
 
-	auth := e.Group("/api", s.requireAuth)
-	auth.POST("/auth/logout", s.logout)
-	auth.GET("/auth/me", s.me)
-	auth.POST("/auth/me/password", s.changePassword)
-	auth.GET("/auth/me/quota", s.myQuota)
-	auth.GET("/auth/me/settings", s.getSettings)
-	auth.PUT("/auth/me/settings", s.putSettings)
-	auth.POST("/auth/me/totp/setup", s.totpSetup)
-	auth.POST("/auth/me/totp/enable", s.totpEnable)
-	auth.POST("/auth/me/totp/disable", s.totpDisable)
-	auth.POST("/auth/me/backup-codes", s.regenerateBackupCodes)
-	auth.GET("/auth/me/tokens", s.listTokens)
-	auth.POST("/auth/me/tokens", s.createToken)
-	auth.DELETE("/auth/me/tokens/:id", s.deleteToken)
-	auth.GET("/providers", s.listProviders)
+	signedIn := []echo.MiddlewareFunc{s.requireAuth}
+	auth := e.Group("/api")
+	auth.POST("/auth/logout", s.logout, signedIn...)
+	auth.GET("/auth/me", s.me, signedIn...)
+	auth.POST("/auth/me/password", s.changePassword, signedIn...)
+	auth.GET("/auth/me/quota", s.myQuota, signedIn...)
+	auth.GET("/auth/me/settings", s.getSettings, signedIn...)
+	auth.PUT("/auth/me/settings", s.putSettings, signedIn...)
+	auth.POST("/auth/me/totp/setup", s.totpSetup, signedIn...)
+	auth.POST("/auth/me/totp/enable", s.totpEnable, signedIn...)
+	auth.POST("/auth/me/totp/disable", s.totpDisable, signedIn...)
+	auth.POST("/auth/me/backup-codes", s.regenerateBackupCodes, signedIn...)
+	auth.GET("/auth/me/tokens", s.listTokens, signedIn...)
+	auth.POST("/auth/me/tokens", s.createToken, signedIn...)
+	auth.DELETE("/auth/me/tokens/:id", s.deleteToken, signedIn...)
+	auth.GET("/providers", s.listProviders, signedIn...)
 
-	member := e.Group("/api", s.requireAuth, s.requireRole(store.RoleUser))
-	member.POST("/documents/upload-url", s.uploadURL)
-	member.POST("/documents", s.uploadOneShot)
-	member.GET("/documents", s.listDocuments)
-	member.GET("/documents/:id", s.getDocument)
-	member.POST("/documents/:id/confirm", s.confirmUpload)
-	member.GET("/documents/:id/download", s.downloadDocument)
-	member.PATCH("/documents/:id", s.patchDocument)
-	member.DELETE("/documents/:id", s.deleteDocument)
-	member.POST("/documents/:id/classify", s.reclassify)
-	member.GET("/topics", s.listTopics)
-	member.POST("/topics", s.createTopic)
-	member.PATCH("/topics/:id", s.patchTopic)
-	member.DELETE("/topics/:id", s.deleteTopic)
+	owner := []echo.MiddlewareFunc{s.requireAuth, s.requireRole(store.RoleUser)}
+	member := e.Group("/api")
+	member.POST("/documents/upload-url", s.uploadURL, owner...)
+	member.POST("/documents", s.uploadOneShot, owner...)
+	member.GET("/documents", s.listDocuments, owner...)
+	member.GET("/documents/:id", s.getDocument, owner...)
+	member.POST("/documents/:id/confirm", s.confirmUpload, owner...)
+	member.GET("/documents/:id/download", s.downloadDocument, owner...)
+	member.PATCH("/documents/:id", s.patchDocument, owner...)
+	member.DELETE("/documents/:id", s.deleteDocument, owner...)
+	member.POST("/documents/:id/classify", s.reclassify, owner...)
+	member.GET("/topics", s.listTopics, owner...)
+	member.POST("/topics", s.createTopic, owner...)
+	member.PATCH("/topics/:id", s.patchTopic, owner...)
+	member.DELETE("/topics/:id", s.deleteTopic, owner...)
 
-	admin := e.Group("/api/admin", s.requireAuth, s.requireRole(store.RoleAdmin))
-	admin.GET("/users", s.adminListUsers)
-	admin.POST("/users", s.adminCreateUser)
-	admin.PATCH("/users/:id", s.adminPatchUser)
-	admin.POST("/users/:id/reset-password", s.adminResetPassword)
-	admin.DELETE("/users/:id", s.adminDeleteUser)
-	admin.GET("/audit", s.adminAudit)
-	admin.GET("/topics", s.adminListTopics)
-	admin.POST("/topics", s.adminCreateTopic)
-	admin.PATCH("/topics/:id", s.adminPatchTopic)
-	admin.DELETE("/topics/:id", s.adminDeleteTopic)
+	adminOnly := []echo.MiddlewareFunc{s.requireAuth, s.requireRole(store.RoleAdmin)}
+	admin := e.Group("/api/admin")
+	admin.GET("/users", s.adminListUsers, adminOnly...)
+	admin.POST("/users", s.adminCreateUser, adminOnly...)
+	admin.PATCH("/users/:id", s.adminPatchUser, adminOnly...)
+	admin.POST("/users/:id/reset-password", s.adminResetPassword, adminOnly...)
+	admin.DELETE("/users/:id", s.adminDeleteUser, adminOnly...)
+	admin.GET("/audit", s.adminAudit, adminOnly...)
+	admin.GET("/topics", s.adminListTopics, adminOnly...)
+	admin.POST("/topics", s.adminCreateTopic, adminOnly...)
+	admin.PATCH("/topics/:id", s.adminPatchTopic, adminOnly...)
+	admin.DELETE("/topics/:id", s.adminDeleteTopic, adminOnly...)
 
+	e.RouteNotFound("/api/*", func(echo.Context) error { return echo.ErrNotFound })
 	e.GET("/*", s.ui())
+}
+
+// sessionless are the routes that never read or write a session: health, metrics and the
+// API description are public, blob uploads carry their own signed token, and the UI's
+// files are the same for everyone. Skipping the session there keeps the sessions table
+// out of the path of requests that anyone may send in bulk.
+var sessionless = map[string]bool{
+	"/healthz": true, "/readyz": true, "/metrics": true, "/api/openapi.json": true,
+	"/api/blobs/:token": true, "/api/*": true, "/*": true,
+}
+
+// onSessionRoutes runs mws (session load and save, caller, CSRF) on every route but the
+// sessionless ones.
+func onSessionRoutes(mws ...echo.MiddlewareFunc) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		with := next
+		for i := len(mws) - 1; i >= 0; i-- {
+			with = mws[i](with)
+		}
+		return func(c echo.Context) error {
+			if sessionless[c.Path()] {
+				return next(c)
+			}
+			return with(c)
+		}
+	}
 }
 
 // DeleteObjectsNow tries to delete objects whose outbox rows were just written, removing
