@@ -235,11 +235,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 		_ = jobs.Stop()
 		return fmt.Errorf("listen on %s (server.listen): %w", cfg.Server.Listen, err)
 	}
-	httpSrv := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	httpSrv := srv.HTTPServer()
 	pool.Start()
 	log.Info("DocuVault listening", "addr", "http://"+ln.Addr().String(), "version", version,
 		"database", cfg.Database.Driver, "blobs", cfg.Blob.Backend)
@@ -315,6 +311,13 @@ func serverOptions(cfg Config, st *store.Store, blobs blob.Store, log *slog.Logg
 		UploadOrigin:        uploadOrigin(cfg),
 		MetricsToken:        cfg.Server.MetricsToken,
 		Version:             version,
+		Timeouts: server.Timeouts{
+			Request:    time.Duration(cfg.Server.RequestTimeout),
+			Upload:     time.Duration(cfg.Server.UploadTimeout),
+			Body:       time.Duration(cfg.Server.BodyTimeout),
+			ReadHeader: time.Duration(cfg.Server.ReadHeaderTimeout),
+			Idle:       time.Duration(cfg.Server.IdleTimeout),
+		},
 	}
 }
 
