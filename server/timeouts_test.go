@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -40,55 +41,94 @@ func TestSlowBodiesDoNotStarveHealth(t *testing.T) {
 	half := `{"username":"alice","password":"` + strings.Repeat("x", bodySize/2)
 	stop := make(chan struct{})
 	closedAfter := make(chan time.Duration, conns)
-	var wg sync.WaitGroup
-	start := time.Now()
-	for i := 0; i < conns; i++ {
-		c, err := net.Dial("tcp", addr)
-		if err != nil {
-			t.Fatalf("dial %d: %v", i, err)
-		}
-		t.Cleanup(func() { c.Close() })
-		if _, err := io.WriteString(c, head+half); err != nil {
-			t.Fatalf("write %d: %v", i, err)
-		}
-		sent := time.Now()
-		wg.Add(2)
-		go func() { // trickle: a byte every 200 ms must not buy more time
-			defer wg.Done()
-			tick := time.NewTicker(200 * time.Millisecond)
-			defer tick.Stop()
-			for {
-				select {
-				case <-stop:
-					return
-				case <-tick.C:
-					if _, err := c.Write([]byte("x")); err != nil {
-						return
-					}
+	var open, peak atomic.Int64
+
+	// /healthz is probed every 100 ms from before the first slow connection until the last
+	// one is closed.
+	type probe struct {
+		took time.Duration
+		err  error
+	}
+	probes := make(chan probe, 1000)
+	probing := make(chan struct{})
+	go func() {
+		defer close(probes)
+		health := &http.Client{Timeout: time.Second}
+		for {
+			t0 := time.Now()
+			resp, err := health.Get("http://" + addr + "/healthz")
+			if err == nil {
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					err = fmt.Errorf("status %d", resp.StatusCode)
 				}
 			}
-		}()
-		go func() { // the server's answer (408), then its close
-			defer wg.Done()
-			_, _ = io.Copy(io.Discard, c)
-			closedAfter <- time.Since(sent)
-		}()
-	}
-	t.Logf("%d slow connections open after %v", conns, time.Since(start))
+			probes <- probe{time.Since(t0), err}
+			select {
+			case <-probing:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}()
 
-	health := &http.Client{Timeout: time.Second}
-	for i := 0; i < 5; i++ {
-		t0 := time.Now()
-		resp, err := health.Get("http://" + addr + "/healthz")
-		if err != nil {
-			t.Fatalf("/healthz during the attack: %v", err)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != 200 || time.Since(t0) > time.Second {
-			t.Fatalf("/healthz during the attack: %d after %v", resp.StatusCode, time.Since(t0))
-		}
-		time.Sleep(100 * time.Millisecond)
+	var wg sync.WaitGroup
+	start := time.Now()
+	dialers := make(chan int)
+	dialErr := make(chan error, conns)
+	var dwg sync.WaitGroup
+	for d := 0; d < 16; d++ {
+		dwg.Add(1)
+		go func() {
+			defer dwg.Done()
+			for range dialers {
+				c, err := net.Dial("tcp", addr)
+				if err != nil {
+					dialErr <- err
+					continue
+				}
+				t.Cleanup(func() { c.Close() })
+				if _, err := io.WriteString(c, head+half); err != nil {
+					dialErr <- err
+					continue
+				}
+				sent := time.Now()
+				peak.Store(max(peak.Load(), open.Add(1)))
+				wg.Add(2)
+				go func() { // trickle: a byte every 200 ms must not buy more time
+					defer wg.Done()
+					tick := time.NewTicker(200 * time.Millisecond)
+					defer tick.Stop()
+					for {
+						select {
+						case <-stop:
+							return
+						case <-tick.C:
+							if _, err := c.Write([]byte("x")); err != nil {
+								return
+							}
+						}
+					}
+				}()
+				go func() { // the server's answer (408), then its close
+					defer wg.Done()
+					_, _ = io.Copy(io.Discard, c)
+					open.Add(-1)
+					closedAfter <- time.Since(sent)
+				}()
+			}
+		}()
 	}
+	for i := 0; i < conns; i++ {
+		dialers <- i
+	}
+	close(dialers)
+	dwg.Wait()
+	close(dialErr)
+	for err := range dialErr {
+		t.Fatalf("slow connection: %v", err)
+	}
+	t.Logf("%d slow connections sent in %v", conns, time.Since(start))
 
 	var slowest time.Duration
 	limit := time.After(deadline + 5*time.Second)
@@ -103,7 +143,18 @@ func TestSlowBodiesDoNotStarveHealth(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
-	t.Logf("every slow connection closed by the server; the last %v after its body started (deadline %v)", slowest, deadline)
+	close(probing)
+	var n int
+	var worst time.Duration
+	for p := range probes {
+		n++
+		worst = max(worst, p.took)
+		if p.err != nil || p.took > time.Second {
+			t.Errorf("/healthz during the attack: %v after %v", p.err, p.took)
+		}
+	}
+	t.Logf("peak %d slow connections open at once; every one closed by the server, the last %v after its body started (deadline %v); /healthz answered %d probes, slowest %v",
+		peak.Load(), slowest, deadline, n, worst)
 	if slowest < deadline {
 		t.Fatalf("a connection closed before its deadline (%v): the test does not measure the deadline", slowest)
 	}
