@@ -21,10 +21,13 @@ import (
 // throughout, and the server must close every slow connection soon after the deadline.
 func TestSlowBodiesDoNotStarveHealth(t *testing.T) {
 	const (
-		conns    = 1000
 		bodySize = 100_000
 		deadline = time.Second
 	)
+	conns := 1000
+	if raceDetector {
+		conns = 200
+	}
 	e := newEnv(t, "sqlite", "local", func(o *server.Options) {
 		o.Timeouts = server.Timeouts{Body: deadline, ReadHeader: deadline}
 	})
