@@ -14,10 +14,7 @@ import (
 // once the deadline has answered for it.
 func (s *Server) requestDeadline(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		d := s.opts.Timeouts.Request
-		if streaming(r) {
-			d = s.opts.Timeouts.Upload
-		}
+		d := s.requestTimeout(r)
 		ctx, cancel := context.WithTimeout(r.Context(), d)
 		defer cancel()
 		gw := &guardedWriter{w: w, header: make(http.Header)}
@@ -65,6 +62,19 @@ func (s *Server) requestDeadline(next http.Handler) http.Handler {
 			panic(http.ErrAbortHandler)
 		}
 	})
+}
+
+// requestTimeout is the deadline of r: long for documents, short for the rest.
+func (s *Server) requestTimeout(r *http.Request) time.Duration {
+	if streaming(r) {
+		return s.opts.Timeouts.Upload
+	}
+	return s.opts.Timeouts.Request
+}
+
+// deadlineDetail is the 503 detail of a request that passed its deadline d.
+func deadlineDetail(d time.Duration) string {
+	return "the request did not finish within its deadline (" + d.String() + "): a dependency is slow or unavailable"
 }
 
 // guardedWriter passes a handler's answer through until the deadline answers instead; from
@@ -156,6 +166,6 @@ func (g *guardedWriter) timeout(d time.Duration) bool {
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Cache-Control", "no-store")
 	g.w.WriteHeader(http.StatusServiceUnavailable)
-	_, _ = io.WriteString(g.w, `{"detail":"the request did not finish within its deadline (`+d.String()+`): a dependency is slow or unavailable"}`)
+	_, _ = io.WriteString(g.w, `{"detail":"`+deadlineDetail(d)+`"}`)
 	return true
 }

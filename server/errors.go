@@ -44,6 +44,10 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		return
 	}
 	status, detail := s.classify(err)
+	if status >= 500 && errors.Is(c.Request().Context().Err(), context.DeadlineExceeded) {
+		// However the driver reported it, a failure past the deadline is the deadline's.
+		status, detail = http.StatusServiceUnavailable, deadlineDetail(s.requestTimeout(c.Request()))
+	}
 	if status == http.StatusRequestEntityTooLarge && strings.HasPrefix(c.Path(), "/api/documents") {
 		s.metrics.quotaRejections.Inc()
 	}

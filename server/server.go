@@ -4,6 +4,7 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -117,9 +118,13 @@ func New(o Options) (*Server, error) {
 	s.sessions.Cookie.Secure = len(o.BaseURL) > 8 && o.BaseURL[:8] == "https://"
 	s.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Error("session store failed", "path", r.URL.Path, "err", err)
+		detail := "database unavailable"
+		if errors.Is(r.Context().Err(), context.DeadlineExceeded) {
+			detail = deadlineDetail(s.requestTimeout(r))
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = w.Write([]byte(`{"detail":"database unavailable"}`))
+		_ = json.NewEncoder(w).Encode(map[string]string{"detail": detail})
 	}
 
 	e := echo.New()
