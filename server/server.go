@@ -4,7 +4,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -116,16 +115,7 @@ func New(o Options) (*Server, error) {
 	s.sessions.Cookie.HttpOnly = true
 	s.sessions.Cookie.SameSite = http.SameSiteLaxMode
 	s.sessions.Cookie.Secure = len(o.BaseURL) > 8 && o.BaseURL[:8] == "https://"
-	s.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
-		s.log.Error("session store failed", "path", r.URL.Path, "err", err)
-		detail := "database unavailable"
-		if errors.Is(r.Context().Err(), context.DeadlineExceeded) {
-			detail = deadlineDetail(s.requestTimeout(r))
-		}
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_ = json.NewEncoder(w).Encode(map[string]string{"detail": detail})
-	}
+	s.sessions.ErrorFunc = s.sessionFailed
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -136,7 +126,7 @@ func New(o Options) (*Server, error) {
 	e.Use(s.metrics.instrument)
 	e.Use(middleware.Recover())
 	e.Use(securityHeaders(o.UploadOrigin))
-	e.Use(onSessionRoutes(echo.WrapMiddleware(s.sessions.LoadAndSave), s.loadCaller, s.checkCSRF))
+	e.Use(onSessionRoutes(echo.WrapMiddleware(s.loadAndSave), s.loadCaller, s.checkCSRF))
 	s.e = e
 	s.routes()
 	s.handler = s.bodyDeadline(s.requestDeadline(http.NewCrossOriginProtection().Handler(e)))

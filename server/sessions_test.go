@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net/http"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -144,4 +145,19 @@ func TestUnknownAPIPathsAre404ForEveryone(t *testing.T) {
 	admin.call("GET", "/api/topics", nil, 403)
 	member.call("GET", "/api/admin/users", nil, 403)
 	anon.call("GET", "/api/documents", nil, 401)
+}
+
+// TestSessionStoreFailureAnswersOnce: when the session cannot be stored, a login answers
+// one 503 with one JSON body (not 503 followed by the user and its CSRF token).
+func TestSessionStoreFailureAnswersOnce(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) {
+		e.createUser("alice", "user", 1000)
+		if _, err := e.store.DB().Exec(`ALTER TABLE sessions RENAME TO sessions_away`); err != nil {
+			t.Fatal(err)
+		}
+		b := e.anonymous().call("POST", "/api/auth/login", map[string]string{"username": "alice", "password": testPassword}, 503)
+		if d := detail(t, b); d == nil || strings.Contains(string(b), "csrf_token") {
+			t.Fatalf("login without a session store: %s", b)
+		}
+	})
 }
