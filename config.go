@@ -47,6 +47,12 @@ type Config struct {
 		ShutdownTimeout Duration `toml:"shutdown_timeout"`
 		MetricsToken    string   `toml:"metrics_token"`
 		TrustedProxies  []string `toml:"trusted_proxies"`
+		// Limits on one request and one connection (server/timeouts.go).
+		RequestTimeout    Duration `toml:"request_timeout"`
+		UploadTimeout     Duration `toml:"upload_timeout"`
+		BodyTimeout       Duration `toml:"body_timeout"`
+		ReadHeaderTimeout Duration `toml:"read_header_timeout"`
+		IdleTimeout       Duration `toml:"idle_timeout"`
 	} `toml:"server"`
 	Database struct {
 		Driver string `toml:"driver"`
@@ -113,6 +119,11 @@ func defaultConfig() Config {
 	c.Server.LogFormat = "text"
 	c.Server.LogLevel = "info"
 	c.Server.ShutdownTimeout = Duration(20 * time.Second)
+	c.Server.RequestTimeout = Duration(30 * time.Second)
+	c.Server.UploadTimeout = Duration(30 * time.Minute)
+	c.Server.BodyTimeout = Duration(15 * time.Second)
+	c.Server.ReadHeaderTimeout = Duration(10 * time.Second)
+	c.Server.IdleTimeout = Duration(2 * time.Minute)
 	c.Database.Driver = "sqlite"
 	c.Blob.Backend = "local"
 	c.Blob.UploadURLTTL = Duration(15 * time.Minute)
@@ -280,6 +291,9 @@ func (c Config) validate() error {
 		"classify.poll_interval": int64(c.Classify.PollInterval), "classify.lease": int64(c.Classify.Lease),
 		"classify.timeout": int64(c.Classify.Timeout), "jobs.drain_interval": int64(c.Jobs.DrainInterval),
 		"jobs.expiry_interval": int64(c.Jobs.ExpiryInterval), "jobs.reconcile_interval": int64(c.Jobs.ReconcileInterval),
+		"server.request_timeout": int64(c.Server.RequestTimeout), "server.upload_timeout": int64(c.Server.UploadTimeout),
+		"server.body_timeout": int64(c.Server.BodyTimeout), "server.read_header_timeout": int64(c.Server.ReadHeaderTimeout),
+		"server.idle_timeout": int64(c.Server.IdleTimeout),
 	}
 	for _, key := range sortedKeys(positive) {
 		if positive[key] <= 0 {

@@ -236,11 +236,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 		_ = jobs.Stop(ctx)
 		return fmt.Errorf("listen on %s (server.listen): %w", cfg.Server.Listen, err)
 	}
-	httpSrv := &http.Server{
-		Handler:           srv.Handler(),
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       2 * time.Minute,
-	}
+	httpSrv := srv.HTTPServer()
 	pool.Start()
 	log.Info("DocuVault listening", "addr", "http://"+ln.Addr().String(), "version", version,
 		"database", cfg.Database.Driver, "blobs", cfg.Blob.Backend)
@@ -317,6 +313,13 @@ func serverOptions(cfg Config, st *store.Store, blobs blob.Store, log *slog.Logg
 		MetricsToken:        cfg.Server.MetricsToken,
 		TrustedProxies:      cfg.Server.TrustedProxies,
 		Version:             version,
+		Timeouts: server.Timeouts{
+			Request:    time.Duration(cfg.Server.RequestTimeout),
+			Upload:     time.Duration(cfg.Server.UploadTimeout),
+			Body:       time.Duration(cfg.Server.BodyTimeout),
+			ReadHeader: time.Duration(cfg.Server.ReadHeaderTimeout),
+			Idle:       time.Duration(cfg.Server.IdleTimeout),
+		},
 	}
 }
 

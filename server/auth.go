@@ -11,16 +11,25 @@ import (
 	"github.com/docuvault/docuvault/store"
 )
 
-// csrfToken returns the session's CSRF token, creating it (and the session) if needed.
+// csrfToken returns the session's CSRF token. A caller without a signed-in session gets a
+// fresh token and nothing is stored: it needs none (login is not CSRF-checked, and its
+// answer carries the session's token), and storing one would let anonymous requests fill
+// the sessions table.
 func (s *Server) csrfToken(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]string{"csrf_token": s.ensureCSRF(c)})
 }
 
+// ensureCSRF returns the signed-in session's CSRF token, creating it if needed; for an
+// anonymous caller, an unstored one.
 func (s *Server) ensureCSRF(c echo.Context) string {
 	ctx := c.Request().Context()
+	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
+	if !s.sessions.Exists(ctx, "user_id") {
+		return randomString(32, alphabet)
+	}
 	tok := s.sessions.GetString(ctx, "csrf")
 	if tok == "" {
-		tok = randomString(32, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+		tok = randomString(32, alphabet)
 		s.sessions.Put(ctx, "csrf", tok)
 	}
 	return tok

@@ -104,23 +104,23 @@ func TestCSRF(t *testing.T) {
 	})
 }
 
+// TestSessionFixation plants a session token in the victim's cookie jar (anonymous callers
+// get no session of their own to plant): login must not adopt it.
 func TestSessionFixation(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, e *env) {
 		e.createUser("alice", store.RoleUser, 1000)
 		c := e.anonymous()
-		c.call("GET", "/api/auth/csrf", nil, 200)
 		u, _ := http.NewRequest("GET", e.ts.URL, nil)
-		before := c.hc.Jar.Cookies(u.URL)
-		if len(before) != 1 {
-			t.Fatalf("no pre-login session cookie: %v", before)
-		}
+		planted := []*http.Cookie{{Name: "docuvault_session", Value: "planted-by-the-attacker-0123456789abcdef"}}
+		c.hc.Jar.SetCookies(u.URL, planted)
+		c.call("GET", "/api/auth/csrf", nil, 200)
 		c.call("POST", "/api/auth/login", map[string]string{"username": "alice", "password": testPassword}, 200)
 		after := c.hc.Jar.Cookies(u.URL)
-		if after[0].Value == before[0].Value {
-			t.Fatal("session token not renewed at login")
+		if len(after) != 1 || after[0].Value == planted[0].Value {
+			t.Fatalf("session token not renewed at login: %v", after)
 		}
 		attacker := e.anonymous()
-		attacker.hc.Jar.SetCookies(u.URL, before)
+		attacker.hc.Jar.SetCookies(u.URL, planted)
 		attacker.call("GET", "/api/auth/me", nil, 401)
 	})
 }

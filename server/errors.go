@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -43,6 +44,10 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		return
 	}
 	status, detail := s.classify(err)
+	if status >= 500 && errors.Is(c.Request().Context().Err(), context.DeadlineExceeded) {
+		// However the driver reported it, a failure past the deadline is the deadline's.
+		status, detail = http.StatusServiceUnavailable, deadlineDetail(s.requestTimeout(c.Request()))
+	}
 	if status == http.StatusRequestEntityTooLarge && strings.HasPrefix(c.Path(), "/api/documents") {
 		s.metrics.quotaRejections.Inc()
 	}
@@ -64,6 +69,7 @@ func (s *Server) classify(err error) (int, any) {
 	var un *unavailable
 	var mbe *http.MaxBytesError
 	var ie *store.InvalidError
+	var slow *slowBodyError
 	switch {
 	case errors.As(err, &ae):
 		return ae.status, ae.detail
@@ -79,6 +85,8 @@ func (s *Server) classify(err error) (int, any) {
 		return http.StatusConflict, "the last active admin cannot be demoted, deactivated or deleted"
 	case errors.As(err, &ie):
 		return http.StatusUnprocessableEntity, ie.Reason
+	case errors.As(err, &slow):
+		return http.StatusRequestTimeout, "request body not received in time"
 	case errors.As(err, &un):
 		return http.StatusServiceUnavailable, un.dep + " unavailable"
 	case errors.As(err, &he):
@@ -126,9 +134,12 @@ const maxJSONBody = 1 << 20
 func decodeJSON(c echo.Context, v any) error {
 	body, err := io.ReadAll(http.MaxBytesReader(c.Response(), c.Request().Body, maxJSONBody))
 	var mbe *http.MaxBytesError
+	var slow *slowBodyError
 	switch {
 	case errors.As(err, &mbe):
 		return fail(http.StatusRequestEntityTooLarge, "request body larger than 1 MiB")
+	case errors.As(err, &slow):
+		return fail(http.StatusRequestTimeout, "request body not received in time")
 	case err != nil:
 		return fail(http.StatusBadRequest, "request body could not be read")
 	case !utf8.Valid(body):

@@ -29,7 +29,7 @@ var operations = []operation{
 	{"GET", "/metrics", "Prometheus metrics (bearer token when configured)", "", "", 200, "", []int{401}},
 	{"GET", "/api/openapi.json", "This document", "", "", 200, "", nil},
 	{"PUT", "/api/blobs/{token}", "Upload the bytes of a document to the local store (signed URL from upload-url)", "", "", 200, "", []int{403, 413}},
-	{"GET", "/api/auth/csrf", "The session's CSRF token", "", "", 200, "CSRFToken", nil},
+	{"GET", "/api/auth/csrf", "The signed-in session's CSRF token (anonymous callers get one that is not stored; login returns the session's)", "", "", 200, "CSRFToken", nil},
 	{"POST", "/api/auth/login", "Sign in; renews the session. Attempts are counted before the password is checked; 429 (with Retry-After) when throttled", "", "Login", 200, "LoginResult", []int{400, 401, 429}},
 	{"POST", "/api/auth/logout", "Sign out", "user", "", 204, "", []int{401}},
 	{"GET", "/api/auth/me", "The signed-in user", "user", "", 200, "User", []int{401}},
@@ -204,6 +204,7 @@ func openAPIDocument(version string) []byte {
 			}
 			responses[strconv.Itoa(code)] = r
 		}
+		addLimitResponses(op, responses)
 		o["responses"] = responses
 		switch op.auth {
 		case "user", "member", "admin":
@@ -236,6 +237,20 @@ func openAPIDocument(version string) []byte {
 		panic(err) // the document is built from literals
 	}
 	return b
+}
+
+// addLimitResponses adds the answers every route may give because of the timeouts
+// (timeouts.go): 503 when the request passes its deadline, 408 when its body is too slow.
+func addLimitResponses(op operation, responses map[string]any) {
+	errBody := map[string]any{"application/json": map[string]any{"schema": ref("Error")}}
+	if op.path != "/healthz" && op.path != "/api/openapi.json" {
+		responses["503"] = map[string]any{"content": errBody,
+			"description": "A dependency (database, blob store) is unavailable, or the request passed its deadline (server.request_timeout; server.upload_timeout for uploads and downloads)"}
+	}
+	if op.body != "" || op.path == "/api/blobs/{token}" {
+		responses["408"] = map[string]any{"content": errBody,
+			"description": "The request body did not arrive in time (server.body_timeout; server.upload_timeout for documents)"}
+	}
 }
 
 // openAPI serves the document, built once.

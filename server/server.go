@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/alexedwards/scs/postgresstore"
-	"github.com/alexedwards/scs/sqlite3store"
 	"github.com/alexedwards/scs/v2"
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -50,6 +48,7 @@ type Options struct {
 	TrustedProxies      []string // CIDRs whose X-Forwarded-For / X-Real-IP name the client
 	Metrics             *Metrics // nil: the server makes its own
 	Version             string
+	Timeouts            Timeouts // zero fields take their defaults
 }
 
 // Server serves the API and the UI.
@@ -100,6 +99,7 @@ func New(o Options) (*Server, error) {
 	if o.MaxUploadBytes == 0 {
 		o.MaxUploadBytes = 512 << 20
 	}
+	o.Timeouts.defaults()
 	if len(o.Providers) == 0 {
 		o.Providers = []string{"local"}
 	}
@@ -118,23 +118,14 @@ func New(o Options) (*Server, error) {
 		metrics: o.Metrics, log: o.Logger, now: o.Now, dummyHash: dummy, hashes: newHashLimiter()}
 
 	s.sessions = scs.New()
-	if o.Store.Dialect() == store.Postgres {
-		s.sessions.Store = postgresstore.NewWithCleanupInterval(o.Store.DB(), 0)
-	} else {
-		s.sessions.Store = sqlite3store.NewWithCleanupInterval(o.Store.DB(), 0)
-	}
+	s.sessions.Store = o.Store.Sessions() // honours request deadlines; expired rows go in a scheduled job
 	s.sessions.IdleTimeout = o.SessionIdle
 	s.sessions.Lifetime = o.SessionLifetime
 	s.sessions.Cookie.Name = "docuvault_session"
 	s.sessions.Cookie.HttpOnly = true
 	s.sessions.Cookie.SameSite = http.SameSiteLaxMode
 	s.sessions.Cookie.Secure = len(o.BaseURL) > 8 && o.BaseURL[:8] == "https://"
-	s.sessions.ErrorFunc = func(w http.ResponseWriter, r *http.Request, err error) {
-		s.log.Error("session store failed", "path", r.URL.Path, "err", err)
-		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusServiceUnavailable)
-		_, _ = w.Write([]byte(`{"detail":"database unavailable"}`))
-	}
+	s.sessions.ErrorFunc = s.sessionFailed
 
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
@@ -145,12 +136,10 @@ func New(o Options) (*Server, error) {
 	e.Use(s.metrics.instrument)
 	e.Use(middleware.Recover())
 	e.Use(securityHeaders(o.UploadOrigin))
-	e.Use(echo.WrapMiddleware(s.sessions.LoadAndSave))
-	e.Use(s.loadCaller)
-	e.Use(s.checkCSRF)
+	e.Use(onSessionRoutes(echo.WrapMiddleware(s.loadAndSave), s.loadCaller, s.checkCSRF))
 	s.e = e
 	s.routes()
-	s.handler = http.NewCrossOriginProtection().Handler(e)
+	s.handler = s.bodyDeadline(s.requestDeadline(http.NewCrossOriginProtection().Handler(e)))
 	return s, nil
 }
 
@@ -160,8 +149,10 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Echo exposes the router (tests enumerate its routes).
 func (s *Server) Echo() *echo.Echo { return s.e }
 
-// routes registers every endpoint. Groups say who may call: anyone, any signed-in caller,
-// a document owner (role user), or an admin.
+// routes registers every endpoint. The middleware on each route says who may call: anyone,
+// any signed-in caller, a document owner (role user), or an admin. It is attached per route,
+// not per group, because echo runs a group's middleware for unknown paths under it too:
+// an unknown /api/ path is a 404 for everyone, never a 401 or 403.
 func (s *Server) routes() {
 	e := s.e
 	e.GET("/healthz", s.healthz)
@@ -173,49 +164,53 @@ func (s *Server) routes() {
 	e.GET("/api/auth/csrf", s.csrfToken)
 	e.POST("/api/auth/login", s.login)
 
-	auth := e.Group("/api", s.requireAuth, s.checkInput)
-	auth.POST("/auth/logout", s.logout)
-	auth.GET("/auth/me", s.me)
-	auth.POST("/auth/me/password", s.changePassword)
-	auth.GET("/auth/me/quota", s.myQuota)
-	auth.GET("/auth/me/settings", s.getSettings)
-	auth.PUT("/auth/me/settings", s.putSettings)
-	auth.POST("/auth/me/totp/setup", s.totpSetup)
-	auth.POST("/auth/me/totp/enable", s.totpEnable)
-	auth.POST("/auth/me/totp/disable", s.totpDisable)
-	auth.POST("/auth/me/backup-codes", s.regenerateBackupCodes)
-	auth.GET("/auth/me/tokens", s.listTokens)
-	auth.POST("/auth/me/tokens", s.createToken)
-	auth.DELETE("/auth/me/tokens/:id", s.deleteToken)
-	auth.GET("/providers", s.listProviders)
+	signedIn := []echo.MiddlewareFunc{s.requireAuth, s.checkInput}
+	auth := e.Group("/api")
+	auth.POST("/auth/logout", s.logout, signedIn...)
+	auth.GET("/auth/me", s.me, signedIn...)
+	auth.POST("/auth/me/password", s.changePassword, signedIn...)
+	auth.GET("/auth/me/quota", s.myQuota, signedIn...)
+	auth.GET("/auth/me/settings", s.getSettings, signedIn...)
+	auth.PUT("/auth/me/settings", s.putSettings, signedIn...)
+	auth.POST("/auth/me/totp/setup", s.totpSetup, signedIn...)
+	auth.POST("/auth/me/totp/enable", s.totpEnable, signedIn...)
+	auth.POST("/auth/me/totp/disable", s.totpDisable, signedIn...)
+	auth.POST("/auth/me/backup-codes", s.regenerateBackupCodes, signedIn...)
+	auth.GET("/auth/me/tokens", s.listTokens, signedIn...)
+	auth.POST("/auth/me/tokens", s.createToken, signedIn...)
+	auth.DELETE("/auth/me/tokens/:id", s.deleteToken, signedIn...)
+	auth.GET("/providers", s.listProviders, signedIn...)
 
-	member := e.Group("/api", s.requireAuth, s.requireRole(store.RoleUser), s.checkInput)
-	member.POST("/documents/upload-url", s.uploadURL)
-	member.POST("/documents", s.uploadOneShot)
-	member.GET("/documents", s.listDocuments)
-	member.GET("/documents/:id", s.getDocument)
-	member.POST("/documents/:id/confirm", s.confirmUpload)
-	member.GET("/documents/:id/download", s.downloadDocument)
-	member.PATCH("/documents/:id", s.patchDocument)
-	member.DELETE("/documents/:id", s.deleteDocument)
-	member.POST("/documents/:id/classify", s.reclassify)
-	member.GET("/topics", s.listTopics)
-	member.POST("/topics", s.createTopic)
-	member.PATCH("/topics/:id", s.patchTopic)
-	member.DELETE("/topics/:id", s.deleteTopic)
+	owner := []echo.MiddlewareFunc{s.requireAuth, s.requireRole(store.RoleUser), s.checkInput}
+	member := e.Group("/api")
+	member.POST("/documents/upload-url", s.uploadURL, owner...)
+	member.POST("/documents", s.uploadOneShot, owner...)
+	member.GET("/documents", s.listDocuments, owner...)
+	member.GET("/documents/:id", s.getDocument, owner...)
+	member.POST("/documents/:id/confirm", s.confirmUpload, owner...)
+	member.GET("/documents/:id/download", s.downloadDocument, owner...)
+	member.PATCH("/documents/:id", s.patchDocument, owner...)
+	member.DELETE("/documents/:id", s.deleteDocument, owner...)
+	member.POST("/documents/:id/classify", s.reclassify, owner...)
+	member.GET("/topics", s.listTopics, owner...)
+	member.POST("/topics", s.createTopic, owner...)
+	member.PATCH("/topics/:id", s.patchTopic, owner...)
+	member.DELETE("/topics/:id", s.deleteTopic, owner...)
 
-	admin := e.Group("/api/admin", s.requireAuth, s.requireRole(store.RoleAdmin), s.checkInput)
-	admin.GET("/users", s.adminListUsers)
-	admin.POST("/users", s.adminCreateUser)
-	admin.PATCH("/users/:id", s.adminPatchUser)
-	admin.POST("/users/:id/reset-password", s.adminResetPassword)
-	admin.DELETE("/users/:id", s.adminDeleteUser)
-	admin.GET("/audit", s.adminAudit)
-	admin.GET("/topics", s.adminListTopics)
-	admin.POST("/topics", s.adminCreateTopic)
-	admin.PATCH("/topics/:id", s.adminPatchTopic)
-	admin.DELETE("/topics/:id", s.adminDeleteTopic)
+	adminOnly := []echo.MiddlewareFunc{s.requireAuth, s.requireRole(store.RoleAdmin), s.checkInput}
+	admin := e.Group("/api/admin")
+	admin.GET("/users", s.adminListUsers, adminOnly...)
+	admin.POST("/users", s.adminCreateUser, adminOnly...)
+	admin.PATCH("/users/:id", s.adminPatchUser, adminOnly...)
+	admin.POST("/users/:id/reset-password", s.adminResetPassword, adminOnly...)
+	admin.DELETE("/users/:id", s.adminDeleteUser, adminOnly...)
+	admin.GET("/audit", s.adminAudit, adminOnly...)
+	admin.GET("/topics", s.adminListTopics, adminOnly...)
+	admin.POST("/topics", s.adminCreateTopic, adminOnly...)
+	admin.PATCH("/topics/:id", s.adminPatchTopic, adminOnly...)
+	admin.DELETE("/topics/:id", s.adminDeleteTopic, adminOnly...)
 
+	e.RouteNotFound("/api/*", func(echo.Context) error { return echo.ErrNotFound })
 	e.GET("/*", s.ui())
 }
 
