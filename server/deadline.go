@@ -44,7 +44,16 @@ func (s *Server) requestDeadline(next http.Handler) http.Handler {
 		case <-ctx.Done():
 		}
 		if r.Context().Err() != nil {
-			gw.stop() // the client went away: nobody to answer
+			// The connection ended (the client left, or its body missed the read deadline):
+			// the handler's context is done too, so let it give its own answer (a 408 for a
+			// slow body); never an implicit empty 200.
+			select {
+			case <-done:
+				ended()
+			case <-time.After(time.Second):
+				gw.stop()
+				panic(http.ErrAbortHandler)
+			}
 			return
 		}
 		s.log.Warn("request deadline passed", "method", r.Method, "path", r.URL.Path, "deadline", d.String())
