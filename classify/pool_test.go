@@ -77,7 +77,7 @@ func (f *fixture) upload(t testing.TB, u store.User, name, ct, content string) s
 	if _, err := f.blobs.Put(ctx, d.ObjectKey, strings.NewReader(content), 1<<30, ct); err != nil {
 		t.Fatal(err)
 	}
-	d, err = f.st.ConfirmUpload(ctx, u.ID, d.ID, int64(len(content)))
+	d, err = f.st.ConfirmUpload(ctx, u.ID, d.ID, int64(len(content)), "")
 	if err != nil {
 		t.Fatal(err)
 	}
