@@ -41,8 +41,8 @@ type Options struct {
 	MaxUploadBytes      int64
 	AllowedContentTypes []string
 	UploadURLTTL        time.Duration
-	PendingAllowance    int64 // bytes a user's pending uploads may hold beyond the limit; 0: the limit itself
-	MaxUploadsPerUser   int   // concurrent uploads through this server per user (default 4)
+	PendingAllowance    int64    // bytes a user's pending uploads may hold beyond the limit; 0: the limit itself
+	MaxUploadsPerUser   int      // concurrent uploads through this server per user (default 4)
 	Providers           []string // enabled classification providers
 	DefaultProvider     string   // used when a user has not chosen
 	UploadOrigin        string   // origin browsers upload to besides this one (the S3 public endpoint)
