@@ -476,7 +476,7 @@ func (s *Store) ExpirePending(ctx context.Context, cutoff time.Time) (int, error
 }
 
 // deleteDocumentsWhere deletes the matching documents in tx and queues each object (and its
-// staging object) for deletion in the same transaction; it returns the object keys.
+// staging object) for deletion in the same transaction; it returns every queued key.
 func deleteDocumentsWhere(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, `DELETE FROM documents WHERE `+where+` RETURNING object_key`, args...)
 	if err != nil {
@@ -495,12 +495,14 @@ func deleteDocumentsWhere(ctx context.Context, tx *sql.Tx, where string, args ..
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	all := make([]string, 0, 2*len(keys))
 	for _, k := range keys {
 		if err := enqueueObject(ctx, tx, k); err != nil {
 			return nil, err
 		}
+		all = append(all, k, StagingKeyFor(k))
 	}
-	return keys, nil
+	return all, nil
 }
 
 func placeholders(from, n int) string {

@@ -142,7 +142,7 @@ func TestMigration0003BlobStoreDown(t *testing.T) {
 			if err := s.MigrateUpAndDrain(ctx, brokenBlobs{}); err != nil {
 				t.Fatalf("migration must commit while the blob store is down: %v", err)
 			}
-			if v, _ := s.SchemaVersion(ctx); !strings.HasPrefix(v, "0006") {
+			if v, _ := s.SchemaVersion(ctx); !strings.HasPrefix(v, "0007") {
 				t.Fatalf("schema at %q", v)
 			}
 			if n := count(t, s, `SELECT COUNT(*) FROM blob_deletions WHERE object_key = 'legacy/doc0' AND attempts = 1 AND last_error <> ''`); n != 1 {
