@@ -93,7 +93,7 @@ func listOf(name string) map[string]any { return map[string]any{"type": "array",
 
 // schemas are the request and response bodies.
 var schemas = map[string]any{
-	"Error": obj([]string{"detail"}, map[string]any{"detail": map[string]any{"description": "a message, or an object (413: used_bytes, limit_bytes, rejected_bytes)"}}),
+	"Error": obj([]string{"detail"}, map[string]any{"detail": map[string]any{"description": "a message, or an object (413: used_bytes, limit_bytes, rejected_bytes, and pending_bytes when unconfirmed uploads hold part of the room)"}}),
 	"User": obj(nil, map[string]any{"id": str, "username": str, "role": map[string]any{"enum": []string{"user", "admin"}}, "is_active": boolean,
 		"password_must_change": boolean, "totp_enabled": boolean, "ai_provider": strNull, "ai_model": strNull, "created_at": dateTime}),
 	"CSRFToken":      obj([]string{"csrf_token"}, map[string]any{"csrf_token": str}),
