@@ -44,7 +44,7 @@ func TestBackupRestore(t *testing.T) {
 	if _, err := blobs.Put(ctx, d.ObjectKey, bytes.NewReader(body), 1<<20, "application/pdf"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.ConfirmUpload(ctx, u.ID, d.ID, int64(len(body))); err != nil {
+	if _, err := st.ConfirmUpload(ctx, u.ID, d.ID, int64(len(body)), ""); err != nil {
 		t.Fatal(err)
 	}
 	// The server keeps the database open (a live backup).

@@ -77,12 +77,15 @@ type Config struct {
 		DefaultLimitBytes   int64    `toml:"default_limit_bytes"`
 		MaxUploadBytes      int64    `toml:"max_upload_bytes"`
 		PendingTTL          Duration `toml:"pending_ttl"`
+		PendingAllowance    int64    `toml:"pending_allowance"`
+		MaxConcurrentUpload int      `toml:"max_concurrent_uploads"`
 		AllowedContentTypes []string `toml:"allowed_content_types"`
 	} `toml:"quota"`
 	Jobs struct {
 		DrainInterval     Duration `toml:"drain_interval"`
 		ExpiryInterval    Duration `toml:"expiry_interval"`
 		ReconcileInterval Duration `toml:"reconcile_interval"`
+		IntegrityInterval Duration `toml:"integrity_interval"`
 	} `toml:"jobs"`
 	Classify struct {
 		Workers         int      `toml:"workers"`
@@ -132,9 +135,11 @@ func defaultConfig() Config {
 	c.Quota.DefaultLimitBytes = 100 << 20
 	c.Quota.MaxUploadBytes = 512 << 20
 	c.Quota.PendingTTL = Duration(time.Hour)
+	c.Quota.MaxConcurrentUpload = 4
 	c.Jobs.DrainInterval = Duration(time.Minute)
 	c.Jobs.ExpiryInterval = Duration(5 * time.Minute)
 	c.Jobs.ReconcileInterval = Duration(24 * time.Hour)
+	c.Jobs.IntegrityInterval = Duration(24 * time.Hour)
 	c.Classify.Workers = 4
 	c.Classify.DefaultProvider = "local"
 	c.Classify.MaxAttempts = 5
@@ -293,7 +298,11 @@ func (c Config) validate() error {
 		"jobs.expiry_interval": int64(c.Jobs.ExpiryInterval), "jobs.reconcile_interval": int64(c.Jobs.ReconcileInterval),
 		"server.request_timeout": int64(c.Server.RequestTimeout), "server.upload_timeout": int64(c.Server.UploadTimeout),
 		"server.body_timeout": int64(c.Server.BodyTimeout), "server.read_header_timeout": int64(c.Server.ReadHeaderTimeout),
-		"server.idle_timeout": int64(c.Server.IdleTimeout),
+		"server.idle_timeout":     int64(c.Server.IdleTimeout),
+		"jobs.integrity_interval": int64(c.Jobs.IntegrityInterval), "quota.max_concurrent_uploads": int64(c.Quota.MaxConcurrentUpload),
+	}
+	if c.Quota.PendingAllowance < 0 {
+		return bad("quota.pending_allowance", "must be 0 (the user's own limit) or a number of bytes")
 	}
 	for _, key := range sortedKeys(positive) {
 		if positive[key] <= 0 {

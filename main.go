@@ -44,6 +44,9 @@ Usage:
   docuvault restore -in FILE [-force] [-config FILE]
   docuvault version
   docuvault healthcheck [-config FILE]      exit 0 when the local server answers /healthz
+  docuvault check [-fix] [-config FILE]     integrity: every document's object, size and SHA-256;
+                                            orphan objects, stale temp files, quota counters;
+                                            exit 1 on problems (-fix repairs what it can)
 
 Without -config, DocuVault runs on its embedded defaults (SQLite and blobs in ./data,
 listening on 127.0.0.1:8080). Every setting can be overridden by DOCUVAULT_<SECTION>_<KEY>.
@@ -58,7 +61,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, env func(string) string) int {
 	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	if len(args) > 0 && (!strings.HasPrefix(args[0], "-") || args[0] == "-h" || args[0] == "--help" || args[0] == "-help") {
 		cmd, args = args[0], args[1:]
 	}
 	var err error
@@ -75,9 +78,11 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, en
 		err = cmdBackup(ctx, args, stdout, stderr, env)
 	case "restore":
 		err = cmdRestore(ctx, args, stdout, stderr, env)
+	case "check":
+		err = cmdCheck(ctx, args, stdout, stderr, env)
 	case "healthcheck":
 		err = cmdHealthcheck(ctx, args, stderr, env)
-	case "help", "-h", "--help":
+	case "help", "-h", "--help", "-help":
 		fmt.Fprint(stdout, usage)
 	default:
 		fmt.Fprintf(stderr, "docuvault: unknown command %q\n\n%s", cmd, usage)
@@ -307,6 +312,8 @@ func serverOptions(cfg Config, st *store.Store, blobs blob.Store, log *slog.Logg
 		MaxUploadBytes:      cfg.Quota.MaxUploadBytes,
 		AllowedContentTypes: cfg.Quota.AllowedContentTypes,
 		UploadURLTTL:        time.Duration(cfg.Blob.UploadURLTTL),
+		PendingAllowance:    cfg.Quota.PendingAllowance,
+		MaxUploadsPerUser:   cfg.Quota.MaxConcurrentUpload,
 		Providers:           providers,
 		DefaultProvider:     cfg.Classify.DefaultProvider,
 		UploadOrigin:        uploadOrigin(cfg),
@@ -330,6 +337,7 @@ func jobsConfig(cfg Config, st *store.Store) server.JobsConfig {
 		ExpiryInterval:    time.Duration(cfg.Jobs.ExpiryInterval),
 		PendingTTL:        time.Duration(cfg.Quota.PendingTTL),
 		ReconcileInterval: time.Duration(cfg.Jobs.ReconcileInterval),
+		IntegrityInterval: time.Duration(cfg.Jobs.IntegrityInterval),
 	}
 }
 

@@ -23,6 +23,7 @@ type Info struct {
 	ContentType string
 	ETag        string
 	ModTime     time.Time
+	SHA256      string // hex; set by Put and Move on the local store, which see every byte
 }
 
 // PresignedPut is what a client needs to send the bytes of one object.
@@ -43,7 +44,12 @@ type Store interface {
 	Stat(ctx context.Context, key string) (Info, error)
 	// Open reads key with seeking (for ranges), or ErrNotFound.
 	Open(ctx context.Context, key string) (io.ReadSeekCloser, Info, error)
-	// Delete removes key; a missing key is not an error.
+	// Move renames src to dst (server-side) and describes dst. It is idempotent: with src
+	// gone and dst present it only describes dst; with both gone it is ErrNotFound.
+	Move(ctx context.Context, src, dst string) (Info, error)
+	// List calls fn for every object whose key starts with prefix, in no set order.
+	List(ctx context.Context, prefix string, fn func(Info) error) error
+	// Delete removes key; a missing key is not an error when the store itself is healthy.
 	Delete(ctx context.Context, key string) error
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
@@ -53,6 +59,9 @@ type Store interface {
 type GetPresigner interface {
 	PresignGet(ctx context.Context, key string, ttl time.Duration, contentDisposition, contentType string) (string, error)
 }
+
+// ErrShort is a body that ended before the declared size.
+var ErrShort = errors.New("blob: body shorter than the declared size")
 
 // limitReader fails with ErrTooLarge once more than max bytes were read.
 type limitReader struct {

@@ -6,14 +6,24 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"time"
 )
+
+// StaleTempAge is how long a temp file may go unwritten before it counts as left by an
+// interrupted upload: a live upload touches its file with every write.
+const StaleTempAge = 15 * time.Minute
+
+// ErrStoreMissing is a local store whose root folder is gone (an unmounted disk, say): a
+// missing object then proves nothing, so deletions are not counted as done.
+var ErrStoreMissing = errors.New("blob: local store folder missing")
 
 // Token errors of the local upload endpoint.
 var (
@@ -28,7 +38,8 @@ type Local struct {
 	now    func() time.Time
 }
 
-// NewLocal opens (creating if needed) a folder store; secret signs upload tokens.
+// NewLocal opens (creating if needed) a folder store; secret signs upload tokens. Temp files
+// left by interrupted uploads (untouched for StaleTempAge) are removed.
 func NewLocal(root string, secret []byte) (*Local, error) {
 	if len(secret) < 16 {
 		return nil, errors.New("blob: local upload secret must be at least 16 bytes")
@@ -36,7 +47,66 @@ func NewLocal(root string, secret []byte) (*Local, error) {
 	if err := os.MkdirAll(filepath.Join(root, ".tmp"), 0o750); err != nil {
 		return nil, fmt.Errorf("blob: local root: %w", err)
 	}
-	return &Local{root: root, secret: secret, now: time.Now}, nil
+	l := &Local{root: root, secret: secret, now: time.Now}
+	if _, err := l.CleanTemp(StaleTempAge); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// healthy reports whether the root folder is there; ErrStoreMissing if not.
+func (l *Local) healthy() error {
+	fi, err := os.Stat(l.root)
+	if errors.Is(err, os.ErrNotExist) || (err == nil && !fi.IsDir()) {
+		return fmt.Errorf("%w: %s", ErrStoreMissing, l.root)
+	}
+	if err != nil {
+		return fmt.Errorf("blob: local root: %w", err)
+	}
+	return nil
+}
+
+// tempFile creates a temp file, recreating the temp folder when the blob folder was
+// replaced by an empty one (never the root itself: a missing root is a fault to report).
+func (l *Local) tempFile(pattern string) (*os.File, error) {
+	dir := filepath.Join(l.root, ".tmp")
+	f, err := os.CreateTemp(dir, pattern)
+	if errors.Is(err, os.ErrNotExist) {
+		if herr := l.healthy(); herr != nil {
+			return nil, herr
+		}
+		if err := os.Mkdir(dir, 0o750); err != nil && !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("blob: local temp folder: %w", err)
+		}
+		f, err = os.CreateTemp(dir, pattern)
+	}
+	return f, err
+}
+
+// CleanTemp removes temp files untouched for olderThan (left by interrupted uploads) and
+// returns how many it removed.
+func (l *Local) CleanTemp(olderThan time.Duration) (int, error) {
+	entries, err := os.ReadDir(filepath.Join(l.root, ".tmp"))
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("blob: local temp folder: %w", err)
+	}
+	cutoff := l.now().Add(-olderThan)
+	n := 0
+	for _, e := range entries {
+		fi, err := e.Info()
+		if err != nil || e.IsDir() || !fi.ModTime().Before(cutoff) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(l.root, ".tmp", e.Name())); err == nil {
+			n++
+		} else if !errors.Is(err, os.ErrNotExist) {
+			return n, fmt.Errorf("blob: local temp cleanup: %w", err)
+		}
+	}
+	return n, nil
 }
 
 // SetClock replaces the clock used for token expiry (tests).
@@ -116,18 +186,20 @@ func (l *Local) Receive(ctx context.Context, token string, r io.Reader, contentT
 	return l.Put(ctx, key, r, maxSize, contentType)
 }
 
-// Put writes r to a temporary file and renames it into place, so a reader never sees half an object.
+// Put writes r to a temporary file and renames it into place, so a reader never sees half an
+// object. The SHA-256 is computed in the same pass.
 func (l *Local) Put(ctx context.Context, key string, r io.Reader, maxBytes int64, _ string) (Info, error) {
 	dst, err := l.path(key)
 	if err != nil {
 		return Info{}, err
 	}
-	tmp, err := os.CreateTemp(filepath.Join(l.root, ".tmp"), "upload-*")
+	tmp, err := l.tempFile("upload-*")
 	if err != nil {
 		return Info{}, fmt.Errorf("blob: local put: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
-	n, err := io.Copy(tmp, newLimitReader(ctxReader{ctx, r}, maxBytes))
+	sum := sha256.New()
+	n, err := io.Copy(io.MultiWriter(tmp, sum), newLimitReader(ctxReader{ctx, r}, maxBytes))
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -150,7 +222,71 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, maxBytes int64
 	if err == nil && info.Size != n {
 		err = fmt.Errorf("blob: local put: wrote %d bytes, file has %d", n, info.Size)
 	}
+	info.SHA256 = hex.EncodeToString(sum.Sum(nil))
 	return info, err
+}
+
+// Move renames the file of src to dst; with src gone and dst there it only describes dst.
+func (l *Local) Move(ctx context.Context, src, dst string) (Info, error) {
+	from, err := l.path(src)
+	if err != nil {
+		return Info{}, err
+	}
+	to, err := l.path(dst)
+	if err != nil {
+		return Info{}, err
+	}
+	if err := os.MkdirAll(filepath.Dir(to), 0o750); err != nil {
+		return Info{}, fmt.Errorf("blob: local move: %w", err)
+	}
+	if err := os.Rename(from, to); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return Info{}, fmt.Errorf("blob: local move: %w", err)
+	}
+	return l.Stat(ctx, dst)
+}
+
+// List walks the folder (not the temp folder) for keys starting with prefix.
+func (l *Local) List(ctx context.Context, prefix string, fn func(Info) error) error {
+	if err := l.healthy(); err != nil {
+		return err
+	}
+	err := filepath.WalkDir(l.root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			if errors.Is(err, os.ErrNotExist) && p != l.root {
+				return nil // removed while walking
+			}
+			return err
+		}
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		rel, rerr := filepath.Rel(l.root, p)
+		if rerr != nil {
+			return rerr
+		}
+		key := filepath.ToSlash(rel)
+		if d.IsDir() {
+			if key == ".tmp" {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if !strings.HasPrefix(key, prefix) {
+			return nil
+		}
+		fi, ierr := d.Info()
+		if errors.Is(ierr, os.ErrNotExist) {
+			return nil
+		}
+		if ierr != nil {
+			return ierr
+		}
+		return fn(Info{Key: key, Size: fi.Size(), ModTime: fi.ModTime().UTC()})
+	})
+	if err != nil {
+		return fmt.Errorf("blob: local list: %w", err)
+	}
+	return nil
 }
 
 // Stat describes the object's file.
@@ -161,6 +297,9 @@ func (l *Local) Stat(_ context.Context, key string) (Info, error) {
 	}
 	fi, err := os.Stat(p)
 	if errors.Is(err, os.ErrNotExist) {
+		if herr := l.healthy(); herr != nil {
+			return Info{}, herr // not "not found": the whole folder is gone
+		}
 		return Info{}, ErrNotFound
 	}
 	if err != nil {
@@ -191,21 +330,27 @@ func (l *Local) Open(ctx context.Context, key string) (io.ReadSeekCloser, Info, 
 	return f, info, nil
 }
 
-// Delete removes the object's file; a missing file is fine.
+// Delete removes the object's file. A missing file counts as deleted only while the root
+// folder is there: with the folder gone (unmounted) the file may come back with it.
 func (l *Local) Delete(_ context.Context, key string) error {
 	p, err := l.path(key)
 	if err != nil {
 		return err
 	}
-	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("blob: local delete: %w", err)
+	if err := os.Remove(p); err != nil {
+		if !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("blob: local delete: %w", err)
+		}
+		if herr := l.healthy(); herr != nil {
+			return fmt.Errorf("blob: local delete %s: %w", key, herr)
+		}
 	}
 	return nil
 }
 
 // Ping checks that the root folder is there and writable.
 func (l *Local) Ping(_ context.Context) error {
-	f, err := os.CreateTemp(filepath.Join(l.root, ".tmp"), "ping-*")
+	f, err := l.tempFile("ping-*")
 	if err != nil {
 		return fmt.Errorf("blob: local folder not writable: %w", err)
 	}

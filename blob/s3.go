@@ -2,10 +2,14 @@ package blob
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
+	"strconv"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -75,18 +79,23 @@ func s3Err(op string, err error) error {
 	return fmt.Errorf("blob: s3 %s: %w", op, err)
 }
 
-// PresignPut signs a PUT for the public endpoint.
-func (s *S3) PresignPut(ctx context.Context, key string, _ int64, contentType string, ttl time.Duration) (PresignedPut, error) {
-	if key == "" {
+// PresignPut signs a PUT for the public endpoint that binds the exact size: Content-Length
+// is a signed header, so the store itself refuses a body of any other length.
+func (s *S3) PresignPut(ctx context.Context, key string, size int64, contentType string, ttl time.Duration) (PresignedPut, error) {
+	if key == "" || size < 0 {
 		return PresignedPut{}, ErrInvalidKey
 	}
-	u, err := s.signer.PresignedPutObject(ctx, s.bucket, key, ttl)
+	signed := http.Header{}
+	signed.Set("Content-Length", strconv.FormatInt(size, 10))
+	u, err := s.signer.PresignHeader(ctx, http.MethodPut, s.bucket, key, ttl, nil, signed)
 	if err != nil {
 		return PresignedPut{}, s3Err("presign put", err)
 	}
 	return PresignedPut{
-		URL:       u.String(),
-		Method:    "PUT",
+		URL:    u.String(),
+		Method: "PUT",
+		// Content-Length is not listed: every HTTP client sends it for a body of known size
+		// (browsers refuse to set it by hand).
 		Headers:   map[string]string{"Content-Type": contentType},
 		ExpiresAt: time.Now().Add(ttl).UTC().Truncate(time.Second),
 	}, nil
@@ -106,9 +115,11 @@ func (s *S3) PresignGet(ctx context.Context, key string, ttl time.Duration, disp
 	return u.String(), nil
 }
 
-// Put streams r into the bucket (multipart for unknown sizes), refusing more than maxBytes.
+// Put streams r into the bucket (multipart for unknown sizes), refusing more than maxBytes;
+// the SHA-256 is computed on the way through.
 func (s *S3) Put(ctx context.Context, key string, r io.Reader, maxBytes int64, contentType string) (Info, error) {
-	_, err := s.client.PutObject(ctx, s.bucket, key, newLimitReader(r, maxBytes), -1,
+	sum := sha256.New()
+	_, err := s.client.PutObject(ctx, s.bucket, key, io.TeeReader(newLimitReader(r, maxBytes), sum), -1,
 		minio.PutObjectOptions{ContentType: contentType, PartSize: 16 << 20})
 	if err != nil {
 		if errors.Is(err, ErrTooLarge) {
@@ -116,7 +127,41 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, maxBytes int64, c
 		}
 		return Info{}, s3Err("put", err)
 	}
-	return s.Stat(ctx, key)
+	info, err := s.Stat(ctx, key)
+	info.SHA256 = hex.EncodeToString(sum.Sum(nil))
+	return info, err
+}
+
+// Move copies src to dst inside the store (no bytes through this server) and then deletes
+// src; with src gone and dst there it only describes dst.
+func (s *S3) Move(ctx context.Context, src, dst string) (Info, error) {
+	_, err := s.client.CopyObject(ctx, minio.CopyDestOptions{Bucket: s.bucket, Object: dst},
+		minio.CopySrcOptions{Bucket: s.bucket, Object: src})
+	if err != nil {
+		if err = s3Err("move", err); !errors.Is(err, ErrNotFound) {
+			return Info{}, err
+		}
+		return s.Stat(ctx, dst) // moved before
+	}
+	if err := s.Delete(ctx, src); err != nil {
+		return Info{}, err
+	}
+	return s.Stat(ctx, dst)
+}
+
+// List pages through the bucket's keys under prefix.
+func (s *S3) List(ctx context.Context, prefix string, fn func(Info) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the listing goroutine when fn fails
+	for oi := range s.client.ListObjects(ctx, s.bucket, minio.ListObjectsOptions{Prefix: prefix, Recursive: true}) {
+		if oi.Err != nil {
+			return s3Err("list", oi.Err)
+		}
+		if err := fn(Info{Key: oi.Key, Size: oi.Size, ETag: `"` + oi.ETag + `"`, ModTime: oi.LastModified.UTC()}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Stat asks the bucket for the object's size.

@@ -2,6 +2,8 @@ package classify
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +24,8 @@ type Store interface {
 	ReleaseJob(ctx context.Context, j store.Job) error
 	UserByID(ctx context.Context, id string) (store.User, error)
 	VisibleTopics(ctx context.Context, userID string) ([]store.Topic, error)
+	DocumentChecksum(ctx context.Context, id string) (string, error)
+	RecordChecksum(ctx context.Context, id, sum string) error
 }
 
 // Blobs is what the pool needs of the blob store.
@@ -312,6 +316,9 @@ func (p *Pool) extract(ctx context.Context, j store.Job) (string, *string, error
 		return "", nil, fmt.Errorf("reading the stored file: %w", err)
 	}
 	defer r.Close()
+	if err := p.recordChecksum(ctx, j, r); err != nil {
+		return "", nil, err
+	}
 	ra, ok := r.(io.ReaderAt)
 	if !ok {
 		ra = &seekReaderAt{r: r}
@@ -330,6 +337,37 @@ func (p *Pool) extract(ctx context.Context, j store.Job) (string, *string, error
 		return "", &msg, nil
 	}
 	return text, nil, nil
+}
+
+// recordChecksum records the SHA-256 of a document uploaded straight to the object store
+// (the local store records it while the bytes stream in): the worker reads the object
+// anyway, so it hashes it once, from the start, and rewinds for the extractor.
+func (p *Pool) recordChecksum(ctx context.Context, j store.Job, r io.ReadSeeker) error {
+	known, err := p.store.DocumentChecksum(ctx, j.DocumentID)
+	if err != nil || known != "" {
+		return err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, ctxReader{ctx, r}); err != nil {
+		return fmt.Errorf("reading the stored file: %w", err)
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("reading the stored file: %w", err)
+	}
+	return p.store.RecordChecksum(ctx, j.DocumentID, hex.EncodeToString(h.Sum(nil)))
+}
+
+// ctxReader stops a long read when the context ends.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(b []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(b)
 }
 
 // seekReaderAt adapts a ReadSeeker to ReaderAt (one reader at a time).

@@ -2,6 +2,8 @@ package classify
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -77,7 +79,7 @@ func (f *fixture) upload(t testing.TB, u store.User, name, ct, content string) s
 	if _, err := f.blobs.Put(ctx, d.ObjectKey, strings.NewReader(content), 1<<30, ct); err != nil {
 		t.Fatal(err)
 	}
-	d, err = f.st.ConfirmUpload(ctx, u.ID, d.ID, int64(len(content)))
+	d, err = f.st.ConfirmUpload(ctx, u.ID, d.ID, int64(len(content)), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -479,5 +481,23 @@ func TestWorkerLogsCarryRequestID(t *testing.T) {
 	waitFor(t, "classification", 5*time.Second, classified(f, t, u, d.ID))
 	waitFor(t, "log line", 5*time.Second, func() bool {
 		return strings.Contains(buf.String(), "document_id="+d.ID) && strings.Contains(buf.String(), "request_id=req-7f3a")
+	})
+}
+
+// TestWorkerRecordsChecksum: a document confirmed without a checksum (uploaded straight to
+// the object store) gets the SHA-256 of the bytes the worker reads; a recorded one is kept.
+func TestWorkerRecordsChecksum(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, f *fixture) {
+		alice := f.user(t, "alice")
+		f.topic(t, nil, "Finance", "invoices")
+		p := startPool(t, f, Config{Workers: 1}, nil)
+		content := "An invoice for the raised bed."
+		d := f.upload(t, alice, "note.txt", "text/plain", content)
+		p.Notify()
+		waitFor(t, "classification", 5*time.Second, classified(f, t, alice, d.ID))
+		sum := sha256.Sum256([]byte(content))
+		if got, err := f.st.DocumentChecksum(context.Background(), d.ID); err != nil || got != hex.EncodeToString(sum[:]) {
+			t.Fatalf("checksum %q %v", got, err)
+		}
 	})
 }

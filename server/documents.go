@@ -141,11 +141,11 @@ func (s *Server) patchDocument(c echo.Context) error {
 // deletion, then tries the deletion at once (the drain retries if the store is down).
 func (s *Server) deleteDocument(c echo.Context) error {
 	ctx := c.Request().Context()
-	key, err := s.store.DeleteDocument(ctx, caller(c).ID, c.Param("id"))
+	keys, err := s.store.DeleteDocument(ctx, caller(c).ID, c.Param("id"))
 	if err != nil {
 		return err
 	}
-	s.deleteObjectsNow(ctx, key)
+	s.deleteObjectsNow(ctx, keys...)
 	return c.NoContent(http.StatusNoContent)
 }
 

@@ -43,6 +43,17 @@ func (f *fakeSizeBlobs) Stat(ctx context.Context, key string) (blob.Info, error)
 	return blob.Info{Key: key, Size: size}, nil
 }
 
+// Move reports the chosen size for a pending document's key, as if its upload were moved there.
+func (f *fakeSizeBlobs) Move(ctx context.Context, src, dst string) (blob.Info, error) {
+	f.mu.Lock()
+	_, ok := f.sizes[dst]
+	f.mu.Unlock()
+	if !ok {
+		return f.Local.Move(ctx, src, dst)
+	}
+	return f.Stat(ctx, dst)
+}
+
 func withFakeSizes(f **fakeSizeBlobs) envOption {
 	return func(o *server.Options) {
 		*f = &fakeSizeBlobs{Local: o.Blobs.(*blob.Local), sizes: map[string]int64{}}
@@ -521,6 +532,13 @@ func (d *downBlobs) Stat(ctx context.Context, key string) (blob.Info, error) {
 		return blob.Info{}, errDown
 	}
 	return d.Local.Stat(ctx, key)
+}
+
+func (d *downBlobs) Move(ctx context.Context, src, dst string) (blob.Info, error) {
+	if d.down.Load() {
+		return blob.Info{}, errDown
+	}
+	return d.Local.Move(ctx, src, dst)
 }
 
 func (d *downBlobs) Delete(ctx context.Context, key string) error {

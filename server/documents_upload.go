@@ -44,11 +44,13 @@ func (s *Server) uploadURL(c echo.Context) error {
 	if err := s.checkRoom(c, u.ID, size); err != nil {
 		return err
 	}
-	d, err := s.store.CreatePending(ctx, u.ID, req.Filename, ct, size)
+	d, err := s.store.CreatePendingWithin(ctx, u.ID, req.Filename, ct, size, s.opts.PendingAllowance)
 	if err != nil {
 		return err
 	}
-	p, err := s.blobs.PresignPut(ctx, d.ObjectKey, size, ct, s.opts.UploadURLTTL)
+	// The URL writes the staging object only: confirm moves it, so the URL can never touch
+	// a confirmed document's bytes.
+	p, err := s.blobs.PresignPut(ctx, store.StagingKeyFor(d.ObjectKey), size, ct, s.opts.UploadURLTTL)
 	if err != nil {
 		if _, derr := s.store.DiscardPending(ctx, u.ID, d.ID); derr != nil {
 			s.log.Error("pending row left for expiry", "document_id", d.ID, "err", derr)
@@ -95,8 +97,9 @@ func (s *Server) absoluteURL(c echo.Context, u string) string {
 	return strings.TrimSuffix(base, "/") + u
 }
 
-// confirmUpload is step 3: the size comes from the blob store; the quota is charged by one
-// conditional UPDATE in the transaction that marks the document uploaded.
+// confirmUpload is step 3: the staging object moves to the document's key (server-side, and
+// idempotently), the size comes from the blob store's view of the moved object, and the
+// quota is charged by one conditional UPDATE in the transaction that marks it uploaded.
 func (s *Server) confirmUpload(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := caller(c)
@@ -107,7 +110,7 @@ func (s *Server) confirmUpload(c echo.Context) error {
 	if d.Status != store.StatusPending {
 		return c.JSON(http.StatusOK, toDocumentJSON(d)) // repeated confirm: nothing changes
 	}
-	info, err := s.blobs.Stat(ctx, d.ObjectKey)
+	info, err := s.blobs.Move(ctx, store.StagingKeyFor(d.ObjectKey), d.ObjectKey)
 	if errors.Is(err, blob.ErrNotFound) {
 		return fail(http.StatusUnprocessableEntity, "upload not found")
 	}
@@ -119,19 +122,19 @@ func (s *Server) confirmUpload(c echo.Context) error {
 		s.discard(c, d.ID)
 		return s.tooLarge(q, info.Size)
 	}
-	confirmed, err := s.charge(c, d.ID, info.Size)
+	confirmed, err := s.charge(c, d.ID, info.Size, info.SHA256)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, toDocumentJSON(confirmed))
 }
 
-// charge confirms a stored upload of size bytes: the quota is charged by one conditional
-// UPDATE in the transaction that marks the document uploaded; a refused upload is discarded.
-// The confirmed document is queued for classification.
-func (s *Server) charge(c echo.Context, id string, size int64) (store.Document, error) {
+// charge confirms a stored upload of size bytes (sum: its SHA-256 when known): the quota is
+// charged by one conditional UPDATE in the transaction that marks the document uploaded; a
+// refused upload is discarded. The confirmed document is queued for classification.
+func (s *Server) charge(c echo.Context, id string, size int64, sum string) (store.Document, error) {
 	u := caller(c)
-	d, err := s.store.ConfirmUpload(c.Request().Context(), u.ID, id, size)
+	d, err := s.store.ConfirmUpload(c.Request().Context(), u.ID, id, size, sum)
 	if errors.Is(err, store.ErrQuotaExceeded) {
 		s.discard(c, id)
 		return d, err
@@ -145,15 +148,16 @@ func (s *Server) charge(c echo.Context, id string, size int64) (store.Document, 
 	return d, nil
 }
 
-// discard removes a refused pending upload: its row, and its object through the outbox.
+// discard removes a refused pending upload: its row and reservation, and its objects through
+// the outbox.
 func (s *Server) discard(c echo.Context, id string) {
-	ctx := c.Request().Context()
-	key, err := s.store.DiscardPending(ctx, caller(c).ID, id)
+	ctx := context.WithoutCancel(c.Request().Context())
+	keys, err := s.store.DiscardPending(ctx, caller(c).ID, id)
 	if err != nil {
 		s.log.Warn("refused upload left for expiry", "document_id", id, "err", err)
 		return
 	}
-	s.deleteObjectsNow(ctx, key)
+	s.deleteObjectsNow(ctx, keys...)
 }
 
 // uploadOneShot takes a multipart upload (field "file") for scripts, streaming it to the blob
@@ -161,6 +165,11 @@ func (s *Server) discard(c echo.Context, id string) {
 func (s *Server) uploadOneShot(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := caller(c)
+	release, err := s.uploads.acquire(c.Response(), u.ID)
+	if err != nil {
+		return err
+	}
+	defer release()
 	c.Request().Body = http.MaxBytesReader(c.Response(), c.Request().Body, s.opts.MaxUploadBytes+1<<20)
 	mr, err := c.Request().MultipartReader()
 	if err != nil {
@@ -196,7 +205,11 @@ func (s *Server) uploadOneShot(c echo.Context) error {
 		return err
 	}
 	room := min(s.opts.MaxUploadBytes, max(q.LimitBytes-q.UsedBytes, 0))
-	d, err := s.store.CreatePending(ctx, u.ID, filename, ct, 0)
+	if n := c.Request().ContentLength; n >= 0 && n < room {
+		room = n // the file is no larger than the body
+	}
+	// The room is reserved like a declared size, so one-shot uploads count as pending too.
+	d, err := s.store.CreatePendingWithin(ctx, u.ID, filename, ct, room, s.opts.PendingAllowance)
 	if err != nil {
 		return err
 	}
@@ -216,22 +229,25 @@ func (s *Server) uploadOneShot(c echo.Context) error {
 		}
 		return blobDown(err)
 	}
-	confirmed, err := s.charge(c, d.ID, info.Size)
+	confirmed, err := s.charge(c, d.ID, info.Size, info.SHA256)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, toDocumentJSON(confirmed))
 }
 
-// tokenReceiver is a blob store that takes uploads through this server (the local store).
-type tokenReceiver interface {
-	Receive(ctx context.Context, token string, r io.Reader, contentType string) (blob.Info, error)
+// tokenUploads is a blob store that takes uploads through this server (the local store).
+type tokenUploads interface {
+	VerifyToken(token string) (key string, maxSize int64, err error)
 }
 
-// receiveBlob is the local store's upload endpoint: PUT /api/blobs/{token}. The token is the
-// authorization; the body is streamed to disk and refused past the declared size.
+// receiveBlob is the local store's upload endpoint: PUT /api/blobs/{token}. The token names
+// the staging object; the database decides whether it may still be written: the pending
+// document is claimed with one conditional UPDATE before any byte is written, so the URL
+// works once, and never after confirm, delete, discard or expiry. The body must be exactly
+// the declared size; its SHA-256 is computed while it streams to disk.
 func (s *Server) receiveBlob(c echo.Context) error {
-	recv, ok := s.rawBlobs.(tokenReceiver)
+	uploads, ok := s.rawBlobs.(tokenUploads)
 	if !ok {
 		return fail(http.StatusNotFound, "uploads go to the object store")
 	}
@@ -239,16 +255,66 @@ func (s *Server) receiveBlob(c echo.Context) error {
 	if err != nil {
 		return fail(http.StatusForbidden, "invalid upload token")
 	}
-	_, err = recv.Receive(c.Request().Context(), token, c.Request().Body, c.Request().Header.Get("Content-Type"))
+	key, _, err := uploads.VerifyToken(token)
 	switch {
-	case err == nil:
-		return c.NoContent(http.StatusOK)
 	case errors.Is(err, blob.ErrBadToken):
 		return fail(http.StatusForbidden, "invalid upload token")
 	case errors.Is(err, blob.ErrExpiredToken):
 		return fail(http.StatusForbidden, "upload token expired")
-	case errors.Is(err, blob.ErrTooLarge):
-		return fail(http.StatusRequestEntityTooLarge, "body larger than the declared size")
+	case err != nil:
+		return blobDown(err)
 	}
-	return blobDown(err)
+	objectKey, staged := strings.CutPrefix(key, store.StagingPrefix)
+	if !staged {
+		return fail(http.StatusGone, "upload no longer accepted")
+	}
+	ctx := c.Request().Context()
+	claim, err := s.store.ClaimUpload(ctx, objectKey)
+	switch {
+	case errors.Is(err, store.ErrUploadUsed):
+		return fail(http.StatusConflict, "upload URL already used")
+	case errors.Is(err, store.ErrUploadClosed):
+		return fail(http.StatusGone, "upload no longer accepted")
+	case err != nil:
+		return err
+	}
+	info, err := s.receiveClaimed(c, key, claim)
+	if err != nil {
+		if rerr := s.store.ReleaseUpload(context.WithoutCancel(ctx), claim); rerr != nil {
+			s.log.Error("upload claim not released; the upload expires with its document", "document_id", claim.DocumentID, "err", rerr)
+		}
+		return err
+	}
+	if err := s.store.FinishUpload(context.WithoutCancel(ctx), claim, info.SHA256); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusOK)
+}
+
+// receiveClaimed streams the body of a claimed upload to its staging object; anything but
+// the declared size is refused and nothing is kept.
+func (s *Server) receiveClaimed(c echo.Context, key string, claim store.UploadClaim) (blob.Info, error) {
+	release, err := s.uploads.acquire(c.Response(), claim.UserID)
+	if err != nil {
+		return blob.Info{}, err
+	}
+	defer release()
+	req := c.Request()
+	if req.ContentLength > claim.DeclaredSize {
+		return blob.Info{}, fail(http.StatusRequestEntityTooLarge, "body larger than the declared size")
+	}
+	if req.ContentLength >= 0 && req.ContentLength < claim.DeclaredSize {
+		return blob.Info{}, fail(http.StatusBadRequest, "body shorter than the declared size")
+	}
+	info, err := s.blobs.Put(req.Context(), key, req.Body, claim.DeclaredSize, req.Header.Get("Content-Type"))
+	switch {
+	case errors.Is(err, blob.ErrTooLarge):
+		return info, fail(http.StatusRequestEntityTooLarge, "body larger than the declared size")
+	case err != nil:
+		return info, blobDown(err)
+	case info.Size != claim.DeclaredSize:
+		s.deleteObjectsNow(context.WithoutCancel(req.Context()), key)
+		return info, fail(http.StatusBadRequest, "body shorter than the declared size")
+	}
+	return info, nil
 }

@@ -74,7 +74,11 @@ func (s *Server) classify(err error) (int, any) {
 	case errors.As(err, &ae):
 		return ae.status, ae.detail
 	case errors.As(err, &qe):
-		return http.StatusRequestEntityTooLarge, quotaDetail(qe.UsedBytes, qe.LimitBytes, qe.RejectedBytes)
+		d := quotaDetail(qe.UsedBytes, qe.LimitBytes, qe.RejectedBytes)
+		if qe.PendingBytes > 0 {
+			d["pending_bytes"] = qe.PendingBytes // reserved by unconfirmed uploads
+		}
+		return http.StatusRequestEntityTooLarge, d
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, "request body too large"
 	case errors.Is(err, store.ErrNotFound):

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/go-co-op/gocron/v2"
 
+	"github.com/docuvault/docuvault/integrity"
 	"github.com/docuvault/docuvault/store"
 )
 
@@ -18,6 +20,7 @@ type JobsConfig struct {
 	ExpiryInterval    time.Duration // unconfirmed uploads
 	PendingTTL        time.Duration // age at which an unconfirmed upload is removed
 	ReconcileInterval time.Duration // quota recomputation
+	IntegrityInterval time.Duration // integrity sweep (see package integrity)
 	// Distributed runs each job once per tick across every replica sharing the database:
 	// a Postgres advisory lock for the run, and the job_runs table for the tick.
 	Distributed bool
@@ -100,6 +103,15 @@ func (s *Server) maintenance(cfg JobsConfig) map[string]func(context.Context) er
 			_, err := s.store.ReconcileQuotas(ctx)
 			return err
 		},
+		"integrity-sweep": func(ctx context.Context) error {
+			r, err := integrity.Check(ctx, s.store, s.rawBlobs, integrity.Options{Fix: true, OrphanAge: s.opts.UploadURLTTL, Now: s.now})
+			for _, p := range r.Problems {
+				s.log.Warn("integrity problem", "kind", p.Kind, "document_id", p.DocumentID, "object_key", p.Key, "detail", p.Detail, "fixed", p.Fixed)
+			}
+			s.log.Info("integrity sweep", "documents", r.Documents, "objects", r.Objects, "temp_removed", r.TempRemoved,
+				"problems", len(r.Problems), "unfixed", r.Unfixed())
+			return err
+		},
 		"prune-sessions": func(ctx context.Context) error {
 			if _, err := s.store.PruneSessions(ctx); err != nil {
 				return err
@@ -124,6 +136,7 @@ func (s *Server) StartJobs(cfg JobsConfig) (*Jobs, error) {
 	every := map[string]time.Duration{
 		"drain-deletions": cfg.DrainInterval, "expire-pending": cfg.ExpiryInterval,
 		"reconcile-quotas": cfg.ReconcileInterval, "prune-sessions": time.Hour,
+		"integrity-sweep": cmp.Or(cfg.IntegrityInterval, 24*time.Hour),
 	}
 	var opts []gocron.SchedulerOption
 	if cfg.Distributed {
@@ -141,7 +154,9 @@ func (s *Server) StartJobs(cfg JobsConfig) (*Jobs, error) {
 				return
 			}
 			defer jobs.running.Done()
-			ctx, cancel := context.WithTimeout(jobs.ctx, 5*time.Minute)
+			// A run may take up to its own interval (at least five minutes): the daily
+			// integrity sweep reads every object, a drain a few hundred keys.
+			ctx, cancel := context.WithTimeout(jobs.ctx, max(5*time.Minute, every[name]))
 			defer cancel()
 			s.metrics.scheduledJobs.WithLabelValues(name).Inc()
 			s.log.Info("scheduled job ran", "job", name)

@@ -140,6 +140,11 @@ func (c countedBlobs) Open(ctx context.Context, key string) (io.ReadSeekCloser, 
 	return r, i, c.count("open", err)
 }
 
+func (c countedBlobs) Move(ctx context.Context, src, dst string) (blob.Info, error) {
+	i, err := c.Store.Move(ctx, src, dst)
+	return i, c.count("move", err)
+}
+
 func (c countedBlobs) Delete(ctx context.Context, key string) error {
 	return c.count("delete", c.Store.Delete(ctx, key))
 }

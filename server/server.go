@@ -41,6 +41,8 @@ type Options struct {
 	MaxUploadBytes      int64
 	AllowedContentTypes []string
 	UploadURLTTL        time.Duration
+	PendingAllowance    int64    // bytes a user's pending uploads may hold beyond the limit; 0: the limit itself
+	MaxUploadsPerUser   int      // concurrent uploads through this server per user (default 4)
 	Providers           []string // enabled classification providers
 	DefaultProvider     string   // used when a user has not chosen
 	UploadOrigin        string   // origin browsers upload to besides this one (the S3 public endpoint)
@@ -65,6 +67,7 @@ type Server struct {
 	handler   http.Handler
 	dummyHash string // verified for unknown users so their logins cost the same
 	hashes    hashLimiter
+	uploads   *uploadLimiter // in-flight uploads through this server, per user
 
 	deviceMu     sync.Mutex
 	deviceSecret []byte // key of the known-device cookie, loaded on first use
@@ -96,6 +99,9 @@ func New(o Options) (*Server, error) {
 	if o.DefaultLimitBytes == 0 {
 		o.DefaultLimitBytes = 100 << 20
 	}
+	if o.MaxUploadsPerUser <= 0 {
+		o.MaxUploadsPerUser = 4
+	}
 	if o.MaxUploadBytes == 0 {
 		o.MaxUploadBytes = 512 << 20
 	}
@@ -115,7 +121,8 @@ func New(o Options) (*Server, error) {
 		o.Metrics = NewMetrics(o.Store.DB(), o.Store.QueueDepth, o.Store.PendingDeletions)
 	}
 	s := &Server{opts: o, store: o.Store, rawBlobs: o.Blobs, blobs: countedBlobs{Store: o.Blobs, errs: o.Metrics.blobErrors},
-		metrics: o.Metrics, log: o.Logger, now: o.Now, dummyHash: dummy, hashes: newHashLimiter()}
+		metrics: o.Metrics, log: o.Logger, now: o.Now, dummyHash: dummy, hashes: newHashLimiter(),
+		uploads: newUploadLimiter(o.MaxUploadsPerUser)}
 
 	s.sessions = scs.New()
 	s.sessions.Store = o.Store.Sessions() // honours request deadlines; expired rows go in a scheduled job

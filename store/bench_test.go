@@ -35,7 +35,7 @@ func BenchmarkConfirmUpload(b *testing.B) {
 				}
 				b.ResetTimer()
 				for _, id := range ids {
-					if _, err := s.ConfirmUpload(ctx, u.ID, id, 1); err != nil {
+					if _, err := s.ConfirmUpload(ctx, u.ID, id, 1, ""); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -57,7 +57,7 @@ func BenchmarkListDocuments(b *testing.B) {
 				if err != nil {
 					b.Fatal(err)
 				}
-				if _, err := s.ConfirmUpload(ctx, u.ID, d.ID, 1); err != nil {
+				if _, err := s.ConfirmUpload(ctx, u.ID, d.ID, 1, ""); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -37,7 +37,7 @@ func claimedJob(t *testing.T, s *store.Store) store.Job {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.ConfirmUpload(ctx, u.ID, d.ID, 10); err != nil {
+	if _, err := s.ConfirmUpload(ctx, u.ID, d.ID, 10, ""); err != nil {
 		t.Fatal(err)
 	}
 	j, err := s.ClaimNext(ctx, time.Minute)

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -65,11 +66,45 @@ func scanDocument(row scanner, extra ...any) (Document, error) {
 // ObjectKeyFor is where a user's document lives in the blob store.
 func ObjectKeyFor(userID, documentID string) string { return "u/" + userID + "/" + documentID }
 
-// CreatePending inserts a document waiting for its bytes.
+// StagingPrefix starts the key of every upload not yet confirmed.
+const StagingPrefix = "staging/"
+
+// StagingKeyFor is where the bytes of a pending document are uploaded; confirm moves them to
+// objectKey, so an upload URL can never write a confirmed document's bytes.
+func StagingKeyFor(objectKey string) string { return StagingPrefix + objectKey }
+
+// CreatePending inserts a document waiting for its bytes, reserving declaredSize within the
+// user's pending allowance (the limit itself).
 func (s *Store) CreatePending(ctx context.Context, userID, filename, contentType string, declaredSize int64) (Document, error) {
+	return s.CreatePendingWithin(ctx, userID, filename, contentType, declaredSize, 0)
+}
+
+// CreatePendingWithin inserts a document waiting for its bytes and reserves declaredSize with
+// one conditional UPDATE in the same transaction: used + pending + size <= limit + allowance
+// (allowance 0: the user's limit). Refused: a *QuotaError and nothing changed.
+func (s *Store) CreatePendingWithin(ctx context.Context, userID, filename, contentType string, declaredSize, allowance int64) (Document, error) {
 	id := newID()
-	_, err := s.db.ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes, status, created_at)
-		VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7)`, id, userID, filename, contentType, ObjectKeyFor(userID, id), declaredSize, s.Now())
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE quotas SET pending_bytes = pending_bytes + $1 WHERE user_id = $2
+			AND used_bytes + pending_bytes + $1 <= limit_bytes + CASE WHEN $3 <= 0 THEN limit_bytes ELSE $3 END`,
+			declaredSize, userID, allowance)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 0 {
+			qe := &QuotaError{RejectedBytes: declaredSize}
+			if err := tx.QueryRowContext(ctx, `SELECT used_bytes, limit_bytes, pending_bytes FROM quotas WHERE user_id = $1`, userID).
+				Scan(&qe.UsedBytes, &qe.LimitBytes, &qe.PendingBytes); err != nil {
+				return notFound(err)
+			}
+			return qe
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes, status, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7)`, id, userID, filename, contentType, ObjectKeyFor(userID, id), declaredSize, s.Now())
+		return err
+	})
 	if err != nil {
 		return Document{}, fmt.Errorf("store: create pending document: %w", err)
 	}
@@ -90,21 +125,32 @@ func (s *Store) Document(ctx context.Context, userID, id string) (Document, erro
 }
 
 // ConfirmUpload moves a pending document to uploaded and charges size to the quota, in one
-// transaction with one conditional UPDATE of the quota (never read-then-write). A repeated
-// confirm returns the document unchanged. Over quota: a *QuotaError and nothing changed.
-func (s *Store) ConfirmUpload(ctx context.Context, userID, id string, size int64) (Document, error) {
+// transaction with one conditional UPDATE of the quota (never read-then-write), which also
+// gives back the pending reservation. sum is the SHA-256 of the bytes when known ("" if not;
+// one recorded while streaming is kept). A repeated confirm returns the document unchanged.
+// Over quota: a *QuotaError and nothing changed.
+func (s *Store) ConfirmUpload(ctx context.Context, userID, id string, size int64, sum string) (Document, error) {
 	now := s.Now()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE documents SET status = 'uploaded', size_bytes = $1, uploaded_at = $2, next_attempt_at = $2
-			WHERE id = $3 AND user_id = $4 AND status = 'pending'`, size, now, id, userID)
+		var declared int64
+		err := tx.QueryRowContext(ctx, `SELECT size_bytes FROM documents WHERE id = $1 AND user_id = $2 AND status = 'pending'`,
+			id, userID).Scan(&declared)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil // already confirmed, or not found: the read below tells which
+		}
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, `UPDATE documents SET status = 'uploaded', size_bytes = $1, uploaded_at = $2, next_attempt_at = $2,
+			sha256 = COALESCE(sha256, $5) WHERE id = $3 AND user_id = $4 AND status = 'pending'`, size, now, id, userID, nullIfEmpty(sum))
 		if err != nil {
 			return err
 		}
 		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return err // already confirmed, or not found: the read below tells which
+			return err // confirmed meanwhile by another request
 		}
-		res, err = tx.ExecContext(ctx, `UPDATE quotas SET used_bytes = used_bytes + $1
-			WHERE user_id = $2 AND used_bytes + $1 <= limit_bytes`, size, userID)
+		res, err = tx.ExecContext(ctx, `UPDATE quotas SET used_bytes = used_bytes + $1, pending_bytes = pending_bytes - $3
+			WHERE user_id = $2 AND used_bytes + $1 <= limit_bytes`, size, userID, declared)
 		if err != nil {
 			return err
 		}
@@ -112,8 +158,8 @@ func (s *Store) ConfirmUpload(ctx context.Context, userID, id string, size int64
 			return err
 		} else if n == 0 {
 			qe := &QuotaError{RejectedBytes: size}
-			if err := tx.QueryRowContext(ctx, `SELECT used_bytes, limit_bytes FROM quotas WHERE user_id = $1`, userID).
-				Scan(&qe.UsedBytes, &qe.LimitBytes); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT used_bytes, limit_bytes, pending_bytes FROM quotas WHERE user_id = $1`, userID).
+				Scan(&qe.UsedBytes, &qe.LimitBytes, &qe.PendingBytes); err != nil {
 				return err
 			}
 			return qe
@@ -126,25 +172,45 @@ func (s *Store) ConfirmUpload(ctx context.Context, userID, id string, size int64
 	return s.Document(ctx, userID, id)
 }
 
-// DiscardPending removes a pending document and queues its object for deletion.
-func (s *Store) DiscardPending(ctx context.Context, userID, id string) (string, error) {
-	var key string
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `DELETE FROM documents WHERE id = $1 AND user_id = $2 AND status = 'pending' RETURNING object_key`,
-			id, userID).Scan(&key); err != nil {
-			return notFound(err)
-		}
-		return enqueueDeletion(ctx, tx, key)
-	})
-	if err != nil {
-		return "", fmt.Errorf("store: discard pending: %w", err)
+func nullIfEmpty(v string) any {
+	if v == "" {
+		return nil
 	}
-	return key, nil
+	return v
 }
 
-// DeleteDocument removes the document, gives its bytes back to the quota and queues its
-// object for deletion, all in one transaction. It returns the object key.
-func (s *Store) DeleteDocument(ctx context.Context, userID, id string) (string, error) {
+// DiscardPending removes a pending document, gives back its reservation and queues its
+// object and staging object for deletion. It returns both keys.
+func (s *Store) DiscardPending(ctx context.Context, userID, id string) ([]string, error) {
+	var key string
+	var declared int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `DELETE FROM documents WHERE id = $1 AND user_id = $2 AND status = 'pending' RETURNING object_key, size_bytes`,
+			id, userID).Scan(&key, &declared); err != nil {
+			return notFound(err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE quotas SET pending_bytes = pending_bytes - $1 WHERE user_id = $2`, declared, userID); err != nil {
+			return err
+		}
+		return enqueueObject(ctx, tx, key)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: discard pending: %w", err)
+	}
+	return []string{key, StagingKeyFor(key)}, nil
+}
+
+// enqueueObject queues a document's object and its staging object for deletion.
+func enqueueObject(ctx context.Context, tx *sql.Tx, key string) error {
+	if err := enqueueDeletion(ctx, tx, key); err != nil {
+		return err
+	}
+	return enqueueDeletion(ctx, tx, StagingKeyFor(key))
+}
+
+// DeleteDocument removes the document, gives its bytes (or its pending reservation) back to
+// the quota and queues its objects for deletion, all in one transaction. It returns the keys.
+func (s *Store) DeleteDocument(ctx context.Context, userID, id string) ([]string, error) {
 	var key, status string
 	var size int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
@@ -152,17 +218,19 @@ func (s *Store) DeleteDocument(ctx context.Context, userID, id string) (string, 
 			id, userID).Scan(&key, &size, &status); err != nil {
 			return notFound(err)
 		}
-		if status != StatusPending {
-			if _, err := tx.ExecContext(ctx, `UPDATE quotas SET used_bytes = used_bytes - $1 WHERE user_id = $2`, size, userID); err != nil {
-				return err
-			}
+		column := "used_bytes"
+		if status == StatusPending {
+			column = "pending_bytes"
 		}
-		return enqueueDeletion(ctx, tx, key)
+		if _, err := tx.ExecContext(ctx, `UPDATE quotas SET `+column+` = `+column+` - $1 WHERE user_id = $2`, size, userID); err != nil {
+			return err
+		}
+		return enqueueObject(ctx, tx, key)
 	})
 	if err != nil {
-		return "", fmt.Errorf("store: delete document: %w", err)
+		return nil, fmt.Errorf("store: delete document: %w", err)
 	}
-	return key, nil
+	return []string{key, StagingKeyFor(key)}, nil
 }
 
 // DocumentPatch changes a document; nil fields stay.
@@ -363,21 +431,52 @@ func (s *Store) attachTopics(ctx context.Context, docs []Document) error {
 	return rows.Err()
 }
 
-// ExpirePending removes pending documents created before cutoff and queues their objects.
+// ExpirePending removes pending documents created before cutoff, gives back their
+// reservations and queues their objects, all in one transaction.
 func (s *Store) ExpirePending(ctx context.Context, cutoff time.Time) (int, error) {
-	var keys []string
-	err := s.inTx(ctx, func(tx *sql.Tx) (err error) {
-		keys, err = deleteDocumentsWhere(ctx, tx, `status = 'pending' AND created_at < $1`, cutoff)
-		return err
+	n := 0
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `DELETE FROM documents WHERE status = 'pending' AND created_at < $1
+			RETURNING object_key, user_id, size_bytes`, cutoff)
+		if err != nil {
+			return err
+		}
+		type expired struct {
+			key, user string
+			size      int64
+		}
+		var list []expired
+		for rows.Next() {
+			var e expired
+			if err := rows.Scan(&e.key, &e.user, &e.size); err != nil {
+				rows.Close()
+				return err
+			}
+			list = append(list, e)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, e := range list {
+			if _, err := tx.ExecContext(ctx, `UPDATE quotas SET pending_bytes = pending_bytes - $1 WHERE user_id = $2`, e.size, e.user); err != nil {
+				return err
+			}
+			if err := enqueueObject(ctx, tx, e.key); err != nil {
+				return err
+			}
+		}
+		n = len(list)
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("store: expire pending: %w", err)
 	}
-	return len(keys), nil
+	return n, nil
 }
 
-// deleteDocumentsWhere deletes the matching documents in tx and queues each object for
-// deletion in the same transaction; it returns the object keys.
+// deleteDocumentsWhere deletes the matching documents in tx and queues each object (and its
+// staging object) for deletion in the same transaction; it returns every queued key.
 func deleteDocumentsWhere(ctx context.Context, tx *sql.Tx, where string, args ...any) ([]string, error) {
 	rows, err := tx.QueryContext(ctx, `DELETE FROM documents WHERE `+where+` RETURNING object_key`, args...)
 	if err != nil {
@@ -396,12 +495,14 @@ func deleteDocumentsWhere(ctx context.Context, tx *sql.Tx, where string, args ..
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
+	all := make([]string, 0, 2*len(keys))
 	for _, k := range keys {
-		if err := enqueueDeletion(ctx, tx, k); err != nil {
+		if err := enqueueObject(ctx, tx, k); err != nil {
 			return nil, err
 		}
+		all = append(all, k, StagingKeyFor(k))
 	}
-	return keys, nil
+	return all, nil
 }
 
 func placeholders(from, n int) string {

@@ -23,7 +23,7 @@ func TestMigration0003DownRevertsIsolation(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.ConfirmUpload(ctx, u.ID, d.ID, 5); err != nil {
+		if _, err := s.ConfirmUpload(ctx, u.ID, d.ID, 5, ""); err != nil {
 			t.Fatal(err)
 		}
 		topic, err := s.CreateTopic(ctx, &u.ID, "Mine", "")

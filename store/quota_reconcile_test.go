@@ -44,7 +44,7 @@ func TestReconcileRacesConfirm(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					<-start
-					if _, err := s.ConfirmUpload(ctx, u.ID, id, size); err != nil {
+					if _, err := s.ConfirmUpload(ctx, u.ID, id, size, ""); err != nil {
 						t.Errorf("confirm: %v", err)
 					}
 				}()

@@ -40,7 +40,7 @@ func TestQuotaRaceStress(t *testing.T) {
 				go func() {
 					defer wg.Done()
 					<-start
-					_, err := s.ConfirmUpload(ctx, u.ID, id, size)
+					_, err := s.ConfirmUpload(ctx, u.ID, id, size, "")
 					switch {
 					case err == nil:
 						granted.Add(1)

@@ -10,8 +10,9 @@ import (
 
 // Quota is a user's storage allowance.
 type Quota struct {
-	UsedBytes  int64
-	LimitBytes int64
+	UsedBytes    int64
+	LimitBytes   int64
+	PendingBytes int64 // reserved by uploads not yet confirmed
 }
 
 // QuotaError tells how a confirm would overshoot the quota; it wraps ErrQuotaExceeded.
@@ -30,7 +31,8 @@ func (e *QuotaError) Unwrap() error { return ErrQuotaExceeded }
 // QuotaOf reads the user's quota.
 func (s *Store) QuotaOf(ctx context.Context, userID string) (Quota, error) {
 	var q Quota
-	err := s.db.QueryRowContext(ctx, `SELECT used_bytes, limit_bytes FROM quotas WHERE user_id = $1`, userID).Scan(&q.UsedBytes, &q.LimitBytes)
+	err := s.db.QueryRowContext(ctx, `SELECT used_bytes, limit_bytes, pending_bytes FROM quotas WHERE user_id = $1`, userID).
+		Scan(&q.UsedBytes, &q.LimitBytes, &q.PendingBytes)
 	if err != nil {
 		return q, fmt.Errorf("store: quota: %w", notFound(err))
 	}
