@@ -60,7 +60,7 @@ func TestExtractionEndsAtTimeout(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	obj := &timedOutObject{expire: cancel}
 	p := New(Config{Limits: DefaultLimits, Logger: quiet}, nil, obj, nil)
-	_, _, err := p.extract(ctx, store.Job{ObjectKey: "k", ContentType: "text/plain", Filename: "a.txt", SizeBytes: timedOutSize})
+	_, _, err := p.extract(ctx, store.Job{ObjectKey: "k", ContentType: "text/plain", Filename: "a.txt", SizeBytes: timedOutSize, SHA256: "known"})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("extract: %v, want the timeout's error", err)
 	}

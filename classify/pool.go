@@ -24,7 +24,6 @@ type Store interface {
 	ReleaseJob(ctx context.Context, j store.Job) error
 	UserByID(ctx context.Context, id string) (store.User, error)
 	VisibleTopics(ctx context.Context, userID string) ([]store.Topic, error)
-	DocumentChecksum(ctx context.Context, id string) (string, error)
 	RecordChecksum(ctx context.Context, id, sum string) error
 }
 
@@ -343,9 +342,8 @@ func (p *Pool) extract(ctx context.Context, j store.Job) (string, *string, error
 // (the local store records it while the bytes stream in): the worker reads the object
 // anyway, so it hashes it once, from the start, and rewinds for the extractor.
 func (p *Pool) recordChecksum(ctx context.Context, j store.Job, r io.ReadSeeker) error {
-	known, err := p.store.DocumentChecksum(ctx, j.DocumentID)
-	if err != nil || known != "" {
-		return err
+	if j.SHA256 != "" {
+		return nil
 	}
 	h := sha256.New()
 	if _, err := io.Copy(h, ctxReader{ctx, r}); err != nil {

@@ -19,6 +19,7 @@ type Job struct {
 	SizeBytes   int64
 	Attempts    int
 	Lease       time.Time
+	SHA256      string // the recorded checksum of its bytes, "" while none is
 }
 
 // ErrLeaseLost means another worker claimed the document after this worker's lease ran out.
@@ -37,8 +38,8 @@ func (s *Store) ClaimNext(ctx context.Context, lease time.Duration) (Job, error)
 			WHERE status = 'uploaded' AND (next_attempt_at IS NULL OR next_attempt_at <= $2)
 				AND (claimed_until IS NULL OR claimed_until < $2)
 			ORDER BY next_attempt_at, id LIMIT 1`+s.skipLocked()+`)
-		RETURNING id, user_id, filename, content_type, object_key, size_bytes, attempts`, until, now).
-		Scan(&j.DocumentID, &j.UserID, &j.Filename, &j.ContentType, &j.ObjectKey, &j.SizeBytes, &j.Attempts)
+		RETURNING id, user_id, filename, content_type, object_key, size_bytes, attempts, COALESCE(sha256, '')`, until, now).
+		Scan(&j.DocumentID, &j.UserID, &j.Filename, &j.ContentType, &j.ObjectKey, &j.SizeBytes, &j.Attempts, &j.SHA256)
 	if err != nil {
 		return Job{}, notFound(err)
 	}
