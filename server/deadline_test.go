@@ -323,6 +323,11 @@ func (h hangingLocal) Open(ctx context.Context, key string) (io.ReadSeekCloser, 
 	return h.Local.Open(ctx, key)
 }
 
+func (h hangingLocal) Move(ctx context.Context, from, to string) (blob.Info, error) {
+	h.gate.wait()
+	return h.Local.Move(ctx, from, to)
+}
+
 // hangingS3 is the S3 store behind a hangGate.
 type hangingS3 struct {
 	blob.Store
@@ -332,6 +337,11 @@ type hangingS3 struct {
 func (h hangingS3) Stat(ctx context.Context, key string) (blob.Info, error) {
 	h.gate.wait()
 	return h.Store.Stat(ctx, key)
+}
+
+func (h hangingS3) Move(ctx context.Context, from, to string) (blob.Info, error) {
+	h.gate.wait()
+	return h.Store.Move(ctx, from, to)
 }
 
 func (h hangingS3) PresignGet(ctx context.Context, key string, ttl time.Duration, disposition, contentType string) (string, error) {
