@@ -37,11 +37,10 @@ var (
 
 // Store is the database handle of one DocuVault instance.
 type Store struct {
-	db          *sql.DB
-	dialect     string
-	now         func() time.Time
-	rankLimit   int         // see DefaultRankLimit
-	lexemeStats lexemeStats // Postgres search statistics, cached
+	db        *sql.DB
+	dialect   string
+	now       func() time.Time
+	rankLimit int // see DefaultRankLimit
 }
 
 // Option changes how a Store is opened.

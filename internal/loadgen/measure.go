@@ -82,7 +82,7 @@ func Measure(ctx context.Context, st *store.Store, c Corpus, runs int) ([]Figure
 		{"search, a rare word (" + c.RareWord + ")", list(c.RareWord, 1)},
 		{"search, two words (" + c.PairA + " " + c.PairB + ")", list(c.PairA+" "+c.PairB, 1)},
 		{"search, a common word (the)", list("the", 1)},
-		{"search, a prefix (inv)", list("inv", 1)},
+		{"search, a common word, 20 pages in a row", list("the", 20)},
 	} {
 		if err := add(f.name, f.fn); err != nil {
 			return nil, err

@@ -1,4 +1,4 @@
--- Search picks its plan per query from the lexeme statistics of documents.search (a common
--- word is ordered by recency through ix_documents_user_created, a rarer one ranked through
--- the GIN index): make sure they exist on a database that has not been analysed yet.
+-- Statements are planned for their arguments now (see store.openPostgres): a search chooses
+-- between the GIN index and the user's newest documents by the lexeme statistics of
+-- documents.search, so make sure they exist on a database that was never analysed.
 ANALYZE documents;

@@ -1,7 +1,6 @@
 DROP TRIGGER documents_fts_insert;
 DROP TRIGGER documents_fts_update;
 DROP TRIGGER documents_fts_delete;
-DROP TABLE documents_fts_terms;
 DROP TABLE documents_fts;
 
 CREATE VIRTUAL TABLE documents_fts USING fts5(

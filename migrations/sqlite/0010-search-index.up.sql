@@ -19,9 +19,6 @@ CREATE VIRTUAL TABLE documents_fts USING fts5(
 );
 INSERT INTO documents_fts (rowid, owner, filename, text)
 	SELECT search_rowid, 'u' || replace(user_id, '-', ''), filename, text FROM documents;
--- How many documents hold each term: tells a common word (ordered by recency) from a rarer
--- one (ranked).
-CREATE VIRTUAL TABLE documents_fts_terms USING fts5vocab(documents_fts, 'row');
 
 CREATE TRIGGER documents_fts_insert AFTER INSERT ON documents BEGIN
 	UPDATE documents SET search_rowid = (SELECT COALESCE(MAX(search_rowid), 0) + 1 FROM documents) WHERE id = new.id;
