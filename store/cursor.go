@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/base64"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -10,19 +11,24 @@ import (
 )
 
 // Cursor marks a position in a list: the sort key and id of the last item seen. Plain lists
-// sort by time (newest first); search results by score (best first).
+// sort by time (newest first); ranked search results by score (best first); SQLite's
+// newest-first search results by their place in the full-text index (Seq).
 type Cursor struct {
 	At     time.Time
 	Score  float64
 	Ranked bool
+	Seq    int64
 	ID     string
 }
 
 // Encode makes the cursor opaque for clients.
 func (c Cursor) Encode() string {
 	key := "t|" + c.At.UTC().Format(time.RFC3339Nano)
-	if c.Ranked {
+	switch {
+	case c.Ranked:
 		key = "r|" + strconv.FormatFloat(c.Score, 'g', -1, 64)
+	case c.Seq > 0:
+		key = "s|" + strconv.FormatInt(c.Seq, 10)
 	}
 	return base64.RawURLEncoding.EncodeToString([]byte(key + "|" + c.ID))
 }
@@ -54,10 +60,14 @@ func DecodeCursor(s string) (*Cursor, error) {
 		}
 		c.At = c.At.UTC()
 	case "r":
-		if c.Score, err = strconv.ParseFloat(parts[1], 64); err != nil {
+		if c.Score, err = strconv.ParseFloat(parts[1], 64); err != nil || math.IsNaN(c.Score) || math.IsInf(c.Score, 0) {
 			return nil, ErrInvalid
 		}
 		c.Ranked = true
+	case "s":
+		if c.Seq, err = strconv.ParseInt(parts[1], 10, 64); err != nil || c.Seq <= 0 {
+			return nil, ErrInvalid
+		}
 	default:
 		return nil, ErrInvalid
 	}

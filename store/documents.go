@@ -8,7 +8,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 )
 
 // Document statuses.
@@ -294,26 +293,26 @@ type DocumentFilter struct {
 	Limit   int
 }
 
-// ListDocuments pages through the user's documents: newest first, or best match first with
-// a query; keyset pagination on (created_at, id) or (score, id), both served by indexes.
+// ListDocuments pages through the user's documents: newest first, or for a query the best
+// matches first (a common word: the newest matches first, see planSearch). Keyset
+// pagination throughout, each order served by an index.
 func (s *Store) ListDocuments(ctx context.Context, userID string, f DocumentFilter) ([]Document, *Cursor, error) {
 	args := []any{userID}
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
-	from := `documents d`
-	var where []string
-	where = append(where, `d.user_id = $1`)
-	score := ""
-	ranked := strings.TrimSpace(f.Query) != ""
-	if ranked {
-		match := s.ftsQuery(f.Query)
-		if match == "" {
+	p := plainList()
+	if strings.TrimSpace(f.Query) != "" {
+		words := searchWords(f.Query)
+		if len(words) == 0 {
 			return []Document{}, nil, nil
 		}
-		var cond string
-		from, cond, score = s.searchFrom(arg(match))
-		if cond != "" {
-			where = append(where, cond)
+		var err error
+		if p, err = s.planSearch(ctx, userID, words, f.After, arg); err != nil {
+			return nil, nil, fmt.Errorf("store: list documents: %w", err)
 		}
+	}
+	where := []string{`d.user_id = $1`}
+	if p.cond != "" {
+		where = append(where, p.cond)
 	}
 	if f.Status != "" {
 		where = append(where, `d.status = `+arg(f.Status))
@@ -321,43 +320,31 @@ func (s *Store) ListDocuments(ctx context.Context, userID string, f DocumentFilt
 	if f.TopicID != "" {
 		where = append(where, `EXISTS (SELECT 1 FROM document_topics dt WHERE dt.document_id = d.id AND dt.topic_id = `+arg(f.TopicID)+`)`)
 	}
-	order := `d.created_at DESC, d.id DESC`
-	if ranked {
-		order = score + ` DESC, d.id DESC`
-	}
 	if c := f.After; c != nil {
-		if c.Ranked != ranked {
-			return nil, nil, fmt.Errorf("store: list documents: cursor from another query: %w", ErrInvalid)
+		cond, err := p.after(c, arg)
+		if err != nil {
+			return nil, nil, fmt.Errorf("store: list documents: %w", err)
 		}
-		if ranked {
-			where = append(where, `(`+score+`, d.id) < (`+arg(c.Score)+`, `+arg(c.ID)+`)`)
-		} else {
-			where = append(where, `(d.created_at, d.id) < (`+arg(c.At)+`, `+arg(c.ID)+`)`)
-		}
+		where = append(where, cond)
 	}
 	limit := f.Limit
-	cols := documentColumns
-	if ranked {
-		cols += `, ` + score
-	} else {
-		cols += `, 0.0`
-	}
-	q := `SELECT ` + cols + ` FROM ` + from + ` WHERE ` + strings.Join(where, ` AND `) + ` ORDER BY ` + order + ` LIMIT ` + arg(limit+1)
+	q := `SELECT ` + documentColumns + `, ` + p.score + `, ` + p.seq + ` FROM ` + p.from + ` WHERE ` + strings.Join(where, ` AND `) +
+		` ORDER BY ` + p.order + ` LIMIT ` + arg(limit+1)
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("store: list documents: %w", err)
 	}
 	defer rows.Close()
 	docs := []Document{}
-	var scores []float64
+	var keys []Cursor
 	for rows.Next() {
-		var sc float64
-		d, err := scanDocument(rows, &sc)
+		var k Cursor
+		d, err := scanDocument(rows, &k.Score, &k.Seq)
 		if err != nil {
 			return nil, nil, fmt.Errorf("store: list documents: %w", err)
 		}
 		docs = append(docs, d)
-		scores = append(scores, sc)
+		keys = append(keys, k)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, nil, fmt.Errorf("store: list documents: %w", err)
@@ -365,41 +352,16 @@ func (s *Store) ListDocuments(ctx context.Context, userID string, f DocumentFilt
 	var next *Cursor
 	if len(docs) > limit {
 		docs = docs[:limit]
-		last := docs[limit-1]
-		next = &Cursor{At: last.CreatedAt, ID: last.ID, Ranked: ranked, Score: scores[limit-1]}
+		last, k := docs[limit-1], keys[limit-1]
+		next = &Cursor{At: last.CreatedAt, ID: last.ID, Ranked: p.ranked, Score: k.Score, Seq: k.Seq}
+		if !p.ranked {
+			next.Score = 0
+		}
 	}
 	if err := s.attachTopics(ctx, docs); err != nil {
 		return nil, nil, err
 	}
 	return docs, next, nil
-}
-
-// searchFrom is the dialect piece of full-text search: the FROM clause joining the index,
-// the match condition, and the score expression (higher is better). match is a placeholder
-// bound to the words of the query, space-separated.
-func (s *Store) searchFrom(match string) (from, cond, score string) {
-	if s.dialect == Postgres {
-		return `documents d, plainto_tsquery('simple', ` + match + `) query`, `d.search @@ query`, `ts_rank(d.search, query)::float8`
-	}
-	return `documents d JOIN (SELECT document_id, -bm25(documents_fts) AS score FROM documents_fts WHERE documents_fts MATCH ` +
-		match + `) f ON f.document_id = d.id`, ``, `f.score`
-}
-
-// ftsQuery keeps the words of free text (letters and digits), so no query syntax reaches the
-// index: SQLite gets each word quoted (all must match); Postgres gets them for plainto_tsquery.
-func (s *Store) ftsQuery(q string) string {
-	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-	if len(words) == 0 {
-		return ""
-	}
-	if s.dialect == Postgres {
-		return strings.Join(words, " ")
-	}
-	quoted := make([]string, len(words))
-	for i, w := range words {
-		quoted[i] = `"` + w + `"`
-	}
-	return strings.Join(quoted, " ")
 }
 
 // attachTopics loads the topics of docs with one query.

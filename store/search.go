@@ -1,0 +1,147 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode"
+)
+
+// DefaultRankLimit is how many matches a query may have for the user and still be ranked by
+// relevance; a query with more lists its matches newest first, so no search ranks more
+// than this many documents, however large the collection.
+const DefaultRankLimit = 2000
+
+// WithRankLimit sets the rank limit (tests set it low to exercise both plans).
+func WithRankLimit(n int) Option { return func(s *Store) { s.rankLimit = n } }
+
+// listPlan is how one list runs: what it reads, how it matches, orders and pages.
+type listPlan struct {
+	from, cond string
+	score, seq string // the sort keys selected beside each document (0 when unused)
+	order      string
+	ranked     bool
+	after      func(c *Cursor, arg func(any) string) (string, error) // keyset condition
+	matches    string                                                // FROM … WHERE of the user's matches (searches), for counting
+}
+
+// byTime is the keyset condition of a list newest first.
+func byTime(c *Cursor, arg func(any) string) (string, error) {
+	if c.Ranked || c.Seq != 0 {
+		return "", fmt.Errorf("cursor from another list: %w", ErrInvalid)
+	}
+	return `(d.created_at, d.id) < (` + arg(c.At) + `, ` + arg(c.ID) + `)`, nil
+}
+
+// plainList is every document of the user, newest first.
+func plainList() listPlan {
+	return listPlan{from: `documents d`, score: `0.0`, seq: `0`, order: `d.created_at DESC, d.id DESC`, after: byTime}
+}
+
+// planSearch plans a full-text query of words for userID. The user is part of the match, so
+// the index only ever yields their documents. A probe counts the user's matches up to the
+// rank limit: when they are no more, they are ranked (bm25 / ts_rank); otherwise they are
+// listed newest first, which the indexes serve without ranking anything, so even "the" at a
+// million documents costs one page. A cursor keeps the plan of its first page.
+func (s *Store) planSearch(ctx context.Context, userID string, words []string, after *Cursor, arg func(any) string) (listPlan, error) {
+	plan := sqliteSearch
+	if s.dialect == Postgres {
+		plan = postgresSearch
+	}
+	if after != nil {
+		return plan(userID, words, after.Ranked, arg), nil
+	}
+	probeArgs := []any{userID}
+	probeArg := func(v any) string { probeArgs = append(probeArgs, v); return "$" + strconv.Itoa(len(probeArgs)) }
+	n, err := s.countMatches(ctx, plan(userID, words, false, probeArg), probeArgs, s.rankLimit+1)
+	if err != nil {
+		return listPlan{}, err
+	}
+	return plan(userID, words, n <= s.rankLimit, arg), nil
+}
+
+// countMatches counts the user's matches of a newest-first plan (args: the user's id, then
+// the plan's own), stopping at most: a cost bounded by most, whatever the collection's size.
+func (s *Store) countMatches(ctx context.Context, p listPlan, args []any, most int) (int, error) {
+	args = append(args, most)
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+p.matches+` LIMIT $`+
+		strconv.Itoa(len(args))+`) probe`, args...).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("search: count matches: %w", err)
+	}
+	return n, nil
+}
+
+// sqliteSearch matches in documents_fts, keyed by documents.search_rowid. The FTS table
+// drives the join (CROSS JOIN keeps SQLite from turning it around), so the newest-first plan
+// walks the index backwards and stops after one page.
+func sqliteSearch(userID string, words []string, ranked bool, arg func(any) string) listPlan {
+	var b strings.Builder
+	b.WriteString(`owner : "u` + strings.ReplaceAll(userID, "-", "") + `" AND {filename text} : (`)
+	for i, w := range words {
+		if i > 0 {
+			b.WriteString(` AND `)
+		}
+		b.WriteString(`"` + w + `"`)
+	}
+	b.WriteString(`)`)
+	match := arg(b.String())
+	if ranked {
+		return listPlan{
+			from: `(SELECT rowid AS r, -bm25(documents_fts, 0.0, 1.0, 1.0) AS score FROM documents_fts WHERE documents_fts MATCH ` +
+				match + `) f CROSS JOIN documents d ON d.search_rowid = f.r`,
+			score: `f.score`, seq: `0`, order: `f.score DESC, d.id DESC`, ranked: true, after: byScore(`f.score`),
+		}
+	}
+	return listPlan{
+		from:    `documents_fts f CROSS JOIN documents d ON d.search_rowid = f.rowid`,
+		cond:    `documents_fts MATCH ` + match,
+		matches: `documents_fts WHERE documents_fts MATCH ` + match, // the owner is in the match
+		score:   `0.0`, seq: `f.rowid`, order: `f.rowid DESC`,
+		after: func(c *Cursor, arg func(any) string) (string, error) {
+			if c.Ranked || c.Seq <= 0 {
+				return "", fmt.Errorf("cursor from another list: %w", ErrInvalid)
+			}
+			return `f.rowid < ` + arg(c.Seq), nil
+		},
+	}
+}
+
+// postgresSearch matches documents.search (GIN). Ranked: ts_rank over the matches; newest
+// first: ix_documents_user_created, filtered by the match, stops after one page.
+func postgresSearch(_ string, words []string, ranked bool, arg func(any) string) listPlan {
+	from := `documents d, to_tsquery('simple', ` + arg(strings.Join(words, " & ")) + `) query`
+	if ranked {
+		const score = `ts_rank(d.search, query)::float8`
+		return listPlan{from: from, cond: `d.search @@ query`, score: score, seq: `0`,
+			order: score + ` DESC, d.id DESC`, ranked: true, after: byScore(score)}
+	}
+	return listPlan{from: from, cond: `d.search @@ query`, score: `0.0`, seq: `0`, order: `d.created_at DESC, d.id DESC`, after: byTime,
+		matches: from + ` WHERE d.user_id = $1 AND d.search @@ query`}
+}
+
+// byScore is the keyset condition of results ranked by score: a lower score, or an equal
+// score and a lower id.
+func byScore(score string) func(c *Cursor, arg func(any) string) (string, error) {
+	return func(c *Cursor, arg func(any) string) (string, error) {
+		if !c.Ranked {
+			return "", fmt.Errorf("cursor from another list: %w", ErrInvalid)
+		}
+		return `(` + score + `, d.id) < (` + arg(c.Score) + `, ` + arg(c.ID) + `)`, nil
+	}
+}
+
+// searchWords keeps the words of free text (letters and digits, lower case), so no query
+// syntax reaches the index: at most 16 words.
+func searchWords(q string) []string {
+	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	if len(words) > 16 {
+		words = words[:16]
+	}
+	for i, w := range words {
+		words[i] = strings.ToLower(w)
+	}
+	return words
+}

@@ -1,0 +1,340 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+	"unicode"
+
+	"github.com/google/uuid"
+
+	"github.com/docuvault/docuvault/internal/testenv"
+	"github.com/docuvault/docuvault/store"
+)
+
+// searchCorpus inserts n documents for each user with Zipf-distributed words (so some words
+// are in most documents and others in a few), returning each document's words by id.
+func searchCorpus(t *testing.T, s *store.Store, users []string, n int) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	vocab := []string{"the", "invoice", "of", "tax", "electricity", "and", "insurance", "doctor", "rent", "salary",
+		"invoices", "invented", "zebra", "quokka", "contract", "notary", "flight", "hotel", "passport", "school"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	zipf := rand.NewZipf(rng, 1.3, 1, uint64(len(vocab)-1))
+	texts := map[string]string{}
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for u, userID := range users {
+		for i := range n {
+			words := make([]string, 3+rng.IntN(8))
+			for j := range words {
+				words[j] = vocab[zipf.Uint64()]
+			}
+			id := uuid.Must(uuid.NewV7()).String()
+			filename := fmt.Sprintf("doc-%d-%d.txt", u, i)
+			text := strings.Join(words, " ")
+			texts[id] = filename + " " + text
+			_, err := s.DB().ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes,
+				status, created_at, text) VALUES ($1, $2, $3, 'text/plain', $4, 1, 'classified', $5, $6)`,
+				id, userID, filename, store.ObjectKeyFor(userID, id), start.Add(time.Duration(u*n+i)*time.Second), text)
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if s.Dialect() == store.Postgres {
+		if _, err := s.DB().ExecContext(ctx, `ANALYZE documents`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return texts
+}
+
+// bruteMatch is what a search for words must find in text: every word as a token.
+func bruteMatch(text string, words []string) bool {
+	tokens := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	for _, w := range words {
+		if !slices.Contains(tokens, w) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestSearchMatchesBruteForce: every query finds exactly the user's documents a scan of the
+// texts finds, page after page, whether its plan ranks the matches or lists them newest first,
+// in the order that plan promises.
+func TestSearchMatchesBruteForce(t *testing.T) {
+	for _, d := range testenv.Dialects() {
+		for _, limit := range []int{5, 1 << 30} {
+			t.Run(fmt.Sprintf("%s/rank-limit-%d", d, limit), func(t *testing.T) {
+				s, err := store.Open(context.Background(), d, testenv.DSN(t, d), store.WithRankLimit(limit))
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { s.Close() })
+				if err := s.MigrateUp(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+				alice := mustUser(t, s, "alice", store.RoleUser, 1<<30)
+				bob := mustUser(t, s, "bob", store.RoleUser, 1<<30)
+				texts := searchCorpus(t, s, []string{alice.ID, bob.ID}, 150)
+				owner := map[string]string{}
+				rows, err := s.DB().Query(`SELECT id, user_id FROM documents`)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for rows.Next() {
+					var id, u string
+					if err := rows.Scan(&id, &u); err != nil {
+						t.Fatal(err)
+					}
+					owner[id] = u
+				}
+				rows.Close()
+				for _, q := range []string{"the", "invoice", "invoice tax", "inv", "invoices", "zebra quokka", "THE Notary", "doc-1-7", "nothing-here", "of and the"} {
+					words := strings.FieldsFunc(strings.ToLower(q), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+					want := map[string]bool{}
+					for id, text := range texts {
+						if owner[id] == alice.ID && bruteMatch(text, words) {
+							want[id] = true
+						}
+					}
+					got := map[string]bool{}
+					var after *store.Cursor
+					var prev *store.Document
+					var prevScore float64
+					for page := 0; ; page++ {
+						docs, next, err := s.ListDocuments(context.Background(), alice.ID, store.DocumentFilter{Query: q, After: after, Limit: 7})
+						if err != nil {
+							t.Fatalf("%q page %d: %v", q, page, err)
+						}
+						for i, doc := range docs {
+							if got[doc.ID] {
+								t.Fatalf("%q: %s listed twice", q, doc.ID)
+							}
+							got[doc.ID] = true
+							if next != nil && !next.Ranked && prev != nil && doc.CreatedAt.After(prev.CreatedAt) {
+								t.Fatalf("%q: newest-first results out of order", q)
+							}
+							prev = &docs[i]
+						}
+						if next == nil {
+							break
+						}
+						if next.Ranked && page > 0 && next.Score > prevScore+1e-9 {
+							t.Fatalf("%q: ranked pages out of order (%v after %v)", q, next.Score, prevScore)
+						}
+						prevScore = next.Score
+						// A page's cursor must survive the trip through the client.
+						if after, err = store.DecodeCursor(next.Encode()); err != nil {
+							t.Fatalf("%q: cursor %q: %v", q, next.Encode(), err)
+						}
+					}
+					if len(got) != len(want) {
+						t.Fatalf("%q: %d found, %d expected", q, len(got), len(want))
+					}
+					for id := range want {
+						if !got[id] {
+							t.Fatalf("%q: %s not found", q, id)
+						}
+					}
+				}
+			})
+		}
+	}
+}
+
+// TestSearchPlanFollowsWordFrequency: with a low rank limit a common word lists newest first
+// and a rare one is ranked; a cursor keeps its first page's plan.
+func TestSearchPlanFollowsWordFrequency(t *testing.T) {
+	for _, d := range testenv.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			s, err := store.Open(context.Background(), d, testenv.DSN(t, d), store.WithRankLimit(20))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			if err := s.MigrateUp(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			alice := mustUser(t, s, "alice", store.RoleUser, 1<<30)
+			searchCorpus(t, s, []string{alice.ID}, 200)
+			_, next, err := s.ListDocuments(context.Background(), alice.ID, store.DocumentFilter{Query: "the", Limit: 5})
+			if err != nil || next == nil || next.Ranked {
+				t.Fatalf("common word: cursor %+v, %v: want newest first", next, err)
+			}
+			_, next, err = s.ListDocuments(context.Background(), alice.ID, store.DocumentFilter{Query: "quokka", Limit: 1})
+			if err != nil || next == nil || !next.Ranked {
+				t.Fatalf("rare word: cursor %+v, %v: want ranked", next, err)
+			}
+			// Bob cannot page Alice's list with a cursor of the other plan.
+			if _, _, err := s.ListDocuments(context.Background(), alice.ID, store.DocumentFilter{Query: "the", Limit: 5,
+				After: &store.Cursor{Ranked: true, Score: 1, ID: uuid.NewString()}}); err != nil {
+				t.Fatalf("a ranked cursor continues ranked: %v", err)
+			}
+			if _, _, err := s.ListDocuments(context.Background(), alice.ID, store.DocumentFilter{Limit: 5,
+				After: &store.Cursor{Ranked: true, Score: 1, ID: uuid.NewString()}}); err == nil {
+				t.Fatal("a ranked cursor was taken by a plain list")
+			}
+		})
+	}
+}
+
+// TestMigration0010ConvertsSearchIndex: documents written before the index was keyed by
+// search_rowid (a 0006 database) are found after the upgrade, and renames, new text and
+// deletes then keep the index in step, one entry each.
+func TestMigration0010ConvertsSearchIndex(t *testing.T) {
+	for _, d := range testenv.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			s, err := store.Open(ctx, d, testenv.DSN(t, d))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			if err := s.MigrateTo(ctx, "0006-job-runs"); err != nil {
+				t.Fatal(err)
+			}
+			alice := mustUser(t, s, "alice", store.RoleUser, 1<<30)
+			bob := mustUser(t, s, "bob", store.RoleUser, 1<<30)
+			ids := map[string]string{}
+			for i, doc := range []struct{ user, name, text string }{
+				{alice.ID, "bill.txt", "electricity invoice march"},
+				{alice.ID, "lease.txt", "rent contract landlord"},
+				{bob.ID, "bob.txt", "electricity invoice april"},
+			} {
+				id := uuid.Must(uuid.NewV7()).String()
+				ids[doc.name] = id
+				if _, err := s.DB().ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes,
+					status, created_at, text) VALUES ($1, $2, $3, 'text/plain', $4, 1, 'classified', $5, $6)`,
+					id, doc.user, doc.name, store.ObjectKeyFor(doc.user, id), time.Date(2026, 1, 1, 0, 0, i, 0, time.UTC), doc.text); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if _, err := s.DB().ExecContext(ctx, `UPDATE quotas SET used_bytes = 10`); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.MigrateUp(ctx); err != nil {
+				t.Fatal(err)
+			}
+			find := func(q string) []string {
+				t.Helper()
+				docs, _, err := s.ListDocuments(ctx, alice.ID, store.DocumentFilter{Query: q, Limit: 10})
+				if err != nil {
+					t.Fatal(err)
+				}
+				var names []string
+				for _, d := range docs {
+					names = append(names, d.Filename)
+				}
+				slices.Sort(names)
+				return names
+			}
+			if got := find("electricity invoice"); !slices.Equal(got, []string{"bill.txt"}) {
+				t.Fatalf("after the upgrade: %v", got)
+			}
+			if _, err := s.UpdateDocument(ctx, alice.ID, ids["lease.txt"], store.DocumentPatch{Filename: ptr("tenancy.txt")}); err != nil {
+				t.Fatal(err)
+			}
+			if got := find("tenancy"); !slices.Equal(got, []string{"tenancy.txt"}) {
+				t.Fatalf("after a rename: %v", got)
+			}
+			if got := find("lease"); len(got) != 0 {
+				t.Fatalf("the old name is still found: %v", got)
+			}
+			if _, err := s.DeleteDocument(ctx, alice.ID, ids["bill.txt"]); err != nil {
+				t.Fatal(err)
+			}
+			if got := find("electricity"); len(got) != 0 {
+				t.Fatalf("a deleted document is found: %v", got)
+			}
+			// A document made after the upgrade is numbered after the old ones and found.
+			p, err := s.CreatePending(ctx, alice.ID, "new electricity.txt", "text/plain", 1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := find("electricity"); !slices.Equal(got, []string{"new electricity.txt"}) || p.ID == "" {
+				t.Fatalf("a new document: %v", got)
+			}
+			if d == store.SQLite {
+				var entries, docs int
+				if err := s.DB().QueryRow(`SELECT (SELECT COUNT(*) FROM documents_fts), (SELECT COUNT(*) FROM documents)`).Scan(&entries, &docs); err != nil {
+					t.Fatal(err)
+				}
+				if entries != docs {
+					t.Fatalf("%d index entries for %d documents", entries, docs)
+				}
+			}
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// TestSearchIndexWritesTouchOneEntry guards the cost of every write at scale: each statement
+// the documents triggers run (insert, rename or new text, delete) finds its full-text entry
+// and its row by key — no scan of the index or of the documents — so an upload, a
+// classification, a rename and a delete cost the same at a million documents as at ten.
+func TestSearchIndexWritesTouchOneEntry(t *testing.T) {
+	s := newTestStore(t, store.SQLite)
+	rows, err := s.DB().Query(`SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'documents'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	triggers := map[string]string{}
+	for rows.Next() {
+		var name, body string
+		if err := rows.Scan(&name, &body); err != nil {
+			t.Fatal(err)
+		}
+		triggers[name] = body
+	}
+	rows.Close()
+	if len(triggers) < 3 {
+		t.Fatalf("triggers on documents: %v", triggers)
+	}
+	ref := regexp.MustCompile(`\b(old|new)\.\w+`)
+	for name, body := range triggers {
+		_, inner, ok := strings.Cut(body, " BEGIN")
+		if !ok {
+			t.Fatalf("%s: no body: %s", name, body)
+		}
+		inner = strings.TrimSuffix(strings.TrimSpace(inner), "END")
+		for _, stmt := range strings.Split(inner, ";") {
+			stmt = strings.TrimSpace(ref.ReplaceAllString(stmt, "NULL"))
+			if stmt == "" {
+				continue
+			}
+			plan, err := s.DB().Query(`EXPLAIN QUERY PLAN ` + stmt)
+			if err != nil {
+				t.Fatalf("%s: %s: %v", name, stmt, err)
+			}
+			for plan.Next() {
+				var id, parent, unused int
+				var detail string
+				if err := plan.Scan(&id, &parent, &unused, &detail); err != nil {
+					t.Fatal(err)
+				}
+				if strings.HasPrefix(detail, "SCAN documents") && (strings.HasSuffix(detail, "INDEX 0:") || !strings.Contains(detail, "VIRTUAL TABLE")) {
+					t.Errorf("trigger %s scans a table: %q in %s", name, detail, stmt)
+				}
+			}
+			plan.Close()
+		}
+	}
+}
+
+// TestPostgresPlansEachSearch: the pool's sessions plan statements for their arguments, so a
+// prepared search never falls back to a generic plan blind to how common its words are.
+func TestPostgresPlansEachSearch(t *testing.T) {
+	s := newTestStore(t, store.Postgres)
+	var mode string
+	if err := s.DB().QueryRow(`SHOW plan_cache_mode`).Scan(&mode); err != nil || mode != "force_custom_plan" {
+		t.Fatalf("plan_cache_mode %q, %v", mode, err)
+	}
+}
