@@ -11,7 +11,7 @@ import (
 // DefaultRankLimit is how many matches a query may have for the user and still be ranked by
 // relevance; a query with more lists its matches newest first, so no search ranks more
 // than this many documents, however large the collection.
-const DefaultRankLimit = 2000
+const DefaultRankLimit = 500
 
 // WithRankLimit sets the rank limit (tests set it low to exercise both plans).
 func WithRankLimit(n int) Option { return func(s *Store) { s.rankLimit = n } }

@@ -116,9 +116,48 @@ func Seed(ctx context.Context, st *store.Store, o Options) (Corpus, error) {
 			return c, err
 		}
 	}
-	// Word ranks by the Zipf law: a word of rank r is in about docs*p(r)*words-per-doc.
-	c.RareWord = pickWord(vocab, o.Documents, 1000)
-	c.PairA, c.PairB = pickWord(vocab, o.Documents, 60000), pickWord(vocab, o.Documents, 200000)
+	c.pickWords(o.Documents)
+	return c, nil
+}
+
+// pickWords chooses the query words by the Zipf law the corpus was written with.
+func (c *Corpus) pickWords(docs int) {
+	vocab := vocabulary(50000)
+	c.RareWord = pickWord(vocab, docs, 1000)
+	c.PairA, c.PairB = pickWord(vocab, docs, 60000), pickWord(vocab, docs, 200000)
+}
+
+// Existing is the corpus an earlier Seed left in st: its users, the biggest first.
+func Existing(ctx context.Context, st *store.Store) (Corpus, error) {
+	var c Corpus
+	rows, err := st.DB().QueryContext(ctx, `SELECT u.id FROM users u JOIN quotas q ON q.user_id = u.id
+		WHERE u.username LIKE 'load%' ORDER BY q.used_bytes DESC`)
+	if err != nil {
+		return c, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return c, err
+		}
+		u, err := st.UserByID(ctx, id)
+		if err != nil {
+			return c, err
+		}
+		c.Users = append(c.Users, u)
+	}
+	if err := rows.Err(); err != nil {
+		return c, err
+	}
+	if len(c.Users) == 0 {
+		return c, fmt.Errorf("loadgen: no seeded users in this database")
+	}
+	var docs int
+	if err := st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM documents`).Scan(&docs); err != nil {
+		return c, err
+	}
+	c.pickWords(docs)
 	return c, nil
 }
 

@@ -24,18 +24,19 @@ func main() {
 	docs := flag.Int("docs", 100000, "documents to seed")
 	users := flag.Int("users", 10, "users to spread them over (the first holds a tenth)")
 	runs := flag.Int("runs", 200, "runs of each measurement")
+	reuse := flag.Bool("reuse", false, "measure the documents an earlier run seeded instead of seeding")
 	flag.Parse()
 	if *dsn == "" {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(*driver, *dsn, *docs, *users, *runs); err != nil {
+	if err := run(*driver, *dsn, *docs, *users, *runs, *reuse); err != nil {
 		fmt.Fprintln(os.Stderr, "dvbench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(driver, dsn string, docs, users, runs int) error {
+func run(driver, dsn string, docs, users, runs int, reuse bool) error {
 	ctx := context.Background()
 	st, err := store.Open(ctx, driver, dsn)
 	if err != nil {
@@ -45,12 +46,19 @@ func run(driver, dsn string, docs, users, runs int) error {
 	if err := st.MigrateUp(ctx); err != nil {
 		return err
 	}
-	t := time.Now()
-	c, err := loadgen.Seed(ctx, st, loadgen.Options{Documents: docs, Users: users, Seed: 1, Progress: os.Stderr})
+	var c loadgen.Corpus
+	if reuse {
+		c, err = loadgen.Existing(ctx, st)
+		users = len(c.Users)
+		_ = st.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM documents`).Scan(&docs)
+	} else {
+		t := time.Now()
+		c, err = loadgen.Seed(ctx, st, loadgen.Options{Documents: docs, Users: users, Seed: 1, Progress: os.Stderr})
+		fmt.Fprintf(os.Stderr, "seeded %d documents in %v\n", docs, time.Since(t).Round(time.Second))
+	}
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "seeded %d documents in %v\n", docs, time.Since(t).Round(time.Second))
 	figs, err := loadgen.Measure(ctx, st, c, runs)
 	if err != nil {
 		return err
