@@ -7,12 +7,10 @@ import (
 	"errors"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -22,93 +20,6 @@ import (
 	"github.com/docuvault/docuvault/server"
 	"github.com/docuvault/docuvault/store"
 )
-
-// freezableProxy forwards TCP to a database and can stop forwarding at will, the way a
-// database stopped with SIGSTOP looks from outside: connections are accepted, bytes go
-// in, nothing comes back.
-type freezableProxy struct {
-	ln     net.Listener
-	target string
-	mu     sync.Mutex
-	thawed chan struct{} // closed while bytes flow
-}
-
-func newFreezableProxy(t *testing.T, target string) *freezableProxy {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &freezableProxy{ln: ln, target: target, thawed: make(chan struct{})}
-	close(p.thawed)
-	var conns []net.Conn
-	var cmu sync.Mutex
-	t.Cleanup(func() {
-		p.thaw()
-		ln.Close()
-		cmu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		cmu.Unlock()
-	})
-	go func() {
-		for {
-			in, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			out, err := net.Dial("tcp", target)
-			if err != nil {
-				in.Close()
-				continue
-			}
-			cmu.Lock()
-			conns = append(conns, in, out)
-			cmu.Unlock()
-			go p.pump(in, out)
-			go p.pump(out, in)
-		}
-	}()
-	return p
-}
-
-// pump copies src to dst, holding every chunk while the proxy is frozen.
-func (p *freezableProxy) pump(src, dst net.Conn) {
-	defer dst.Close()
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := src.Read(buf)
-		if n > 0 {
-			p.mu.Lock()
-			gate := p.thawed
-			p.mu.Unlock()
-			<-gate
-			if _, werr := dst.Write(buf[:n]); werr != nil {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
-func (p *freezableProxy) freeze() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.thawed = make(chan struct{})
-}
-
-func (p *freezableProxy) thaw() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	select {
-	case <-p.thawed:
-	default:
-		close(p.thawed)
-	}
-}
 
 // newEnvOnStore is newEnv over a store the test opened itself (through a proxy, say).
 func newEnvOnStore(t *testing.T, st *store.Store, blobs blob.Store, timeouts server.Timeouts) *env {
@@ -223,8 +134,8 @@ func TestRequestDeadlineWhenDatabaseHangs(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		proxy := newFreezableProxy(t, u.Host)
-		u.Host = proxy.ln.Addr().String()
+		proxy := startDBProxy(t, u.Host)
+		u.Host = proxy.addr()
 		st, err := store.Open(context.Background(), store.Postgres, u.String())
 		if err != nil {
 			t.Fatal(err)

@@ -3,16 +3,9 @@ package server_test
 import (
 	"context"
 	"database/sql"
-	"encoding/binary"
-	"io"
-	"log/slog"
-	"net"
-	"net/http/httptest"
 	"net/url"
 	"os"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/docuvault/docuvault/blob"
 	"github.com/docuvault/docuvault/internal/testenv"
@@ -20,126 +13,19 @@ import (
 	"github.com/docuvault/docuvault/store"
 )
 
-// pgProxy stands between the server and PostgreSQL so a test can make the database restart
-// (new connections are answered 57P03 "the database system is starting up", open ones cut)
-// or vanish (the port closes).
-type pgProxy struct {
-	t        *testing.T
-	l        net.Listener
-	upstream string
-	mu       sync.Mutex
-	starting bool
-	conns    map[net.Conn]bool
-}
-
-func startPGProxy(t *testing.T, upstream string) *pgProxy {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := &pgProxy{t: t, l: l, upstream: upstream, conns: map[net.Conn]bool{}}
-	t.Cleanup(p.close)
-	go p.serve()
-	return p
-}
-
-func (p *pgProxy) serve() {
-	for {
-		c, err := p.l.Accept()
-		if err != nil {
-			return
-		}
-		p.mu.Lock()
-		starting := p.starting
-		p.conns[c] = true
-		p.mu.Unlock()
-		if starting {
-			go refuseStartingUp(c)
-			continue
-		}
-		go p.forward(c)
-	}
-}
-
-func (p *pgProxy) forward(c net.Conn) {
-	up, err := net.Dial("tcp", p.upstream)
-	if err != nil {
-		c.Close()
-		return
-	}
-	p.mu.Lock()
-	p.conns[up] = true
-	p.mu.Unlock()
-	go func() { io.Copy(up, c); up.Close() }()
-	io.Copy(c, up)
-	c.Close()
-}
-
-// refuseStartingUp answers a startup message the way a PostgreSQL that is starting does.
-func refuseStartingUp(c net.Conn) {
-	defer c.Close()
-	var n uint32
-	if binary.Read(c, binary.BigEndian, &n) != nil || n < 8 || n > 10000 {
-		return
-	}
-	if _, err := io.CopyN(io.Discard, c, int64(n-4)); err != nil {
-		return
-	}
-	var fields []byte
-	for _, f := range [][2]string{{"S", "FATAL"}, {"V", "FATAL"}, {"C", "57P03"}, {"M", "the database system is starting up"}} {
-		fields = append(append(append(fields, f[0][0]), f[1]...), 0)
-	}
-	fields = append(fields, 0)
-	msg := append([]byte{'E'}, binary.BigEndian.AppendUint32(nil, uint32(len(fields)+4))...)
-	c.Write(append(msg, fields...))
-}
-
-// setStarting cuts every open connection and answers new ones 57P03 (starting=true), or
-// forwards new ones again (false).
-func (p *pgProxy) setStarting(starting bool) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.starting = starting
-	if starting {
-		for c := range p.conns {
-			c.Close()
-		}
-		clear(p.conns)
-	}
-}
-
-// close closes the port and every connection: the database is unreachable.
-func (p *pgProxy) close() {
-	p.l.Close()
-	p.setStarting(true)
-}
-
 // newEnvOnPostgres starts a server on a PostgreSQL reached through dsn.
 func newEnvOnPostgres(t *testing.T, dsn string) *env {
 	t.Helper()
-	ctx := context.Background()
-	clk := &clock{t: time.Now().UTC()}
-	st, err := store.Open(ctx, store.Postgres, dsn, store.WithClock(clk.Now))
+	st, err := store.Open(context.Background(), store.Postgres, dsn)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	if err := st.MigrateUp(ctx); err != nil {
-		t.Fatal(err)
-	}
 	blobs, err := blob.NewLocal(t.TempDir(), []byte("test-upload-secret-0123456789"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := server.Options{Store: st, Blobs: blobs, Now: clk.Now, PasswordParams: cheap,
-		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Providers: []string{"local"}}
-	srv, err := server.New(o)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts := httptest.NewServer(srv.Handler())
-	t.Cleanup(ts.Close)
-	return &env{t: t, srv: srv, ts: ts, store: st, blobs: blobs, clock: clk, opts: o}
+	return newEnvOnStore(t, st, blobs, server.Timeouts{})
 }
 
 // TestPostgresDown503: a PostgreSQL that restarts (its backends terminated: 57P01; new
@@ -156,8 +42,8 @@ func TestPostgresDown503(t *testing.T) {
 	q := u.Query()
 	q.Set("application_name", appName)
 	u.RawQuery = q.Encode()
-	proxy := startPGProxy(t, u.Host)
-	u.Host = proxy.l.Addr().String()
+	proxy := startDBProxy(t, u.Host)
+	u.Host = proxy.addr()
 	e := newEnvOnPostgres(t, u.String())
 
 	m := e.member("alice")
