@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -18,10 +19,12 @@ import (
 // computed, in buckets checked in this order (a refused attempt is given back to the
 // buckets it already passed, so it costs nothing elsewhere):
 //
+//   - client address: 20 attempts per 15 minutes over all usernames (successful logins are
+//     given back), so one address cannot spray many accounts. It comes first so that an
+//     address past its limit creates no bucket: spraying random usernames adds one row per
+//     address, not one per request.
 //   - username + client address: 5 attempts per 15 minutes, then 429 until the window ends.
 //     Guessing one password from one place is slow; nobody else's address is affected.
-//   - client address: 20 attempts per 15 minutes over all usernames (successful logins are
-//     given back), so one address cannot spray many accounts.
 //   - username, from anywhere: 20 attempts per hour pass freely, then one attempt per 20
 //     seconds. This bounds a distributed guess against one account (about 180 an hour)
 //     without ever locking it: the wait is seconds, and never grows by being hit.
@@ -70,8 +73,8 @@ func loginBuckets(username, ip, device string) []throttleBucket {
 	}
 	addr := addressKey(ip)
 	return []throttleBucket{
-		{bucketKey("ui", username, addr), throttleUserIP},
 		{bucketKey("ip", addr), throttleIP},
+		{bucketKey("ui", username, addr), throttleUserIP},
 		{bucketKey("u", username), throttleUser},
 	}
 }
@@ -98,12 +101,12 @@ func (s *Server) takeLoginAttempt(ctx context.Context, username, ip, device stri
 	return grants, 0, nil
 }
 
-// loginSucceeded clears the first bucket (username + address, or the device's) and gives
-// the attempt back to the shared ones, so successful logins never count as guesses.
+// loginSucceeded clears the user's own bucket (username + address, or the device's) and
+// gives the attempt back to the shared ones, so successful logins never count as guesses.
 func (s *Server) loginSucceeded(ctx context.Context, grants []store.ThrottleGrant) error {
-	for i, g := range grants {
+	for _, g := range grants {
 		var err error
-		if i == 0 {
+		if strings.HasPrefix(g.Bucket, "ui:") || strings.HasPrefix(g.Bucket, "ud:") {
 			err = s.store.ResetLoginBucket(ctx, g.Bucket)
 		} else {
 			err = s.store.RefundLoginAttempt(ctx, g)
