@@ -85,6 +85,8 @@ func (s *Server) classify(err error) (int, any) {
 		return http.StatusNotFound, "not found"
 	case errors.Is(err, store.ErrConflict):
 		return http.StatusConflict, "already exists"
+	case errors.Is(err, store.ErrCredentialsChanged):
+		return http.StatusUnauthorized, "credentials changed while the request was in flight; sign in again"
 	case errors.Is(err, store.ErrLastAdmin):
 		return http.StatusConflict, "the last active admin cannot be demoted, deactivated or deleted"
 	case errors.As(err, &ie):
