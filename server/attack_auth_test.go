@@ -148,3 +148,84 @@ func TestTokenCreatedAcrossPasswordChangeIsRevoked(t *testing.T) {
 		}
 	})
 }
+
+// TestRotatingAddressesShareOneBudget: guesses from many addresses at once get no more
+// checks than the limits allow: every address of one IPv6 /64 counts as one client, and
+// IPv4 addresses behind a trusted proxy share the username-wide allowance.
+func TestRotatingAddressesShareOneBudget(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) {
+		e.createUser("alice", store.RoleUser, 1000)
+		e.createUser("bob", store.RoleUser, 1000)
+		guess := func(user string, addr func(i int) string, n int) map[int]int {
+			hc := newBrowser()
+			start := make(chan struct{})
+			results := make([]loginResult, n)
+			var wg sync.WaitGroup
+			for i := range n {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					results[i] = attemptLogin(hc, e.ts.URL, user, "guess "+strconv.Itoa(i), addr(i))
+				}()
+			}
+			close(start)
+			wg.Wait()
+			counts := map[int]int{}
+			for _, r := range results {
+				if r.err != nil {
+					t.Fatal(r.err)
+				}
+				counts[r.status]++
+			}
+			return counts
+		}
+		v6 := guess("alice", func(i int) string { return "2001:db8:1:2:" + strconv.FormatInt(int64(i+1), 16) + "::7" }, 60)
+		if v6[401] != 5 || v6[429] != 55 {
+			t.Fatalf("60 guesses from one /64: %v, want 5 checked", v6)
+		}
+		v4 := guess("bob", func(i int) string { return "198.18." + strconv.Itoa(i/200) + "." + strconv.Itoa(i%200+1) }, 120)
+		if v4[401] != 20 || v4[429] != 100 {
+			t.Fatalf("120 guesses from 120 addresses: %v, want the username-wide 20 checked", v4)
+		}
+	}, trustLoopback)
+}
+
+// TestPasswordRechecksThrottledInParallel: a stolen session firing wrong passwords at the
+// password change, 2FA-off and backup-code routes at once gets 5 checks in all, and the
+// right password is then refused too.
+func TestPasswordRechecksThrottledInParallel(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) {
+		c := e.member("alice")
+		paths := []string{"/api/auth/me/password", "/api/auth/me/totp/disable", "/api/auth/me/backup-codes"}
+		const n = 60
+		statuses := make([]int, n)
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				guess := "wrong guess " + strconv.Itoa(i)
+				body := map[string]string{"password": guess}
+				if i%3 == 0 {
+					body = map[string]string{"current_password": guess, "new_password": "a brand new password"}
+				}
+				statuses[i] = c.status("POST", paths[i%3], body)
+			}()
+		}
+		close(start)
+		wg.Wait()
+		counts := map[int]int{}
+		for _, s := range statuses {
+			counts[s]++
+		}
+		if counts[403] != 5 || counts[429] != n-5 {
+			t.Fatalf("%d parallel wrong re-checks: %v, want 5 checked (403)", n, counts)
+		}
+		if st := c.status("POST", paths[0], map[string]string{"current_password": testPassword, "new_password": "a brand new password"}); st != 429 {
+			t.Fatalf("right password after the limit: %d", st)
+		}
+	})
+}
