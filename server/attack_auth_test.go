@@ -7,9 +7,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptrace"
+	neturl "net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/pquerna/otp/totp"
 
 	"github.com/docuvault/docuvault/store"
 )
@@ -143,7 +148,6 @@ func TestTokenCreatedAcrossPasswordChangeIsRevoked(t *testing.T) {
 				if string(bytes.TrimSpace(toks)) != "[]" {
 					t.Fatalf("tokens after the change: %s", toks)
 				}
-				_ = store.RoleUser
 			})
 		}
 	})
@@ -226,6 +230,135 @@ func TestPasswordRechecksThrottledInParallel(t *testing.T) {
 		}
 		if st := c.status("POST", paths[0], map[string]string{"current_password": testPassword, "new_password": "a brand new password"}); st != 429 {
 			t.Fatalf("right password after the limit: %d", st)
+		}
+	})
+}
+
+// parallelSecondFactor fires n logins with the right password and otp at once, each from
+// its own address, and counts the statuses.
+func parallelSecondFactor(t *testing.T, e *env, username, otp string, n int) map[int]int {
+	t.Helper()
+	start := make(chan struct{})
+	statuses := make([]int, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			resp := e.anonymous().request("POST", "/api/auth/login",
+				map[string]string{"username": username, "password": testPassword, "otp": otp},
+				"X-Forwarded-For", "192.0.2."+strconv.Itoa(i+1))
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			statuses[i] = resp.StatusCode
+		}()
+	}
+	close(start)
+	wg.Wait()
+	counts := map[int]int{}
+	for _, s := range statuses {
+		counts[s]++
+	}
+	return counts
+}
+
+// TestSecondFactorSingleUseInParallel: logins sent at once with the same TOTP code, or the
+// same backup code, let exactly one through; afterwards the code is spent.
+func TestSecondFactorSingleUseInParallel(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) {
+		c := e.member("alice")
+		secret, backups := enableTOTP(t, e, c)
+		e.clock.Add(30 * time.Second) // the enabling code's step is spent
+		code, err := totp.GenerateCode(secret, e.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		// 8 + 8 + 3 attempts stay within the username-wide allowance (20 an hour): every
+		// refusal here is the code's.
+		if got := parallelSecondFactor(t, e, "alice", code, 8); got[200] != 1 || got[401] != 7 {
+			t.Fatalf("8 parallel logins with one TOTP code: %v, want exactly one 200", got)
+		}
+		if got := parallelSecondFactor(t, e, "alice", backups[0], 8); got[200] != 1 || got[401] != 7 {
+			t.Fatalf("8 parallel logins with one backup code: %v, want exactly one 200", got)
+		}
+		// Spent: the same backup code, in another spelling, and the old TOTP code fail.
+		for _, otp := range []string{backups[0], strings.ToUpper(strings.ReplaceAll(backups[0], "-", " ")), code} {
+			if got := parallelSecondFactor(t, e, "alice", otp, 1); got[401] != 1 {
+				t.Fatalf("spent code %q: %v", otp, got)
+			}
+		}
+	}, trustLoopback)
+}
+
+// TestSessionFixationAndRelogin: a session cookie planted before login never becomes the
+// signed-in session, and a second login in the same browser ends the first session.
+func TestSessionFixationAndRelogin(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) {
+		e.createUser("alice", store.RoleUser, 1000)
+		victim := e.anonymous()
+		base, _ := neturl.Parse(e.ts.URL)
+		const planted = "attacker-chosen-session-token-0123456789"
+		victim.hc.Jar.SetCookies(base, []*http.Cookie{{Name: "docuvault_session", Value: planted, Path: "/"}})
+		var out struct {
+			CSRFToken string `json:"csrf_token"`
+		}
+		victim.call("POST", "/api/auth/login", map[string]string{"username": "alice", "password": testPassword}, 200, &out)
+		var after string
+		for _, ck := range victim.hc.Jar.Cookies(base) {
+			if ck.Name == "docuvault_session" {
+				after = ck.Value
+			}
+		}
+		if after == "" || after == planted {
+			t.Fatalf("session cookie after login %q (planted %q)", after, planted)
+		}
+		attacker := e.anonymous()
+		attacker.hc.Jar.SetCookies(base, []*http.Cookie{{Name: "docuvault_session", Value: planted, Path: "/"}})
+		if st := attacker.status("GET", "/api/auth/me", nil); st != 401 {
+			t.Fatalf("planted cookie after the victim's login: %d", st)
+		}
+		// A second login in the same browser gets yet another token: the first is dead.
+		victim.csrf = out.CSRFToken
+		victim.call("POST", "/api/auth/login", map[string]string{"username": "alice", "password": testPassword}, 200)
+		old := e.anonymous()
+		old.hc.Jar.SetCookies(base, []*http.Cookie{{Name: "docuvault_session", Value: after, Path: "/"}})
+		if st := old.status("GET", "/api/auth/me", nil); st != 401 {
+			t.Fatalf("the session before a re-login still works: %d", st)
+		}
+	})
+}
+
+// TestCredentialsEndOnResetAndDeactivation: after an admin reset or a deactivation, the
+// user's sessions and API tokens answer 401, and reactivating the account brings none of
+// them back; a deactivated user's right password gets the wrong password's answer.
+func TestCredentialsEndOnResetAndDeactivation(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) {
+		root := e.admin("root")
+		for _, action := range []string{"reset", "deactivate"} {
+			name := "victim-" + action
+			sess := e.member(name)
+			tok := tokenOf(e, e.login(name, testPassword))
+			switch action {
+			case "reset":
+				root.call("POST", "/api/admin/users/"+sess.user.ID+"/reset-password", nil, 200)
+			case "deactivate":
+				root.call("PATCH", "/api/admin/users/"+sess.user.ID, map[string]any{"is_active": false}, 200)
+				right := e.anonymous().call("POST", "/api/auth/login", map[string]string{"username": name, "password": testPassword}, 401)
+				wrong := e.anonymous().call("POST", "/api/auth/login", map[string]string{"username": name, "password": "not the password"}, 401)
+				if string(right) != string(wrong) {
+					t.Fatalf("deactivated: right password %s, wrong %s", right, wrong)
+				}
+				root.call("PATCH", "/api/admin/users/"+sess.user.ID, map[string]any{"is_active": true}, 200)
+			}
+			for via, c := range map[string]*client{"session": sess, "token": tok} {
+				if st := c.status("GET", "/api/auth/me", nil); st != 401 {
+					t.Errorf("%s: the %s still works: %d", action, via, st)
+				}
+				if st := c.status("POST", "/api/auth/me/tokens", map[string]string{"name": "again"}); st != 401 {
+					t.Errorf("%s: the %s can still create tokens: %d", action, via, st)
+				}
+			}
 		}
 	})
 }
