@@ -362,3 +362,104 @@ func TestCredentialsEndOnResetAndDeactivation(t *testing.T) {
 		}
 	})
 }
+
+// TestCSRFOnEveryUnsafeRoute: every POST, PUT, PATCH and DELETE a session cookie can reach
+// is refused with 403 and changes nothing when X-CSRF-Token is missing, wrong, or the token
+// of another session (of the same user, and of another user); the session lives on.
+func TestCSRFOnEveryUnsafeRoute(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) {
+		member := e.member("alice")
+		admin := e.admin("root")
+		otherSameUser := e.login("alice", testPassword)
+		otherUser := e.member("bob")
+		doc := uploadBytes(t, member, "f.txt", "text/plain", []byte("x"))
+		var topic struct{ ID string }
+		member.call("POST", "/api/topics", map[string]string{"name": "tax"}, 201, &topic)
+		before := fingerprint(t, e)
+		tested := 0
+		for _, r := range e.srv.Echo().Routes() {
+			switch r.Method {
+			case "POST", "PUT", "PATCH", "DELETE":
+			default:
+				continue
+			}
+			if !strings.HasPrefix(r.Path, "/api/") || r.Path == "/api/auth/login" || r.Path == "/api/blobs/:token" || r.Path == "/api/*" {
+				continue
+			}
+			c := member
+			id := doc
+			switch {
+			case strings.HasPrefix(r.Path, "/api/admin/"):
+				c, id = admin, member.user.ID
+			case strings.HasPrefix(r.Path, "/api/topics/"):
+				id = topic.ID
+			}
+			path := strings.ReplaceAll(r.Path, ":id", id)
+			for name, tok := range map[string]string{"missing": "", "wrong": "not-the-token",
+				"another session of the same user": otherSameUser.csrf, "another user's session": otherUser.csrf} {
+				saved := c.csrf
+				c.csrf = ""
+				var headers []string
+				if tok != "" {
+					headers = []string{"X-CSRF-Token", tok}
+				}
+				resp := c.request(r.Method, path, map[string]any{}, headers...)
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				c.csrf = saved
+				if resp.StatusCode != 403 || detail(t, b) != "CSRF token missing or invalid" {
+					t.Errorf("%s %s with the CSRF token %s: %d %s", r.Method, r.Path, name, resp.StatusCode, b)
+				}
+			}
+			tested++
+		}
+		if tested < 20 {
+			t.Fatalf("only %d unsafe routes found", tested)
+		}
+		if after := fingerprint(t, e); after != before {
+			t.Errorf("refused requests changed data:\nbefore %s\nafter  %s", before, after)
+		}
+		member.call("GET", "/api/auth/me", nil, 200)
+		admin.call("GET", "/api/auth/me", nil, 200)
+	})
+}
+
+// TestLoginCSRFByForm: a cross-site HTML form can post a JSON-looking body as text/plain
+// (or urlencoded, or multipart) without a preflight, and would sign the victim's browser
+// in to the attacker's account (login CSRF: the victim's uploads then land there). Login
+// takes only application/json, which a cross-site page cannot send without CORS.
+func TestLoginCSRFByForm(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) {
+		e.createUser("mallory", store.RoleUser, 1000)
+		// <form enctype="text/plain"><input name='{"username":"mallory","password":"…","otp":"' value='"}'>
+		formBody := `{"username":"mallory","password":"` + testPassword + `","otp":"="}"}`
+		formBody = formBody[:len(formBody)-2]
+		for _, ct := range []string{"text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", ""} {
+			victim := e.anonymous()
+			req, _ := http.NewRequest("POST", e.ts.URL+"/api/auth/login", strings.NewReader(formBody))
+			if ct != "" {
+				req.Header.Set("Content-Type", ct)
+			}
+			resp, err := victim.hc.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusUnsupportedMediaType {
+				t.Errorf("login posted as %q: %d %s, want 415", ct, resp.StatusCode, b)
+			} else if d, _ := detail(t, b).(string); d == "" {
+				t.Errorf("415 without a detail: %s", b)
+			}
+			if st := victim.status("GET", "/api/auth/me", nil); st != 401 {
+				t.Errorf("login posted as %q signed the browser in: %d", ct, st)
+			}
+		}
+		c := e.anonymous()
+		resp := c.request("POST", "/api/auth/login", formBody, "Content-Type", "application/json; charset=utf-8")
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("JSON login with a charset: %d", resp.StatusCode)
+		}
+	})
+}

@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/subtle"
 	"errors"
+	"mime"
 	"net/http"
 	"strings"
 
@@ -45,6 +46,14 @@ type loginRequest struct {
 // (costing the same for unknown and deactivated users, who get the same answer) and the
 // second factor, then renews the session token so a pre-login cookie is worthless.
 func (s *Server) login(c echo.Context) error {
+	// Login is the one unsafe route without a CSRF token (there is no session yet). An HTML
+	// form on another site can post a JSON-looking body as text/plain, urlencoded or
+	// multipart without a preflight, and would sign the visitor's browser in to the
+	// attacker's account (whose documents the victim then uploads). application/json
+	// cannot be sent cross-site without CORS, so login takes nothing else.
+	if mt, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType)); err != nil || mt != echo.MIMEApplicationJSON {
+		return fail(http.StatusUnsupportedMediaType, "login takes Content-Type: application/json")
+	}
 	var req loginRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
