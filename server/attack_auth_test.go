@@ -463,3 +463,30 @@ func TestLoginCSRFByForm(t *testing.T) {
 		}
 	})
 }
+
+// TestThrottledLoginsWriteNoRows: a refused (429) login writes nothing: neither a throttle
+// bucket nor an audit entry (the audit log is never pruned, so one row per refused request
+// let anyone fill the disk with 1 KiB usernames at the request rate). Refusals show in the
+// request metrics (docuvault_http_requests_total, status 429).
+func TestThrottledLoginsWriteNoRows(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) {
+		count := func() (n int) {
+			if err := e.store.DB().QueryRow(`SELECT COUNT(*) FROM audit_log`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n + throttleRows(t, e)
+		}
+		long := strings.Repeat("x", 1000)
+		for i := range 20 {
+			attemptLogin(http.DefaultClient, e.ts.URL, long+strconv.Itoa(i), "guess", "")
+		}
+		before := count()
+		counts := parallelLogins(t, []string{e.ts.URL}, 200, long, "")
+		if counts[429] != 200 {
+			t.Fatalf("200 logins after the address limit: %v, want all 429", counts)
+		}
+		if after := count(); after != before {
+			t.Fatalf("200 refused logins wrote %d rows", after-before)
+		}
+	})
+}

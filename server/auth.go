@@ -72,7 +72,8 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	if wait > 0 {
-		_ = s.store.Audit(ctx, "", "login.throttled", req.Username, ip)
+		// Not audited: a refusal must write nothing, or anyone could grow the (never
+		// pruned) audit log by a row per request. The request metrics count the 429s.
 		return tooManyAttempts(c, wait)
 	}
 
