@@ -1,10 +1,12 @@
 package server_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptrace"
 	neturl "net/url"
@@ -488,5 +490,201 @@ func TestThrottledLoginsWriteNoRows(t *testing.T) {
 		if after := count(); after != before {
 			t.Fatalf("200 refused logins wrote %d rows", after-before)
 		}
+	})
+}
+
+// TestEnormousJSON: deep nesting, strings and objects of up to a mebibyte, many fields and
+// bodies past the limit get a 4xx with a JSON detail on every kind of route, change
+// nothing, and the server goes on answering.
+func TestEnormousJSON(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) {
+		member := e.member("alice")
+		admin := e.admin("root")
+		doc := uploadBytes(t, member, "f.txt", "text/plain", []byte("x"))
+		const mib = 1 << 20
+		many := func(n int) string {
+			var b strings.Builder
+			b.WriteString("{")
+			for i := range n {
+				if i > 0 {
+					b.WriteString(",")
+				}
+				b.WriteString(`"f` + strconv.Itoa(i) + `":1`)
+			}
+			return b.String() + "}"
+		}
+		bodies := map[string]string{
+			"deep nesting":         `{"name":` + strings.Repeat("[", mib-20) + `}`,
+			"deep nesting, closed": `{"name":` + strings.Repeat("[", 100000) + strings.Repeat("]", 100000) + `}`,
+			"deep objects":         strings.Repeat(`{"a":`, 150000) + "1" + strings.Repeat("}", 150000),
+			"1 MiB string":         `{"name":"` + strings.Repeat("x", mib-100) + `"}`,
+			"1 MiB escapes":        `{"name":"` + strings.Repeat(`\u00e9`, (mib-100)/6) + `"}`,
+			"many fields":          many(60000),
+			"past the limit":       `{"name":"` + strings.Repeat("x", mib+10) + `"}`,
+			"huge number":          `{"size_bytes":1e999,"filename":"a.txt"}`,
+			"NUL in a field name":  `{"na\u0000me":"x"}`,
+			"not an object":        `"` + strings.Repeat("x", 1000) + `"`,
+		}
+		routes := []struct {
+			c            *client
+			method, path string
+		}{
+			{e.anonymous(), "POST", "/api/auth/login"},
+			{member, "POST", "/api/topics"},
+			{member, "PATCH", "/api/documents/" + doc},
+			{member, "POST", "/api/documents/upload-url"},
+			{member, "POST", "/api/auth/me/tokens"},
+			{member, "POST", "/api/auth/me/password"},
+			{admin, "POST", "/api/admin/users"},
+			{admin, "PATCH", "/api/admin/users/" + member.user.ID},
+		}
+		before := fingerprint(t, e)
+		for _, r := range routes {
+			for name, body := range bodies {
+				resp := r.c.request(r.method, r.path, body)
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				var out struct {
+					Detail any `json:"detail"`
+				}
+				if resp.StatusCode < 400 || resp.StatusCode > 499 || json.Unmarshal(b, &out) != nil || out.Detail == nil {
+					t.Errorf("%s %s with %s: %d %.200s", r.method, r.path, name, resp.StatusCode, b)
+				}
+			}
+		}
+		if after := fingerprint(t, e); after != before {
+			t.Errorf("refused bodies changed data:\nbefore %s\nafter  %s", before, after)
+		}
+		member.call("GET", "/api/auth/me", nil, 200)
+	})
+}
+
+// TestClientGoneMidBody: a client that stops sending halfway through a JSON body (its side
+// of the connection closed) gets a 4xx, never a 2xx built from half a body, and nothing
+// is created; the server goes on answering.
+func TestClientGoneMidBody(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) { clientGoneMidBody(t, e) })
+}
+
+func clientGoneMidBody(t *testing.T, e *env) {
+	{
+		member := e.member("alice")
+		base, _ := neturl.Parse(e.ts.URL)
+		var cookie string
+		for _, ck := range member.hc.Jar.Cookies(base) {
+			cookie += ck.Name + "=" + ck.Value + "; "
+		}
+		before := fingerprint(t, e)
+		for _, r := range []struct{ path, body string }{
+			{"/api/topics", `{"name":"half a topic","description":"` + strings.Repeat("d", 400) + `"}`},
+			{"/api/auth/me/tokens", `{"name":"half a token"}`},
+			{"/api/auth/login", `{"username":"alice","password":"` + testPassword + `"}`},
+		} {
+			conn, err := net.Dial("tcp", base.Host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			head := "POST " + r.path + " HTTP/1.1\r\nHost: " + base.Host + "\r\nContent-Type: application/json\r\n" +
+				"Content-Length: " + strconv.Itoa(len(r.body)) + "\r\nCookie: " + cookie + "\r\nX-CSRF-Token: " + member.csrf + "\r\n\r\n"
+			// Everything but the closing brace: a complete JSON object is never received.
+			if _, err := io.WriteString(conn, head+r.body[:len(r.body)-1]); err != nil {
+				t.Fatal(err)
+			}
+			conn.(*net.TCPConn).CloseWrite()
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err == nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode < 400 || resp.StatusCode > 499 {
+					t.Errorf("%s with the client gone mid-body: %d %s", r.path, resp.StatusCode, b)
+				}
+			}
+			conn.Close()
+		}
+		if after := fingerprint(t, e); after != before {
+			t.Errorf("half-sent bodies changed data:\nbefore %s\nafter  %s", before, after)
+		}
+		member.call("GET", "/api/auth/me", nil, 200)
+	}
+}
+
+// TestOtherUsersTokenIDs: another user's API token id is unknown (404) to DELETE, and the
+// token keeps working; an admin's bearer token gets 403 on document routes and 404 on
+// unknown API paths, like an admin's session.
+func TestOtherUsersTokenIDs(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) {
+		alice := e.member("alice")
+		bob := e.member("bob")
+		var created struct{ ID, Token string }
+		bob.call("POST", "/api/auth/me/tokens", map[string]string{"name": "bob's script"}, 201, &created)
+		b := alice.call("DELETE", "/api/auth/me/tokens/"+created.ID, nil, 404)
+		if detail(t, b) != "not found" {
+			t.Fatalf("detail %s", b)
+		}
+		script := e.anonymous()
+		script.bearer = created.Token
+		script.call("GET", "/api/auth/me", nil, 200)
+		if list := alice.call("GET", "/api/auth/me/tokens", nil, 200); strings.Contains(string(list), created.ID) {
+			t.Fatalf("alice lists bob's token: %s", list)
+		}
+		root := tokenOf(e, e.admin("root"))
+		doc := uploadBytes(t, alice, "f.txt", "text/plain", []byte("x"))
+		for _, r := range [][2]string{{"GET", "/api/documents"}, {"GET", "/api/documents/" + doc}, {"GET", "/api/documents/" + doc + "/download"},
+			{"DELETE", "/api/documents/" + doc}, {"PATCH", "/api/documents/" + doc}, {"GET", "/api/topics"}} {
+			var body any
+			if r[0] == "PATCH" {
+				body = map[string]string{"filename": "taken.txt"}
+			}
+			root.call(r[0], r[1], body, 403)
+		}
+		for _, r := range [][2]string{{"GET", "/api/settings"}, {"GET", "/api/nope"}, {"POST", "/api/admin/nope"}, {"GET", "/api/documents/" + doc + "/x"}} {
+			if d := detail(t, root.call(r[0], r[1], nil, 404)); d != "not found" {
+				t.Errorf("%s %s: %v", r[0], r[1], d)
+			}
+		}
+		alice.call("GET", "/api/documents/"+doc, nil, 200)
+	})
+}
+
+// TestClientGoneAfterBody: clients that send a whole request and hang up at once (their
+// side closed, which cancels the request's context while the handler runs) never get a
+// 5xx: the database did not fail, the client left.
+func TestClientGoneAfterBody(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) {
+		member := e.member("alice")
+		base, _ := neturl.Parse(e.ts.URL)
+		var cookie string
+		for _, ck := range member.hc.Jar.Cookies(base) {
+			cookie += ck.Name + "=" + ck.Value + "; "
+		}
+		statuses := map[int]int{}
+		for i := range 60 {
+			path, body := "/api/auth/login", `{"username":"alice","password":"`+testPassword+`"}`
+			if i%2 == 1 {
+				path, body = "/api/topics", `{"name":"gone `+strconv.Itoa(i)+`"}`
+			}
+			conn, err := net.Dial("tcp", base.Host)
+			if err != nil {
+				t.Fatal(err)
+			}
+			head := "POST " + path + " HTTP/1.1\r\nHost: " + base.Host + "\r\nContent-Type: application/json\r\n" +
+				"Content-Length: " + strconv.Itoa(len(body)) + "\r\nCookie: " + cookie + "\r\nX-CSRF-Token: " + member.csrf + "\r\n\r\n"
+			if _, err := io.WriteString(conn, head+body); err != nil {
+				t.Fatal(err)
+			}
+			conn.(*net.TCPConn).CloseWrite()
+			resp, err := http.ReadResponse(bufio.NewReader(conn), nil)
+			if err == nil {
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				statuses[resp.StatusCode]++
+				if resp.StatusCode >= 500 {
+					t.Errorf("%s, client gone after its body: %d %s", path, resp.StatusCode, b)
+				}
+			}
+			conn.Close()
+		}
+		t.Logf("statuses %v", statuses)
+		member.call("GET", "/api/auth/me", nil, 200)
 	})
 }
