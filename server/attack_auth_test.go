@@ -688,3 +688,94 @@ func TestClientGoneAfterBody(t *testing.T) {
 		member.call("GET", "/api/auth/me", nil, 200)
 	})
 }
+
+// TestStolenCookieOfTheChangingSession: a copy of the very session cookie that changes the
+// password (stolen before the change) stops working: the session continues under a new
+// token only for the browser that made the change.
+func TestStolenCookieOfTheChangingSession(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) {
+		owner := e.member("alice")
+		base, _ := neturl.Parse(e.ts.URL)
+		thief := e.anonymous()
+		thief.hc.Jar.SetCookies(base, owner.hc.Jar.Cookies(base))
+		thief.csrf = owner.csrf
+		thief.call("GET", "/api/auth/me", nil, 200)
+		resp := owner.request("POST", "/api/auth/me/password", map[string]string{"current_password": testPassword, "new_password": "a brand new passphrase"})
+		resp.Body.Close()
+		if resp.StatusCode != 204 || resp.Header.Get("X-CSRF-Token") == "" {
+			t.Fatalf("password change: %d, X-CSRF-Token %q", resp.StatusCode, resp.Header.Get("X-CSRF-Token"))
+		}
+		owner.csrf = resp.Header.Get("X-CSRF-Token")
+		owner.call("GET", "/api/auth/me", nil, 200)
+		owner.call("POST", "/api/topics", map[string]string{"name": "after the change"}, 201)
+		if st := thief.status("GET", "/api/auth/me", nil); st != 401 {
+			t.Fatalf("the stolen copy of the changing session: %d", st)
+		}
+		if st := thief.status("POST", "/api/topics", map[string]string{"name": "thief"}); st != 401 && st != 403 {
+			t.Fatalf("the stolen copy creating a topic: %d", st)
+		}
+	})
+}
+
+// heldRequest sends method path for c with its body held back until the server has
+// authenticated the request and starts reading it (the 100 Continue); release sends the
+// body and waits for the status.
+func heldRequest(t *testing.T, c *client, method, path string, body any) (release func() int) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	req, err := http.NewRequest(method, c.e.ts.URL+path, pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Expect", "100-continue")
+	if c.csrf != "" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	if c.bearer != "" {
+		req.Header.Set("Authorization", "Bearer "+c.bearer)
+	}
+	reading := make(chan struct{})
+	req = req.WithContext(httptrace.WithClientTrace(context.Background(),
+		&httptrace.ClientTrace{Got100Continue: func() { close(reading) }}))
+	hc := &http.Client{Jar: c.hc.Jar, Transport: &http.Transport{ExpectContinueTimeout: 1 << 40}}
+	done := make(chan int, 1)
+	go func() {
+		resp, err := hc.Do(req)
+		if err != nil {
+			done <- -1
+			return
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		done <- resp.StatusCode
+	}()
+	<-reading
+	return func() int {
+		b, _ := json.Marshal(body)
+		go func() { _, _ = pw.Write(b); pw.Close() }()
+		return <-done
+	}
+}
+
+// TestLogoutIsFinalDespiteRequestsInFlight: a stolen copy of a session keeps a request in
+// flight while the owner signs out; when that request ends, its save of the session must
+// not bring the signed-out session back.
+func TestLogoutIsFinalDespiteRequestsInFlight(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) {
+		owner := e.member("alice")
+		base, _ := neturl.Parse(e.ts.URL)
+		thief := e.anonymous()
+		thief.hc.Jar.SetCookies(base, owner.hc.Jar.Cookies(base))
+		thief.csrf = owner.csrf
+		release := heldRequest(t, thief, "POST", "/api/topics", map[string]string{"name": "in flight"})
+		owner.call("POST", "/api/auth/logout", nil, 204)
+		release()
+		if st := thief.status("GET", "/api/auth/me", nil); st != 401 {
+			t.Fatalf("the signed-out session works again after a request in flight ended: %d", st)
+		}
+		if st := owner.status("GET", "/api/auth/me", nil); st != 401 {
+			t.Fatalf("the owner's signed-out browser: %d", st)
+		}
+	})
+}
