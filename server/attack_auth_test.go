@@ -779,3 +779,57 @@ func TestLogoutIsFinalDespiteRequestsInFlight(t *testing.T) {
 		}
 	})
 }
+
+// TestErrorContract: every kind of refusal an attacker can provoke answers with the status
+// API.md names and a JSON {"detail": …} body.
+func TestErrorContract(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) {
+		member := e.member("alice")
+		admin := e.admin("root")
+		anon := e.anonymous()
+		badToken := e.anonymous()
+		badToken.bearer = "dv_not-a-token"
+		noCSRF := e.login("alice", testPassword)
+		noCSRF.csrf = ""
+		cases := []struct {
+			c            *client
+			method, path string
+			body         any
+			want         int
+		}{
+			{anon, "GET", "/api/documents", nil, 401},
+			{anon, "POST", "/api/topics", map[string]string{"name": "x"}, 401},
+			{badToken, "GET", "/api/auth/me", nil, 401},
+			{noCSRF, "POST", "/api/topics", map[string]string{"name": "x"}, 403},
+			{admin, "GET", "/api/documents", nil, 403},
+			{member, "GET", "/api/admin/users", nil, 403},
+			{admin, "GET", "/api/nope", nil, 404},
+			{member, "GET", "/api/documents/00000000-0000-0000-0000-000000000000", nil, 404},
+			{member, "GET", "/api/documents/not-a-uuid", nil, 404},
+			{member, "PUT", "/api/documents", map[string]string{}, 404}, // the /api/* catch-all: unknown
+			{member, "POST", "/api/topics", "{", 400},
+			{member, "POST", "/api/topics", `{"name":"x","owner":"bob"}`, 400},
+			{member, "POST", "/api/topics", `{"name":"` + strings.Repeat("x", 1<<20) + `"}`, 413},
+			{anon, "POST", "/api/auth/login", map[string]string{"username": "alice", "password": "wrong"}, 401},
+		}
+		for _, tc := range cases {
+			resp := tc.c.request(tc.method, tc.path, tc.body)
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			var out map[string]any
+			if resp.StatusCode != tc.want || json.Unmarshal(b, &out) != nil || out["detail"] == nil || len(out) != 1 ||
+				!strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+				t.Errorf("%s %s: %d %s (%s), want %d with only a detail", tc.method, tc.path, resp.StatusCode, b, resp.Header.Get("Content-Type"), tc.want)
+			}
+		}
+		for range 4 { // the fifth wrong guess from this address; the one above was the first
+			anon.call("POST", "/api/auth/login", map[string]string{"username": "alice", "password": "wrong"}, 401)
+		}
+		resp := anon.request("POST", "/api/auth/login", map[string]string{"username": "alice", "password": "wrong"})
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 429 || resp.Header.Get("Retry-After") == "" || detail(t, b) == nil {
+			t.Errorf("throttled login: %d %s, Retry-After %q", resp.StatusCode, b, resp.Header.Get("Retry-After"))
+		}
+	})
+}
