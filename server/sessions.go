@@ -65,7 +65,7 @@ func (s *Server) sessionFailed(w http.ResponseWriter, r *http.Request, err error
 		detail = deadlineDetail(s.requestTimeout(r))
 		s.log.Error("session store failed", "path", r.URL.Path, "err", err)
 	case errors.Is(ctxErr, context.Canceled) && errors.Is(err, context.Canceled):
-		status, detail = http.StatusBadRequest, "the client closed the connection before the request was complete"
+		status, detail = http.StatusBadRequest, clientGoneDetail
 		s.log.Info("client gone before its session was saved", "path", r.URL.Path)
 	default:
 		s.log.Error("session store failed", "path", r.URL.Path, "err", err)
