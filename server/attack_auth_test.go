@@ -837,3 +837,57 @@ func TestErrorContract(t *testing.T) {
 		}
 	})
 }
+
+// TestAnonymousRequestsWriteNothing: requests anyone can send in bulk without an account
+// (CSRF tokens, malformed or refused logins, blob uploads with made-up tokens, made-up API
+// tokens and session cookies, unknown paths) leave every table as it was.
+func TestAnonymousRequestsWriteNothing(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) {
+		e.createUser("alice", store.RoleUser, 1000)
+		rows := func() string {
+			var out []string
+			for _, tbl := range []string{"sessions", "login_throttle", "audit_log", "api_tokens", "documents", "users"} {
+				var n int
+				if err := e.store.DB().QueryRow(`SELECT COUNT(*) FROM ` + tbl).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, tbl+"="+strconv.Itoa(n))
+			}
+			return strings.Join(out, " ")
+		}
+		before := rows()
+		base, _ := neturl.Parse(e.ts.URL)
+		for i := range 50 {
+			c := e.anonymous()
+			c.hc.Jar.SetCookies(base, []*http.Cookie{{Name: "docuvault_session", Value: "made-up-" + strconv.Itoa(i), Path: "/"}})
+			bearer := e.anonymous()
+			bearer.bearer = "dv_made-up-" + strconv.Itoa(i)
+			for _, r := range []struct {
+				c            *client
+				method, path string
+				body         any
+			}{
+				{c, "GET", "/api/auth/csrf", nil},
+				{c, "GET", "/api/auth/me", nil},
+				{c, "POST", "/api/auth/login", `{"username":`},
+				{c, "POST", "/api/auth/login", `{"username":"alice","extra":1}`},
+				{c, "POST", "/api/auth/logout", nil},
+				{c, "PUT", "/api/blobs/made-up-token-" + strconv.Itoa(i), strings.NewReader("bytes")},
+				{bearer, "GET", "/api/documents", nil},
+				{bearer, "POST", "/api/auth/me/tokens", map[string]string{"name": "x"}},
+				{c, "GET", "/api/nope/" + strconv.Itoa(i), nil},
+				{c, "GET", "/index.html", nil},
+			} {
+				resp := r.c.request(r.method, r.path, r.body)
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+				if resp.StatusCode >= 500 {
+					t.Fatalf("%s %s: %d", r.method, r.path, resp.StatusCode)
+				}
+			}
+		}
+		if after := rows(); after != before {
+			t.Fatalf("anonymous requests wrote rows:\nbefore %s\nafter  %s", before, after)
+		}
+	})
+}
