@@ -891,3 +891,39 @@ func TestAnonymousRequestsWriteNothing(t *testing.T) {
 		}
 	})
 }
+
+// TestThiefCannotBlockPasswordChange: a stolen session guessing the password at the
+// re-check routes from its own address is throttled there, but cannot keep the owner, at
+// another address, from changing the password (the remedy that ends the stolen session).
+func TestThiefCannotBlockPasswordChange(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) {
+		owner := e.member("alice")
+		base, _ := neturl.Parse(e.ts.URL)
+		thief := e.anonymous()
+		thief.hc.Jar.SetCookies(base, owner.hc.Jar.Cookies(base))
+		thief.csrf = owner.csrf
+		const thiefAddr, ownerAddr = "203.0.113.66", "198.51.100.7"
+		counts := map[int]int{}
+		for i := range 12 {
+			path, body := "/api/auth/me/totp/disable", any(map[string]string{"password": "guess " + strconv.Itoa(i)})
+			if i%2 == 0 {
+				path, body = "/api/auth/me/password", map[string]string{"current_password": "guess " + strconv.Itoa(i), "new_password": "the thief's new password"}
+			}
+			resp := thief.request("POST", path, body, "X-Forwarded-For", thiefAddr)
+			resp.Body.Close()
+			counts[resp.StatusCode]++
+		}
+		if counts[403] != 5 || counts[429] != 7 {
+			t.Fatalf("the thief's 12 guesses: %v, want 5 checked", counts)
+		}
+		resp := owner.request("POST", "/api/auth/me/password", map[string]string{"current_password": testPassword, "new_password": "a brand new passphrase"},
+			"X-Forwarded-For", ownerAddr)
+		resp.Body.Close()
+		if resp.StatusCode != 204 {
+			t.Fatalf("the owner's password change during the thief's guessing: %d", resp.StatusCode)
+		}
+		if st := thief.status("GET", "/api/auth/me", nil); st != 401 {
+			t.Fatalf("the stolen session after the change: %d", st)
+		}
+	}, trustLoopback)
+}

@@ -67,7 +67,8 @@ func (s *Server) login(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	grants, wait, err := s.takeLoginAttempt(ctx, req.Username, ip, device)
+	buckets := loginBuckets(req.Username, ip, device)
+	grants, wait, err := s.takeAttempt(ctx, buckets)
 	if err != nil {
 		return err
 	}
@@ -101,7 +102,7 @@ func (s *Server) login(c echo.Context) error {
 			return s.loginFailed(c, req.Username, u.ID, "otp_required")
 		}
 	}
-	if err := s.loginSucceeded(ctx, grants); err != nil {
+	if err := s.attemptSucceeded(ctx, buckets, grants); err != nil {
 		return err
 	}
 	if err := s.startSession(c, u); err != nil {
@@ -152,20 +153,22 @@ type passwordChange struct {
 
 // checkCurrentPassword re-checks the signed-in user's password before a sensitive change:
 // 403 with wrong when it does not match. The check is throttled like a login (5 per 15
-// minutes per user), so a stolen session or token cannot guess the password at full speed.
+// minutes per user and address, and a user-wide backoff), so a stolen session or token
+// cannot guess the password at full speed, nor keep the owner from changing it.
 func (s *Server) checkCurrentPassword(c echo.Context, u store.User, password, wrong string) error {
 	ctx := c.Request().Context()
-	g, err := s.store.TakeLoginAttempt(ctx, bucketKey("pw", u.ID), throttleUserIP)
+	buckets := recheckBuckets(u.ID, c.RealIP())
+	grants, wait, err := s.takeAttempt(ctx, buckets)
 	if err != nil {
 		return err
 	}
-	if !g.Allowed {
-		return tooManyAttempts(c, g.RetryAfter)
+	if wait > 0 {
+		return tooManyAttempts(c, wait)
 	}
 	if ok, _ := s.hashes.check(ctx, u.PasswordHash, password); !ok {
 		return fail(http.StatusForbidden, wrong)
 	}
-	return s.store.ResetLoginBucket(ctx, g.Bucket)
+	return s.attemptSucceeded(ctx, buckets, grants)
 }
 
 // changePassword ends the user's other sessions and revokes their API tokens (with the
