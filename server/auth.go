@@ -3,6 +3,7 @@ package server
 import (
 	"crypto/subtle"
 	"errors"
+	"mime"
 	"net/http"
 	"strings"
 
@@ -45,6 +46,14 @@ type loginRequest struct {
 // (costing the same for unknown and deactivated users, who get the same answer) and the
 // second factor, then renews the session token so a pre-login cookie is worthless.
 func (s *Server) login(c echo.Context) error {
+	// Login is the one unsafe route without a CSRF token (there is no session yet). An HTML
+	// form on another site can post a JSON-looking body as text/plain, urlencoded or
+	// multipart without a preflight, and would sign the visitor's browser in to the
+	// attacker's account (whose documents the victim then uploads). application/json
+	// cannot be sent cross-site without CORS, so login takes nothing else.
+	if mt, _, err := mime.ParseMediaType(c.Request().Header.Get(echo.HeaderContentType)); err != nil || mt != echo.MIMEApplicationJSON {
+		return fail(http.StatusUnsupportedMediaType, "login takes Content-Type: application/json")
+	}
 	var req loginRequest
 	if err := decodeJSON(c, &req); err != nil {
 		return err
@@ -58,12 +67,14 @@ func (s *Server) login(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	grants, wait, err := s.takeLoginAttempt(ctx, req.Username, ip, device)
+	buckets := loginBuckets(req.Username, ip, device)
+	grants, wait, err := s.takeAttempt(ctx, buckets)
 	if err != nil {
 		return err
 	}
 	if wait > 0 {
-		_ = s.store.Audit(ctx, "", "login.throttled", req.Username, ip)
+		// Not audited: a refusal must write nothing, or anyone could grow the (never
+		// pruned) audit log by a row per request. The request metrics count the 429s.
 		return tooManyAttempts(c, wait)
 	}
 
@@ -91,7 +102,7 @@ func (s *Server) login(c echo.Context) error {
 			return s.loginFailed(c, req.Username, u.ID, "otp_required")
 		}
 	}
-	if err := s.loginSucceeded(ctx, grants); err != nil {
+	if err := s.attemptSucceeded(ctx, buckets, grants); err != nil {
 		return err
 	}
 	if err := s.startSession(c, u); err != nil {
@@ -142,20 +153,22 @@ type passwordChange struct {
 
 // checkCurrentPassword re-checks the signed-in user's password before a sensitive change:
 // 403 with wrong when it does not match. The check is throttled like a login (5 per 15
-// minutes per user), so a stolen session or token cannot guess the password at full speed.
+// minutes per user and address, and a user-wide backoff), so a stolen session or token
+// cannot guess the password at full speed, nor keep the owner from changing it.
 func (s *Server) checkCurrentPassword(c echo.Context, u store.User, password, wrong string) error {
 	ctx := c.Request().Context()
-	g, err := s.store.TakeLoginAttempt(ctx, bucketKey("pw", u.ID), throttleUserIP)
+	buckets := recheckBuckets(u.ID, c.RealIP())
+	grants, wait, err := s.takeAttempt(ctx, buckets)
 	if err != nil {
 		return err
 	}
-	if !g.Allowed {
-		return tooManyAttempts(c, g.RetryAfter)
+	if wait > 0 {
+		return tooManyAttempts(c, wait)
 	}
 	if ok, _ := s.hashes.check(ctx, u.PasswordHash, password); !ok {
 		return fail(http.StatusForbidden, wrong)
 	}
-	return s.store.ResetLoginBucket(ctx, g.Bucket)
+	return s.attemptSucceeded(ctx, buckets, grants)
 }
 
 // changePassword ends the user's other sessions and revokes their API tokens (with the

@@ -47,6 +47,10 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	if status >= 500 && errors.Is(c.Request().Context().Err(), context.DeadlineExceeded) {
 		// However the driver reported it, a failure past the deadline is the deadline's.
 		status, detail = http.StatusServiceUnavailable, deadlineDetail(s.requestTimeout(c.Request()))
+	} else if status >= 500 && errors.Is(c.Request().Context().Err(), context.Canceled) && errors.Is(err, context.Canceled) {
+		// The client closed its connection, which cancelled the query under way: the
+		// client's doing, not a failure of ours (and not worth an error in the log).
+		status, detail = http.StatusBadRequest, clientGoneDetail
 	}
 	if status == http.StatusRequestEntityTooLarge && strings.HasPrefix(c.Path(), "/api/documents") {
 		s.metrics.quotaRejections.Inc()
@@ -85,6 +89,8 @@ func (s *Server) classify(err error) (int, any) {
 		return http.StatusNotFound, "not found"
 	case errors.Is(err, store.ErrConflict):
 		return http.StatusConflict, "already exists"
+	case errors.Is(err, store.ErrCredentialsChanged):
+		return http.StatusUnauthorized, "credentials changed while the request was in flight; sign in again"
 	case errors.Is(err, store.ErrLastAdmin):
 		return http.StatusConflict, "the last active admin cannot be demoted, deactivated or deleted"
 	case errors.As(err, &ie):
@@ -128,6 +134,9 @@ func (b *clientBody) Read(p []byte) (int, error) {
 func quotaDetail(used, limit, rejected int64) map[string]int64 {
 	return map[string]int64{"used_bytes": used, "limit_bytes": limit, "rejected_bytes": rejected}
 }
+
+// clientGoneDetail answers a request whose client closed the connection before it ended.
+const clientGoneDetail = "the client closed the connection before the request was complete"
 
 // maxJSONBody bounds every JSON request body.
 const maxJSONBody = 1 << 20

@@ -18,10 +18,12 @@ import (
 // computed, in buckets checked in this order (a refused attempt is given back to the
 // buckets it already passed, so it costs nothing elsewhere):
 //
+//   - client address: 20 attempts per 15 minutes over all usernames (successful logins are
+//     given back), so one address cannot spray many accounts. It comes first so that an
+//     address past its limit creates no bucket: spraying random usernames adds one row per
+//     address, not one per request.
 //   - username + client address: 5 attempts per 15 minutes, then 429 until the window ends.
 //     Guessing one password from one place is slow; nobody else's address is affected.
-//   - client address: 20 attempts per 15 minutes over all usernames (successful logins are
-//     given back), so one address cannot spray many accounts.
 //   - username, from anywhere: 20 attempts per hour pass freely, then one attempt per 20
 //     seconds. This bounds a distributed guess against one account (about 180 an hour)
 //     without ever locking it: the wait is seconds, and never grows by being hit.
@@ -42,6 +44,7 @@ const throttleKeep = time.Hour
 type throttleBucket struct {
 	key  string
 	rule store.ThrottleRule
+	own  bool // the guesser's own bucket: cleared by a success (the others get it back)
 }
 
 // bucketKey hashes the parts, so any username (NUL bytes, any length) makes a short key.
@@ -66,21 +69,32 @@ func addressKey(ip string) string {
 
 func loginBuckets(username, ip, device string) []throttleBucket {
 	if device != "" {
-		return []throttleBucket{{bucketKey("ud", username, device), throttleDevice}}
+		return []throttleBucket{{bucketKey("ud", username, device), throttleDevice, true}}
 	}
 	addr := addressKey(ip)
 	return []throttleBucket{
-		{bucketKey("ui", username, addr), throttleUserIP},
-		{bucketKey("ip", addr), throttleIP},
-		{bucketKey("u", username), throttleUser},
+		{bucketKey("ip", addr), throttleIP, false},
+		{bucketKey("ui", username, addr), throttleUserIP, true},
+		{bucketKey("u", username), throttleUser, false},
 	}
 }
 
-// takeLoginAttempt counts the attempt in every bucket. It returns the grants to settle
-// after the password check, or how long to wait when a bucket refuses.
-func (s *Server) takeLoginAttempt(ctx context.Context, username, ip, device string) ([]store.ThrottleGrant, time.Duration, error) {
+// recheckBuckets are those of a signed-in user's password re-check (password change, 2FA
+// off, new backup codes), keyed like a login: per address, so a stolen session guessing
+// from its own address cannot keep the owner, elsewhere, from changing the password (the
+// remedy that ends the stolen session), and a user-wide backoff for guesses from many.
+func recheckBuckets(userID, ip string) []throttleBucket {
+	return []throttleBucket{
+		{bucketKey("pwi", userID, addressKey(ip)), throttleUserIP, true},
+		{bucketKey("pw", userID), throttleUser, false},
+	}
+}
+
+// takeAttempt counts the attempt in every bucket. It returns the grants to settle after
+// the password check, or how long to wait when a bucket refuses.
+func (s *Server) takeAttempt(ctx context.Context, buckets []throttleBucket) ([]store.ThrottleGrant, time.Duration, error) {
 	var grants []store.ThrottleGrant
-	for _, b := range loginBuckets(username, ip, device) {
+	for _, b := range buckets {
 		g, err := s.store.TakeLoginAttempt(ctx, b.key, b.rule)
 		if err != nil {
 			return nil, 0, err
@@ -98,12 +112,12 @@ func (s *Server) takeLoginAttempt(ctx context.Context, username, ip, device stri
 	return grants, 0, nil
 }
 
-// loginSucceeded clears the first bucket (username + address, or the device's) and gives
-// the attempt back to the shared ones, so successful logins never count as guesses.
-func (s *Server) loginSucceeded(ctx context.Context, grants []store.ThrottleGrant) error {
+// attemptSucceeded clears the guesser's own bucket and gives the attempt back to the
+// shared ones, so successful checks never count as guesses.
+func (s *Server) attemptSucceeded(ctx context.Context, buckets []throttleBucket, grants []store.ThrottleGrant) error {
 	for i, g := range grants {
 		var err error
-		if i == 0 {
+		if buckets[i].own {
 			err = s.store.ResetLoginBucket(ctx, g.Bucket)
 		} else {
 			err = s.store.RefundLoginAttempt(ctx, g)

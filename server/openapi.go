@@ -30,7 +30,7 @@ var operations = []operation{
 	{"GET", "/api/openapi.json", "This document", "", "", 200, "", nil},
 	{"PUT", "/api/blobs/{token}", "Upload the bytes of a pending document to the local store (signed URL from upload-url): once, exactly the declared size. 400 short body; 409 URL already used; 410 document no longer pending (confirmed, deleted, discarded, expired); 429 too many uploads in progress for the account (Retry-After)", "", "", 200, "", []int{400, 403, 409, 410, 413, 429, 503}},
 	{"GET", "/api/auth/csrf", "The signed-in session's CSRF token (anonymous callers get one that is not stored; login returns the session's)", "", "", 200, "CSRFToken", nil},
-	{"POST", "/api/auth/login", "Sign in; renews the session. Attempts are counted before the password is checked; 429 (with Retry-After) when throttled", "", "Login", 200, "LoginResult", []int{400, 401, 429}},
+	{"POST", "/api/auth/login", "Sign in; renews the session. Attempts are counted before the password is checked; 429 (with Retry-After) when throttled; 415 unless the body is application/json (no login from cross-site forms)", "", "Login", 200, "LoginResult", []int{400, 401, 415, 429}},
 	{"POST", "/api/auth/logout", "Sign out", "user", "", 204, "", []int{401}},
 	{"GET", "/api/auth/me", "The signed-in user", "user", "", 200, "User", []int{401}},
 	{"POST", "/api/auth/me/password", "Change the password; other sessions end and API tokens are revoked; 422 when too short or equal to the current one", "user", "PasswordChange", 204, "", []int{401, 403, 422, 429}},

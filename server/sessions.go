@@ -47,13 +47,11 @@ func (s *Server) loadAndSave(next http.Handler) http.Handler {
 }
 
 // sessionFailed answers 503 when the session store fails: the database is down, or the
-// request's deadline passed.
+// request's deadline passed. A client that closed its connection (mid-body, say) cancels
+// the request's context and with it the session's save: that is the client's doing, not
+// the database's, so it gets a 400 and no error is logged (anyone could otherwise fill the
+// error log and the 503 count by hanging up).
 func (s *Server) sessionFailed(w http.ResponseWriter, r *http.Request, err error) {
-	s.log.Error("session store failed", "path", r.URL.Path, "err", err)
-	detail := "database unavailable"
-	if errors.Is(r.Context().Err(), context.DeadlineExceeded) {
-		detail = deadlineDetail(s.requestTimeout(r))
-	}
 	if l, ok := w.(*sessionLatch); ok {
 		if l.closed {
 			return
@@ -61,8 +59,19 @@ func (s *Server) sessionFailed(w http.ResponseWriter, r *http.Request, err error
 		l.closed = true
 		w = l.ResponseWriter
 	}
+	status, detail := http.StatusServiceUnavailable, "database unavailable"
+	switch ctxErr := r.Context().Err(); {
+	case errors.Is(ctxErr, context.DeadlineExceeded):
+		detail = deadlineDetail(s.requestTimeout(r))
+		s.log.Error("session store failed", "path", r.URL.Path, "err", err)
+	case errors.Is(ctxErr, context.Canceled) && errors.Is(err, context.Canceled):
+		status, detail = http.StatusBadRequest, clientGoneDetail
+		s.log.Info("client gone before its session was saved", "path", r.URL.Path)
+	default:
+		s.log.Error("session store failed", "path", r.URL.Path, "err", err)
+	}
 	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(http.StatusServiceUnavailable)
+	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(map[string]string{"detail": detail})
 }
 

@@ -62,7 +62,7 @@ func (s *Server) createToken(c echo.Context) error {
 	}
 	secret := TokenPrefix + base64.RawURLEncoding.EncodeToString(b)
 	u := caller(c)
-	t, err := s.store.CreateToken(c.Request().Context(), u.ID, req.Name, tokenHash(secret), exp)
+	t, err := s.store.CreateToken(c.Request().Context(), u.ID, u.SessionEpoch, req.Name, tokenHash(secret), exp)
 	if err != nil {
 		return err
 	}

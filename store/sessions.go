@@ -35,11 +35,20 @@ func (s *SessionStore) Delete(token string) error {
 	return s.DeleteCtx(context.Background(), token)
 }
 
-// FindCtx returns a live session's data; found is false for an unknown or expired token.
+// A destroyed session (logout, a renewed token, a session ended by the server) is not
+// deleted at once but emptied: a tombstone, data of zero bytes, kept for at least a day.
+// scs saves a session at the end of every request (the idle timeout refreshes its
+// expiry), so a request that loaded the session before it was destroyed and ends after
+// would otherwise write it back, and a signed-out (stolen) cookie would work again.
+// Commit never overwrites a tombstone, Find never returns one, and the expiry prune
+// removes it like any other row.
+
+// FindCtx returns a live session's data; found is false for an unknown, expired or
+// destroyed token.
 func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
-	q := `SELECT data FROM sessions WHERE token = $1 AND julianday('now') < expiry`
+	q := `SELECT data FROM sessions WHERE token = $1 AND julianday('now') < expiry AND length(data) > 0`
 	if s.dialect == Postgres {
-		q = `SELECT data FROM sessions WHERE token = $1 AND current_timestamp < expiry`
+		q = `SELECT data FROM sessions WHERE token = $1 AND current_timestamp < expiry AND octet_length(data) > 0`
 	}
 	var b []byte
 	err := s.db.QueryRowContext(ctx, q, token).Scan(&b)
@@ -52,14 +61,18 @@ func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool,
 	return b, true, nil
 }
 
-// CommitCtx writes a session's data and expiry, creating the row when it is new.
+// CommitCtx writes a session's data and expiry, creating the row when it is new; a
+// destroyed session's tombstone stays as it is.
 func (s *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, expiry time.Time) error {
 	var err error
 	if s.dialect == Postgres {
 		_, err = s.db.ExecContext(ctx, `INSERT INTO sessions (token, data, expiry) VALUES ($1, $2, $3)
-			ON CONFLICT (token) DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry`, token, b, expiry)
+			ON CONFLICT (token) DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry
+			WHERE octet_length(sessions.data) > 0`, token, b, expiry)
 	} else {
-		_, err = s.db.ExecContext(ctx, `REPLACE INTO sessions (token, data, expiry) VALUES ($1, $2, julianday($3))`,
+		_, err = s.db.ExecContext(ctx, `INSERT INTO sessions (token, data, expiry) VALUES ($1, $2, julianday($3))
+			ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry
+			WHERE length(sessions.data) > 0`,
 			token, b, expiry.UTC().Format("2006-01-02T15:04:05.999"))
 	}
 	if err != nil {
@@ -68,9 +81,14 @@ func (s *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, ex
 	return nil
 }
 
-// DeleteCtx removes a session.
+// DeleteCtx destroys a session, leaving its tombstone until a day from now at least (longer
+// than any request can run).
 func (s *SessionStore) DeleteCtx(ctx context.Context, token string) error {
-	if _, err := s.db.ExecContext(ctx, `DELETE FROM sessions WHERE token = $1`, token); err != nil {
+	q := `UPDATE sessions SET data = X'', expiry = MAX(expiry, julianday('now') + 1) WHERE token = $1`
+	if s.dialect == Postgres {
+		q = `UPDATE sessions SET data = ''::bytea, expiry = GREATEST(expiry, current_timestamp + interval '1 day') WHERE token = $1`
+	}
+	if _, err := s.db.ExecContext(ctx, q, token); err != nil {
 		return fmt.Errorf("store: delete session: %w", err)
 	}
 	return nil

@@ -33,6 +33,9 @@ var (
 	ErrLastAdmin     = errors.New("last active admin")
 	ErrSchemaTooNew  = errors.New("database schema is newer than this binary")
 	ErrInvalid       = errors.New("invalid")
+	// ErrCredentialsChanged: the caller's credentials ended (password change, deactivation)
+	// while its request was in flight.
+	ErrCredentialsChanged = errors.New("credentials changed")
 )
 
 // Store is the database handle of one DocuVault instance.

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -17,12 +18,25 @@ type APIToken struct {
 	ExpiresAt  *time.Time
 }
 
-// CreateToken stores a token hash for the user.
-func (s *Store) CreateToken(ctx context.Context, userID, name, hash string, expiresAt *time.Time) (APIToken, error) {
+// CreateToken stores a token hash for the user, only while the user is active and still at
+// epoch (the session epoch the request was authenticated at). A password change or a
+// deactivation that commits while the request is in flight ends that epoch and revokes the
+// user's tokens, so a token made by the old credentials must not be stored after it:
+// ErrCredentialsChanged. On Postgres the user row is share-locked, so the insert either
+// waits for a concurrent change and then sees the new epoch, or commits first and is
+// deleted by the change's own revocation.
+func (s *Store) CreateToken(ctx context.Context, userID string, epoch int, name, hash string, expiresAt *time.Time) (APIToken, error) {
 	t := APIToken{ID: newID(), UserID: userID, Name: name, CreatedAt: s.Now(), ExpiresAt: expiresAt}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at)
-		VALUES ($1, $2, $3, $4, $5, $6)`, t.ID, userID, name, hash, t.CreatedAt, nullTime(expiresAt))
-	if err != nil {
+	lock := ""
+	if s.dialect == Postgres {
+		lock = " FOR SHARE"
+	}
+	res, err := s.db.ExecContext(ctx, `INSERT INTO api_tokens (id, user_id, name, token_hash, created_at, expires_at)
+		SELECT $1, id, $3, $4, $5, $6 FROM users WHERE id = $2 AND session_epoch = $7 AND is_active = TRUE`+lock,
+		t.ID, userID, name, hash, t.CreatedAt, nullTime(expiresAt), epoch)
+	if err := affectedOne(res, err); errors.Is(err, ErrNotFound) {
+		return APIToken{}, fmt.Errorf("store: create token: %w", ErrCredentialsChanged)
+	} else if err != nil {
 		return APIToken{}, fmt.Errorf("store: create token: %w", err)
 	}
 	return t, nil
