@@ -126,11 +126,20 @@ func checkDocuments(ctx context.Context, st *store.Store, blobs Blobs, o Options
 			return err
 		}
 		for _, d := range page {
-			r.Documents++
 			p, err := checkDocument(ctx, st, blobs, d, o.Fix)
+			if p != nil || err != nil {
+				// Deleted since the page was read: its object may be gone or going, which
+				// is no problem, and no reason to stop the whole check either.
+				if gone, gerr := deleted(ctx, st, d); gerr != nil {
+					return gerr
+				} else if gone {
+					continue
+				}
+			}
 			if err != nil {
 				return err
 			}
+			r.Documents++
 			if p != nil {
 				r.Problems = append(r.Problems, *p)
 			}
@@ -140,6 +149,15 @@ func checkDocuments(ctx context.Context, st *store.Store, blobs Blobs, o Options
 		}
 		after = page[len(page)-1].ID
 	}
+}
+
+// deleted tells whether d's row is gone (a document id never comes back).
+func deleted(ctx context.Context, st *store.Store, d store.StoredDocument) (bool, error) {
+	_, err := st.Document(ctx, d.UserID, d.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return true, nil
+	}
+	return false, err
 }
 
 func checkDocument(ctx context.Context, st *store.Store, blobs Blobs, d store.StoredDocument, fix bool) (*Problem, error) {
