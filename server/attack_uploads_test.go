@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/docuvault/docuvault/blob"
+	"github.com/docuvault/docuvault/internal/testenv"
 	"github.com/docuvault/docuvault/server"
 	"github.com/docuvault/docuvault/store"
 )
@@ -109,12 +110,9 @@ func forEachHookedCombination(t *testing.T, fn func(t *testing.T, e *env, h *hoo
 // sendPut sends body to an upload URL from any goroutine; it returns the status (0 with an
 // error when the request could not be made).
 func sendPut(tk uploadTicket, body []byte) (int, error) {
-	req, err := http.NewRequest(tk.Method, tk.UploadURL, bytes.NewReader(body))
+	req, err := testenv.UploadRequest(tk.Method, tk.UploadURL, tk.Headers, tk.Fields, body)
 	if err != nil {
 		return 0, err
-	}
-	for k, v := range tk.Headers {
-		req.Header.Set(k, v)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -426,7 +424,12 @@ func TestUploadBodiesThatLie(t *testing.T) {
 			{"Content-Length right, body cut short", size, filled('c', size/2)},
 		}
 		for _, l := range lies {
-			code := rawPut(t, e, tk, l.declared, l.body)
+			var code int
+			if local {
+				code = rawPut(t, e, tk, l.declared, l.body)
+			} else { // a POST policy upload: the file part is what counts
+				code, _ = sendPut(tk, l.body)
+			}
 			if code == 200 || code >= 500 && local {
 				t.Fatalf("%s: %d", l.name, code)
 			}
@@ -437,7 +440,13 @@ func TestUploadBodiesThatLie(t *testing.T) {
 		// Content-Length equal to the size followed by extra bytes: only the declared bytes
 		// are the body (the rest is a second request on the connection).
 		honest := filled('h', size)
-		if code := rawPut(t, e, tk, size, append(append([]byte{}, honest...), "GARBAGE"...)); code != 200 {
+		code := 0
+		if local {
+			code = rawPut(t, e, tk, size, append(append([]byte{}, honest...), "GARBAGE"...))
+		} else {
+			code, _ = sendPut(tk, honest)
+		}
+		if code != 200 {
 			t.Fatalf("honest PUT after the lies: %d", code)
 		}
 		var doc struct {
@@ -1244,3 +1253,63 @@ func TestSweepKeepsPendingReservations(t *testing.T) {
 func jsonEncode(w io.Writer, v any) error { return json.NewEncoder(w).Encode(v) }
 
 func jsonDecode(r io.Reader, v any) error { return json.NewDecoder(r).Decode(v) }
+
+// TestUploadURLCannotCopyAnotherObject: an upload URL carries only the bytes sent with it.
+// A presigned S3 PUT did not sign the headers a client adds, so one sent with
+// x-amz-copy-source became a server-side copy of any object in the bucket (another user's
+// document, or one far larger than the declared size) into the caller's staging key, and
+// confirm then made it the caller's document. Whatever the caller adds to the request,
+// nothing of another object reaches its upload.
+func TestUploadURLCannotCopyAnotherObject(t *testing.T) {
+	forEachCombination(t, func(t *testing.T, e *env) {
+		alice := e.member("alice")
+		mallory := e.member("mallory")
+		secret := []byte("alice's secret document, 41 bytes long..")
+		victim := store.ObjectKeyFor(alice.user.ID, uploadBytes(t, alice, "s.txt", "text/plain", secret))
+		for _, size := range []int{0, len(secret)} {
+			tk := ticket(t, mallory, size)
+			staging := store.StagingKeyFor(store.ObjectKeyFor(mallory.user.ID, tk.DocumentID))
+			u, _ := url.Parse(tk.UploadURL)
+			bucket := strings.Split(strings.TrimPrefix(u.Path, "/"), "/")[0]
+			for _, target := range []string{tk.UploadURL, strings.TrimSuffix(tk.UploadURL, "/") + "/" + staging} {
+				for _, method := range []string{tk.Method, "PUT"} {
+					req, err := testenv.UploadRequest(method, target, tk.Headers, tk.Fields, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					req.Header.Set("X-Amz-Copy-Source", "/"+bucket+"/"+victim)
+					req.Header.Set("X-Amz-Metadata-Directive", "REPLACE")
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					resp.Body.Close()
+					if got := storedBytes(t, e, staging); bytes.Contains(got, []byte("secret")) {
+						t.Fatalf("%s %s with x-amz-copy-source (size %d): %d, another user's bytes copied into the upload", method, target, size, resp.StatusCode)
+					}
+				}
+			}
+			resp := mallory.request("POST", "/api/documents/"+tk.DocumentID+"/confirm", nil)
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				resp := mallory.request("GET", "/api/documents/"+tk.DocumentID+"/download", nil)
+				b, _ := io.ReadAll(resp.Body)
+				resp.Body.Close()
+				if loc := resp.Header.Get("Location"); loc != "" {
+					r2, err := http.Get(loc)
+					if err != nil {
+						t.Fatal(err)
+					}
+					b, _ = io.ReadAll(r2.Body)
+					r2.Body.Close()
+				}
+				if bytes.Contains(b, []byte("secret")) {
+					t.Fatalf("mallory downloads alice's document through her own upload")
+				}
+			}
+		}
+		if used, _ := quotaOf(t, mallory); used != 0 {
+			t.Fatalf("mallory charged %d for bytes she never sent", used)
+		}
+	})
+}

@@ -59,10 +59,14 @@ func (s *Server) uploadURL(c echo.Context) error {
 		}
 		return blobDown(err)
 	}
-	return c.JSON(http.StatusCreated, map[string]any{
+	out := map[string]any{
 		"document_id": d.ID, "upload_url": s.absoluteURL(c, p.URL), "method": p.Method,
 		"headers": p.Headers, "expires_at": p.ExpiresAt,
-	})
+	}
+	if len(p.Fields) > 0 {
+		out["fields"] = p.Fields // a POST upload (S3): form fields, then the file
+	}
+	return c.JSON(http.StatusCreated, out)
 }
 
 // checkRoom answers 413 at once when size exceeds the largest upload or the remaining quota.
