@@ -38,6 +38,7 @@ type hookBlobs struct {
 	beforeMove func(src, dst string) // runs before the move
 	afterMove  func(src, dst string) error
 	afterPut   func(key string)
+	beforePut  func(key string)
 	beforeDel  func(key string)
 }
 
@@ -64,6 +65,12 @@ func (h *hookBlobs) Move(ctx context.Context, src, dst string) (blob.Info, error
 }
 
 func (h *hookBlobs) Put(ctx context.Context, key string, r io.Reader, max int64, ct string) (blob.Info, error) {
+	h.mu.Lock()
+	before := h.beforePut
+	h.mu.Unlock()
+	if before != nil {
+		before(key)
+	}
 	info, err := h.Store.Put(ctx, key, r, max, ct)
 	if _, _, after, _ := h.hooks(); after != nil {
 		after(key)
@@ -1310,6 +1317,38 @@ func TestUploadURLCannotCopyAnotherObject(t *testing.T) {
 		}
 		if used, _ := quotaOf(t, mallory); used != 0 {
 			t.Fatalf("mallory charged %d for bytes she never sent", used)
+		}
+	})
+}
+
+// TestOneShotRacingDeleteLeavesNoObject: a one-shot upload whose pending document is deleted
+// (it is listed while it streams) before its bytes are stored answers 404 and keeps none.
+func TestOneShotRacingDeleteLeavesNoObject(t *testing.T) {
+	forEachHookedCombination(t, func(t *testing.T, e *env, h *hookBlobs) {
+		c := e.member("mallory")
+		h.set(func(h *hookBlobs) {
+			h.beforePut = func(string) {
+				var list struct {
+					Items []struct {
+						ID string `json:"id"`
+					} `json:"items"`
+				}
+				c.call("GET", "/api/documents?status=pending", nil, 200, &list)
+				if len(list.Items) != 1 {
+					t.Errorf("pending while streaming: %+v", list)
+					return
+				}
+				c.call("DELETE", "/api/documents/"+list.Items[0].ID, nil, 204)
+			}
+		})
+		oneShot(t, c, "o.txt", []byte("one-shot bytes"), http.StatusNotFound)
+		h.set(func(h *hookBlobs) { h.beforePut = nil })
+		if keys := objectKeys(t, e); len(keys) != 0 {
+			t.Fatalf("objects left by a deleted one-shot upload: %v", keys)
+		}
+		q, _ := e.store.QuotaOf(context.Background(), c.user.ID)
+		if q.UsedBytes != 0 || q.PendingBytes != 0 {
+			t.Fatalf("quota %+v", q)
 		}
 	})
 }

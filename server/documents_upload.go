@@ -144,11 +144,6 @@ func (s *Server) confirmUpload(c echo.Context) error {
 		return s.tooLarge(q, info.Size)
 	}
 	confirmed, err := s.charge(c, d.ID, info.Size, info.SHA256)
-	if errors.Is(err, store.ErrNotFound) {
-		// Deleted or expired while its bytes moved: the delete may have removed the keys
-		// before the move wrote one, and no row will ever refer to it again.
-		s.deleteObjectsNow(context.WithoutCancel(ctx), d.ObjectKey, store.StagingKeyFor(d.ObjectKey))
-	}
 	if err != nil {
 		return err
 	}
@@ -191,6 +186,12 @@ func (s *Server) charge(c echo.Context, id string, size int64, sum string) (stor
 	if errors.Is(err, store.ErrQuotaExceeded) {
 		s.discard(c, id)
 		return d, err
+	}
+	if errors.Is(err, store.ErrNotFound) {
+		// Deleted or expired while its bytes were stored or moved: the delete may have
+		// removed the keys before they were written, and no row will ever refer to them.
+		key := store.ObjectKeyFor(u.ID, id)
+		s.deleteObjectsNow(context.WithoutCancel(c.Request().Context()), key, store.StagingKeyFor(key))
 	}
 	if err != nil {
 		return d, err
