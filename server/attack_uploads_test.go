@@ -15,9 +15,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -1351,4 +1353,69 @@ func TestOneShotRacingDeleteLeavesNoObject(t *testing.T) {
 			t.Fatalf("quota %+v", q)
 		}
 	})
+}
+
+// TestAdminDeletesUserRacingUploads: an admin deletes a user while the user's uploads are
+// sent, confirmed and started: every request ends in a 4xx or success, and once the
+// deletion outbox has drained nothing of the user is left in the store.
+func TestAdminDeletesUserRacingUploads(t *testing.T) {
+	forEachCombination(t, func(t *testing.T, e *env) {
+		if testing.Verbose() {
+			o := e.opts
+			o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
+			srv, _ := server.New(o)
+			e.ts.Config.Handler = srv.Handler()
+		}
+		admin := e.admin("root")
+		c := e.member("mallory")
+		var ready []uploadTicket
+		for i := 0; i < 4; i++ {
+			ready = append(ready, startUpload(t, c, "r.bin", "application/octet-stream", filled('r', 3000)))
+		}
+		var open []uploadTicket
+		for i := 0; i < 3; i++ {
+			open = append(open, ticket(t, c, 2000))
+		}
+		n := len(ready) + len(open) + 3
+		codes, err := parallel(n, func(i int) (int, error) {
+			switch {
+			case i == 0:
+				return statusOf(admin, "DELETE", "/api/admin/users/"+c.user.ID, nil)
+			case i <= len(ready):
+				return statusOf(c, "POST", "/api/documents/"+ready[i-1].DocumentID+"/confirm", nil)
+			case i <= len(ready)+len(open):
+				return sendPut(open[i-1-len(ready)], filled('o', 2000))
+			default:
+				return statusOf(c, "POST", "/api/documents/upload-url", map[string]any{"filename": "late.bin", "size_bytes": 10})
+			}
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if codes[0] != 204 {
+			t.Fatalf("admin delete: %v", codes)
+		}
+		for _, code := range codes {
+			if code >= 500 {
+				t.Fatalf("statuses %v", codes)
+			}
+		}
+		if err := e.srv.RunJob(context.Background(), server.JobsConfig{}, "drain-deletions"); err != nil {
+			t.Fatal(err)
+		}
+		if keys := keysUnder(t, e, c.user.ID); len(keys) != 0 {
+			t.Fatalf("objects of a deleted user left: %v", keys)
+		}
+	})
+}
+
+// keysUnder lists the objects whose key names userID.
+func keysUnder(t *testing.T, e *env, userID string) []string {
+	var out []string
+	for _, k := range objectKeys(t, e) {
+		if strings.Contains(k, userID) {
+			out = append(out, k)
+		}
+	}
+	return out
 }
