@@ -15,11 +15,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -1360,12 +1358,6 @@ func TestOneShotRacingDeleteLeavesNoObject(t *testing.T) {
 // deletion outbox has drained nothing of the user is left in the store.
 func TestAdminDeletesUserRacingUploads(t *testing.T) {
 	forEachCombination(t, func(t *testing.T, e *env) {
-		if testing.Verbose() {
-			o := e.opts
-			o.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError}))
-			srv, _ := server.New(o)
-			e.ts.Config.Handler = srv.Handler()
-		}
 		admin := e.admin("root")
 		c := e.member("mallory")
 		var ready []uploadTicket
