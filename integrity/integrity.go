@@ -23,7 +23,11 @@ type Options struct {
 	// OrphanAge is how old an object without a row must be before it counts as an orphan: the
 	// upload-URL lifetime, so an upload in flight is never taken for one.
 	OrphanAge time.Duration
-	Now       func() time.Time
+	// TempAge is how long a temp file of the local store must go unwritten before it counts
+	// as left by an interrupted upload: at least the longest an upload may take (its body
+	// may pause that long), never less than blob.StaleTempAge.
+	TempAge time.Duration
+	Now     func() time.Time
 }
 
 // Problem is one thing found wrong.
@@ -108,7 +112,7 @@ func Check(ctx context.Context, st *store.Store, blobs Blobs, o Options) (Report
 		return r, err
 	}
 	if tc, ok := blobs.(tempCleaner); ok {
-		n, err := tc.CleanTemp(blob.StaleTempAge)
+		n, err := tc.CleanTemp(max(o.TempAge, blob.StaleTempAge))
 		r.TempRemoved = n
 		if err != nil {
 			return r, err

@@ -40,6 +40,7 @@ type hookBlobs struct {
 	afterPut   func(key string)
 	beforePut  func(key string)
 	beforeDel  func(key string)
+	wrapBody   func(io.Reader) io.Reader
 }
 
 func (h *hookBlobs) hooks() (func(string, string), func(string, string) error, func(string), func(string)) {
@@ -71,6 +72,11 @@ func (h *hookBlobs) Put(ctx context.Context, key string, r io.Reader, max int64,
 	if before != nil {
 		before(key)
 	}
+	h.mu.Lock()
+	if h.wrapBody != nil {
+		r = h.wrapBody(r)
+	}
+	h.mu.Unlock()
 	info, err := h.Store.Put(ctx, key, r, max, ct)
 	if _, _, after, _ := h.hooks(); after != nil {
 		after(key)
@@ -1410,4 +1416,72 @@ func keysUnder(t *testing.T, e *env, userID string) []string {
 		}
 	}
 	return out
+}
+
+// halfRead signals once half of a body has been read and written (on the read after it).
+type halfRead struct {
+	r    io.Reader
+	n    int
+	half int
+	once sync.Once
+	at   chan struct{}
+}
+
+func (h *halfRead) Read(p []byte) (int, error) {
+	if h.n >= h.half {
+		h.once.Do(func() { close(h.at) })
+	}
+	n, err := h.r.Read(p)
+	h.n += n
+	return n, err
+}
+
+// TestSweepKeepsStalledUploadTempFile: a local upload whose body pauses longer than the
+// temp-file age (but within the upload timeout) keeps its temp file through the integrity
+// sweep and completes; before, the sweep removed it and the upload failed with a 503.
+func TestSweepKeepsStalledUploadTempFile(t *testing.T) {
+	var h *hookBlobs
+	forEachDialect(t, func(t *testing.T, e *env) {
+		c := e.member("mallory")
+		const size = 256 << 10
+		tk := ticket(t, c, size)
+		at := make(chan struct{})
+		h.set(func(h *hookBlobs) {
+			h.wrapBody = func(r io.Reader) io.Reader { return &halfRead{r: r, half: size / 2, at: at} }
+		})
+		pr, pw := io.Pipe()
+		req, _ := http.NewRequest("PUT", tk.UploadURL, pr)
+		req.ContentLength = size
+		done := make(chan int, 1)
+		go func() {
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				done <- 0
+				return
+			}
+			resp.Body.Close()
+			done <- resp.StatusCode
+		}()
+		body := filled('s', size)
+		go pw.Write(body[:size/2])
+		<-at // half the body is on disk; the client pauses
+		h.set(func(h *hookBlobs) { h.wrapBody = nil })
+		local := h.Store.(*blob.Local)
+		local.SetClock(func() time.Time { return time.Now().Add(20 * time.Minute) })
+		if err := e.srv.RunJob(context.Background(), server.JobsConfig{PendingTTL: time.Hour}, "integrity-sweep"); err != nil {
+			t.Fatal(err)
+		}
+		local.SetClock(time.Now)
+		if _, err := pw.Write(body[size/2:]); err != nil {
+			t.Fatal(err)
+		}
+		pw.Close()
+		if code := <-done; code != 200 {
+			t.Fatalf("upload paused 20 minutes (within the 30-minute upload timeout): %d", code)
+		}
+		c.call("POST", "/api/documents/"+tk.DocumentID+"/confirm", nil, 200)
+		if !bytes.Equal(storedBytes(t, e, store.ObjectKeyFor(c.user.ID, tk.DocumentID)), body) {
+			t.Fatal("bytes differ")
+		}
+	}, withHooks(&h))
 }
