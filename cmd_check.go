@@ -29,7 +29,8 @@ func cmdCheck(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 		return err
 	}
 	defer st.Close()
-	r, err := integrity.Check(ctx, st, blobs, integrity.Options{Fix: fix, OrphanAge: time.Duration(cfg.Blob.UploadURLTTL)})
+	r, err := integrity.Check(ctx, st, blobs, integrity.Options{Fix: fix, OrphanAge: time.Duration(cfg.Blob.UploadURLTTL),
+		TempAge: time.Duration(cfg.Server.UploadTimeout)})
 	r.Write(stdout)
 	if err != nil {
 		return fmt.Errorf("check: %w", err)

@@ -190,13 +190,12 @@ func TestReplicas(t *testing.T) {
 		var tk struct {
 			DocumentID string            `json:"document_id"`
 			UploadURL  string            `json:"upload_url"`
+			Method     string            `json:"method"`
 			Headers    map[string]string `json:"headers"`
+			Fields     map[string]string `json:"fields"`
 		}
 		c.do("POST", replicas[i%3].url+"/api/documents/upload-url", map[string]any{"filename": name, "content_type": "text/plain", "size_bytes": len(body)}, 201, &tk)
-		req, _ := http.NewRequest("PUT", tk.UploadURL, bytes.NewReader(body))
-		for k, v := range tk.Headers {
-			req.Header.Set(k, v)
-		}
+		req, _ := testenv.UploadRequest(tk.Method, tk.UploadURL, tk.Headers, tk.Fields, body)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil || resp.StatusCode != 200 {
 			t.Fatalf("PUT to MinIO: %v %v", err, resp)
@@ -266,13 +265,12 @@ func TestReplicas(t *testing.T) {
 			var tk struct {
 				DocumentID string            `json:"document_id"`
 				UploadURL  string            `json:"upload_url"`
+				Method     string            `json:"method"`
 				Headers    map[string]string `json:"headers"`
+				Fields     map[string]string `json:"fields"`
 			}
 			bob.do("POST", replicas[i%3].url+"/api/documents/upload-url", map[string]any{"filename": fmt.Sprintf("bob-%d.txt", i), "size_bytes": 1000}, 201, &tk)
-			req, _ := http.NewRequest("PUT", tk.UploadURL, bytes.NewReader(make([]byte, 1000)))
-			for k, v := range tk.Headers {
-				req.Header.Set(k, v)
-			}
+			req, _ := testenv.UploadRequest(tk.Method, tk.UploadURL, tk.Headers, tk.Fields, make([]byte, 1000))
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Error(err)

@@ -28,9 +28,12 @@ type Info struct {
 
 // PresignedPut is what a client needs to send the bytes of one object.
 type PresignedPut struct {
-	URL       string // absolute for S3; a path on this server for the local store
-	Method    string
-	Headers   map[string]string
+	URL     string // absolute for S3; a path on this server for the local store
+	Method  string
+	Headers map[string]string
+	// Fields are the form fields of a POST upload (S3): a multipart/form-data body with these
+	// fields first and the bytes last, in a field named "file". Empty for a PUT.
+	Fields    map[string]string
 	ExpiresAt time.Time
 }
 

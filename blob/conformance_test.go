@@ -56,7 +56,7 @@ func s3Harness(t *testing.T) harness {
 
 func sendPut(t *testing.T, url string, p blob.PresignedPut, body []byte) int {
 	t.Helper()
-	return testenv.SendUpload(t, p.Method, url, p.Headers, body)
+	return testenv.SendUpload(t, p.Method, url, p.Headers, body, p.Fields)
 }
 
 func TestConformance(t *testing.T) {
@@ -86,7 +86,8 @@ func TestConformance(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if p.Method != "PUT" || p.Headers["Content-Type"] != "application/pdf" {
+				if !(p.Method == "PUT" && p.Headers["Content-Type"] == "application/pdf" ||
+					p.Method == "POST" && p.Fields["Content-Type"] == "application/pdf") {
 					t.Fatalf("presigned request: %+v", p)
 				}
 				if code := h.put(t, p, body); code != 200 {

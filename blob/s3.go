@@ -7,9 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"net/url"
-	"strconv"
 	"time"
 
 	"github.com/minio/minio-go/v7"
@@ -79,26 +77,32 @@ func s3Err(op string, err error) error {
 	return fmt.Errorf("blob: s3 %s: %w", op, err)
 }
 
-// PresignPut signs a PUT for the public endpoint that binds the exact size: Content-Length
-// is a signed header, so the store itself refuses a body of any other length.
+// PresignPut signs a browser-style POST upload (a POST policy) for the public endpoint: the
+// policy names the exact key, the content type and the exact size (content-length-range),
+// so the store itself refuses any other size. Not a presigned PUT: S3 does not sign the
+// headers a client adds to one, and a PUT carrying x-amz-copy-source becomes a server-side
+// copy of any object in the bucket (another user's document, or one of any size) into the
+// staging key; a POST upload can only carry the bytes sent with it.
 func (s *S3) PresignPut(ctx context.Context, key string, size int64, contentType string, ttl time.Duration) (PresignedPut, error) {
 	if key == "" || size < 0 {
 		return PresignedPut{}, ErrInvalidKey
 	}
-	signed := http.Header{}
-	signed.Set("Content-Length", strconv.FormatInt(size, 10))
-	u, err := s.signer.PresignHeader(ctx, http.MethodPut, s.bucket, key, ttl, nil, signed)
-	if err != nil {
-		return PresignedPut{}, s3Err("presign put", err)
+	exp := time.Now().Add(ttl).UTC().Truncate(time.Second)
+	p := minio.NewPostPolicy()
+	// A policy cannot say "exactly 0 bytes" (its maximum must be positive): an empty upload
+	// may carry one byte, which confirm charges like any other.
+	maxLen := max(size, 1)
+	for _, err := range []error{p.SetBucket(s.bucket), p.SetKey(key), p.SetExpires(exp), p.SetContentType(contentType),
+		p.SetContentLengthRange(size, maxLen), p.SetSuccessStatusAction("200")} {
+		if err != nil {
+			return PresignedPut{}, fmt.Errorf("blob: s3 post policy: %w", err)
+		}
 	}
-	return PresignedPut{
-		URL:    u.String(),
-		Method: "PUT",
-		// Content-Length is not listed: every HTTP client sends it for a body of known size
-		// (browsers refuse to set it by hand).
-		Headers:   map[string]string{"Content-Type": contentType},
-		ExpiresAt: time.Now().Add(ttl).UTC().Truncate(time.Second),
-	}, nil
+	u, fields, err := s.signer.PresignedPostPolicy(ctx, p)
+	if err != nil {
+		return PresignedPut{}, s3Err("presign post", err)
+	}
+	return PresignedPut{URL: u.String(), Method: "POST", Headers: map[string]string{}, Fields: fields, ExpiresAt: exp}, nil
 }
 
 // PresignGet signs a short-lived GET that makes the browser save the file under its name.

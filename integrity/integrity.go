@@ -23,7 +23,11 @@ type Options struct {
 	// OrphanAge is how old an object without a row must be before it counts as an orphan: the
 	// upload-URL lifetime, so an upload in flight is never taken for one.
 	OrphanAge time.Duration
-	Now       func() time.Time
+	// TempAge is how long a temp file of the local store must go unwritten before it counts
+	// as left by an interrupted upload: at least the longest an upload may take (its body
+	// may pause that long), never less than blob.StaleTempAge.
+	TempAge time.Duration
+	Now     func() time.Time
 }
 
 // Problem is one thing found wrong.
@@ -108,7 +112,7 @@ func Check(ctx context.Context, st *store.Store, blobs Blobs, o Options) (Report
 		return r, err
 	}
 	if tc, ok := blobs.(tempCleaner); ok {
-		n, err := tc.CleanTemp(blob.StaleTempAge)
+		n, err := tc.CleanTemp(max(o.TempAge, blob.StaleTempAge))
 		r.TempRemoved = n
 		if err != nil {
 			return r, err
@@ -126,11 +130,20 @@ func checkDocuments(ctx context.Context, st *store.Store, blobs Blobs, o Options
 			return err
 		}
 		for _, d := range page {
-			r.Documents++
 			p, err := checkDocument(ctx, st, blobs, d, o.Fix)
+			if p != nil || err != nil {
+				// Deleted since the page was read: its object may be gone or going, which
+				// is no problem, and no reason to stop the whole check either.
+				if gone, gerr := deleted(ctx, st, d); gerr != nil {
+					return gerr
+				} else if gone {
+					continue
+				}
+			}
 			if err != nil {
 				return err
 			}
+			r.Documents++
 			if p != nil {
 				r.Problems = append(r.Problems, *p)
 			}
@@ -140,6 +153,15 @@ func checkDocuments(ctx context.Context, st *store.Store, blobs Blobs, o Options
 		}
 		after = page[len(page)-1].ID
 	}
+}
+
+// deleted tells whether d's row is gone (a document id never comes back).
+func deleted(ctx context.Context, st *store.Store, d store.StoredDocument) (bool, error) {
+	_, err := st.Document(ctx, d.UserID, d.ID)
+	if errors.Is(err, store.ErrNotFound) {
+		return true, nil
+	}
+	return false, err
 }
 
 func checkDocument(ctx context.Context, st *store.Store, blobs Blobs, d store.StoredDocument, fix bool) (*Problem, error) {

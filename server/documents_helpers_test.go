@@ -11,13 +11,14 @@ type uploadTicket struct {
 	UploadURL  string            `json:"upload_url"`
 	Method     string            `json:"method"`
 	Headers    map[string]string `json:"headers"`
+	Fields     map[string]string `json:"fields"`
 	ExpiresAt  string            `json:"expires_at"`
 }
 
 // putBytes sends body to a presigned upload URL the way a browser would and returns the status.
 func putBytes(t *testing.T, tk uploadTicket, body []byte) int {
 	t.Helper()
-	return testenv.SendUpload(t, tk.Method, tk.UploadURL, tk.Headers, body)
+	return testenv.SendUpload(t, tk.Method, tk.UploadURL, tk.Headers, body, tk.Fields)
 }
 
 // startUpload runs step 1 and 2 of an upload.

@@ -3,12 +3,14 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -57,10 +59,14 @@ func (s *Server) uploadURL(c echo.Context) error {
 		}
 		return blobDown(err)
 	}
-	return c.JSON(http.StatusCreated, map[string]any{
+	out := map[string]any{
 		"document_id": d.ID, "upload_url": s.absoluteURL(c, p.URL), "method": p.Method,
 		"headers": p.Headers, "expires_at": p.ExpiresAt,
-	})
+	}
+	if len(p.Fields) > 0 {
+		out["fields"] = p.Fields // a POST upload (S3): form fields, then the file
+	}
+	return c.JSON(http.StatusCreated, out)
 }
 
 // checkRoom answers 413 at once when size exceeds the largest upload or the remaining quota.
@@ -110,6 +116,21 @@ func (s *Server) confirmUpload(c echo.Context) error {
 	if d.Status != store.StatusPending {
 		return c.JSON(http.StatusOK, toDocumentJSON(d)) // repeated confirm: nothing changes
 	}
+	lease, d, err := s.leaseConfirm(c, d)
+	if err != nil || d.Status != store.StatusPending {
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, toDocumentJSON(d)) // confirmed by the lease holder
+	}
+	done := false
+	defer func() {
+		if !done {
+			if err := s.store.ReleaseConfirm(context.WithoutCancel(ctx), d.ID, lease); err != nil {
+				s.log.Warn("confirm lease left to run out", "document_id", d.ID, "err", err)
+			}
+		}
+	}()
 	info, err := s.blobs.Move(ctx, store.StagingKeyFor(d.ObjectKey), d.ObjectKey)
 	if errors.Is(err, blob.ErrNotFound) {
 		return fail(http.StatusUnprocessableEntity, "upload not found")
@@ -126,7 +147,34 @@ func (s *Server) confirmUpload(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	done = true
 	return c.JSON(http.StatusOK, toDocumentJSON(confirmed))
+}
+
+// confirmLeaseWait is how often a confirm waiting for another confirm of the same upload
+// looks again.
+const confirmLeaseWait = 20 * time.Millisecond
+
+// leaseConfirm waits until this request holds the confirm lease of the pending document d
+// (confirms of one upload run one at a time), or until d is no longer pending: then it
+// returns d as it is now. The lease outlasts the request's deadline by a minute, so it ends
+// with the request even when the blob store finishes a server-side copy late.
+func (s *Server) leaseConfirm(c echo.Context, d store.Document) (time.Time, store.Document, error) {
+	ctx := c.Request().Context()
+	for {
+		until, ok, err := s.store.LeaseConfirm(ctx, d.UserID, d.ID, s.opts.Timeouts.Request+time.Minute)
+		if err != nil || ok {
+			return until, d, err
+		}
+		if d, err = s.store.Document(ctx, d.UserID, d.ID); err != nil || d.Status != store.StatusPending {
+			return until, d, err
+		}
+		select {
+		case <-ctx.Done():
+			return until, d, fmt.Errorf("server: waiting for another confirm of %s: %w", d.ID, ctx.Err())
+		case <-time.After(confirmLeaseWait):
+		}
+	}
 }
 
 // charge confirms a stored upload of size bytes (sum: its SHA-256 when known): the quota is
@@ -139,6 +187,12 @@ func (s *Server) charge(c echo.Context, id string, size int64, sum string) (stor
 		s.discard(c, id)
 		return d, err
 	}
+	if errors.Is(err, store.ErrNotFound) {
+		// Deleted or expired while its bytes were stored or moved: the delete may have
+		// removed the keys before they were written, and no row will ever refer to them.
+		key := store.ObjectKeyFor(u.ID, id)
+		s.deleteObjectsNow(context.WithoutCancel(c.Request().Context()), key, store.StagingKeyFor(key))
+	}
 	if err != nil {
 		return d, err
 	}
@@ -149,10 +203,18 @@ func (s *Server) charge(c echo.Context, id string, size int64, sum string) (stor
 }
 
 // discard removes a refused pending upload: its row and reservation, and its objects through
-// the outbox.
+// the outbox. With the row already gone (deleted or expired meanwhile) its objects are
+// removed all the same: no row will ever refer to them again.
 func (s *Server) discard(c echo.Context, id string) {
 	ctx := context.WithoutCancel(c.Request().Context())
-	keys, err := s.store.DiscardPending(ctx, caller(c).ID, id)
+	userID := caller(c).ID
+	keys, err := s.store.DiscardPending(ctx, userID, id)
+	if errors.Is(err, store.ErrNotFound) {
+		if _, gone := s.store.Document(ctx, userID, id); errors.Is(gone, store.ErrNotFound) {
+			key := store.ObjectKeyFor(userID, id)
+			keys, err = []string{key, store.StagingKeyFor(key)}, nil
+		}
+	}
 	if err != nil {
 		s.log.Warn("refused upload left for expiry", "document_id", id, "err", err)
 		return
@@ -286,6 +348,10 @@ func (s *Server) receiveBlob(c echo.Context) error {
 		return err
 	}
 	if err := s.store.FinishUpload(context.WithoutCancel(ctx), claim, info.SHA256); err != nil {
+		if errors.Is(err, store.ErrUploadClosed) { // deleted or expired while the body streamed
+			s.deleteObjectsNow(context.WithoutCancel(ctx), key)
+			return fail(http.StatusGone, "upload no longer accepted")
+		}
 		return err
 	}
 	return c.NoContent(http.StatusOK)
@@ -306,10 +372,16 @@ func (s *Server) receiveClaimed(c echo.Context, key string, claim store.UploadCl
 	if req.ContentLength >= 0 && req.ContentLength < claim.DeclaredSize {
 		return blob.Info{}, fail(http.StatusBadRequest, "body shorter than the declared size")
 	}
-	info, err := s.blobs.Put(req.Context(), key, req.Body, claim.DeclaredSize, req.Header.Get("Content-Type"))
+	body := &clientBody{r: req.Body}
+	info, err := s.blobs.Put(req.Context(), key, body, claim.DeclaredSize, req.Header.Get("Content-Type"))
 	switch {
 	case errors.Is(err, blob.ErrTooLarge):
 		return info, fail(http.StatusRequestEntityTooLarge, "body larger than the declared size")
+	case err != nil && body.err != nil: // the client's body failed, not the store
+		if slow := (*slowBodyError)(nil); errors.As(body.err, &slow) {
+			return info, body.err // 408
+		}
+		return info, fail(http.StatusBadRequest, "body shorter than the declared size")
 	case err != nil:
 		return info, blobDown(err)
 	case info.Size != claim.DeclaredSize:

@@ -104,7 +104,8 @@ func (s *Server) maintenance(cfg JobsConfig) map[string]func(context.Context) er
 			return err
 		},
 		"integrity-sweep": func(ctx context.Context) error {
-			r, err := integrity.Check(ctx, s.store, s.rawBlobs, integrity.Options{Fix: true, OrphanAge: s.opts.UploadURLTTL, Now: s.now})
+			r, err := integrity.Check(ctx, s.store, s.rawBlobs, integrity.Options{Fix: true, OrphanAge: s.opts.UploadURLTTL,
+				TempAge: s.opts.Timeouts.Upload, Now: s.now})
 			for _, p := range r.Problems {
 				s.log.Warn("integrity problem", "kind", p.Kind, "document_id", p.DocumentID, "object_key", p.Key, "detail", p.Detail, "fixed", p.Fixed)
 			}

@@ -84,8 +84,10 @@ func (s *Store) CreatePending(ctx context.Context, userID, filename, contentType
 func (s *Store) CreatePendingWithin(ctx context.Context, userID, filename, contentType string, declaredSize, allowance int64) (Document, error) {
 	id := newID()
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// The limit is subtracted, not added: limit + allowance overflows a BIGINT for a
+		// limit near its maximum, while the byte counts on the left are real sizes.
 		res, err := tx.ExecContext(ctx, `UPDATE quotas SET pending_bytes = pending_bytes + $1 WHERE user_id = $2
-			AND used_bytes + pending_bytes + $1 <= limit_bytes + CASE WHEN $3 <= 0 THEN limit_bytes ELSE $3 END`,
+			AND used_bytes + pending_bytes + $1 - limit_bytes <= CASE WHEN $3 <= 0 THEN limit_bytes ELSE $3 END`,
 			declaredSize, userID, allowance)
 		if err != nil {
 			return err
@@ -141,7 +143,7 @@ func (s *Store) ConfirmUpload(ctx context.Context, userID, id string, size int64
 			return err
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE documents SET status = 'uploaded', size_bytes = $1, uploaded_at = $2, next_attempt_at = $2,
-			sha256 = COALESCE(sha256, $5) WHERE id = $3 AND user_id = $4 AND status = 'pending'`, size, now, id, userID, nullIfEmpty(sum))
+			sha256 = COALESCE(sha256, $5), claimed_until = NULL WHERE id = $3 AND user_id = $4 AND status = 'pending'`, size, now, id, userID, nullIfEmpty(sum))
 		if err != nil {
 			return err
 		}

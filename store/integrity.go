@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 )
@@ -125,11 +126,24 @@ func (s *Store) QuotaDrifts(ctx context.Context) ([]QuotaDrift, error) {
 	return out, nil
 }
 
-// ReconcilePending recomputes pending_bytes from the pending documents inside one UPDATE per
-// drifted user (the row lock orders it with concurrent reservations).
+// ReconcilePending recomputes pending_bytes from the pending documents of one user. The quota
+// row is locked first and the documents summed by a later statement: on Postgres an UPDATE
+// whose SET sums the documents reads them as of its start, so one that waited for a
+// reservation's row lock would overwrite it with a sum that misses the new pending row.
 func (s *Store) ReconcilePending(ctx context.Context, userID string) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE quotas SET pending_bytes = COALESCE((SELECT SUM(d.size_bytes) FROM documents d
-		WHERE d.user_id = quotas.user_id AND d.status = 'pending'), 0) WHERE user_id = $1`, userID); err != nil {
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var was int64
+		if err := tx.QueryRowContext(ctx, `SELECT pending_bytes FROM quotas WHERE user_id = $1`+s.forUpdate(), userID).Scan(&was); err != nil {
+			return notFound(err)
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE quotas SET pending_bytes = COALESCE((SELECT SUM(d.size_bytes) FROM documents d
+			WHERE d.user_id = quotas.user_id AND d.status = 'pending'), 0) WHERE user_id = $1`, userID)
+		return err
+	})
+	if errors.Is(err, ErrNotFound) {
+		return nil // the user was deleted meanwhile
+	}
+	if err != nil {
 		return fmt.Errorf("store: reconcile pending: %w", err)
 	}
 	return nil

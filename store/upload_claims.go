@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Upload claim errors: why a local upload URL no longer takes bytes.
@@ -58,11 +59,50 @@ func (s *Store) ReleaseUpload(ctx context.Context, c UploadClaim) error {
 	return nil
 }
 
-// FinishUpload marks a claimed upload received and records the SHA-256 of its bytes.
+// FinishUpload marks a claimed upload received and records the SHA-256 of its bytes. A
+// document deleted or expired while its body streamed is ErrUploadClosed: nothing refers to
+// the bytes just written, and the caller removes them.
 func (s *Store) FinishUpload(ctx context.Context, c UploadClaim, sum string) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE documents SET upload_state = 'received', sha256 = $1 WHERE id = $2`,
-		nullIfEmpty(sum), c.DocumentID); err != nil {
+	res, err := s.db.ExecContext(ctx, `UPDATE documents SET upload_state = 'received', sha256 = COALESCE(sha256, $1) WHERE id = $2`,
+		nullIfEmpty(sum), c.DocumentID)
+	if err == nil {
+		var n int64
+		if n, err = res.RowsAffected(); err == nil && n == 0 {
+			err = ErrUploadClosed
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("store: finish upload: %w", err)
+	}
+	return nil
+}
+
+// LeaseConfirm takes, for d, the right to move a pending upload's staging object into place
+// and confirm it: a conditional UPDATE of the pending row, so confirms of one upload run one
+// at a time across requests and replicas. Without it, a confirm that saw the upload pending
+// could move a staging object rewritten after another confirm finished (a presigned URL can
+// be replayed) over the confirmed bytes. ok is false while another confirm holds the lease
+// or once the document is no longer pending; the lease ends with the confirm, with
+// ReleaseConfirm, or after d.
+func (s *Store) LeaseConfirm(ctx context.Context, userID, id string, d time.Duration) (until time.Time, ok bool, err error) {
+	now := s.Now()
+	until = now.Add(d)
+	res, err := s.db.ExecContext(ctx, `UPDATE documents SET claimed_until = $1
+		WHERE id = $2 AND user_id = $3 AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < $4)`, until, id, userID, now)
+	if err == nil {
+		var n int64
+		if n, err = res.RowsAffected(); err == nil {
+			return until, n == 1, nil
+		}
+	}
+	return until, false, fmt.Errorf("store: lease confirm: %w", err)
+}
+
+// ReleaseConfirm gives back a confirm lease after a confirm that did not happen.
+func (s *Store) ReleaseConfirm(ctx context.Context, id string, until time.Time) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE documents SET claimed_until = NULL WHERE id = $1 AND status = 'pending' AND claimed_until = $2`,
+		id, until); err != nil {
+		return fmt.Errorf("store: release confirm: %w", err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -241,6 +242,25 @@ func (s *Store) SetAISettings(ctx context.Context, id string, provider, model *s
 func (s *Store) DeleteUser(ctx context.Context, id string) ([]string, error) {
 	var keys []string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// Rows are locked in the order uploads lock them, so a deletion racing an upload
+		// waits instead of deadlocking on Postgres: the documents, then the quota row (a
+		// new pending upload takes the quota row first and the user row's key lock last,
+		// so the user row is locked only once the quota row is held), then the user. The
+		// documents are deleted again under the quota lock: one created meanwhile is gone
+		// too, and no other can be created.
+		var err error
+		if keys, err = deleteDocumentsWhere(ctx, tx, `user_id = $1`, id); err != nil {
+			return err
+		}
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM quotas WHERE user_id = $1`+s.forUpdate(), id).Scan(&one); err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		more, err := deleteDocumentsWhere(ctx, tx, `user_id = $1`, id)
+		if err != nil {
+			return err
+		}
+		keys = append(keys, more...)
 		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns("")+` FROM users WHERE id = $1`+s.forUpdate(), id))
 		if err != nil {
 			return err
@@ -249,9 +269,6 @@ func (s *Store) DeleteUser(ctx context.Context, id string) ([]string, error) {
 			if err := s.requireOtherAdmin(ctx, tx, id); err != nil {
 				return err
 			}
-		}
-		if keys, err = deleteDocumentsWhere(ctx, tx, `user_id = $1`, id); err != nil {
-			return err
 		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id)
 		return err

@@ -78,6 +78,13 @@ export class Uploader {
       const started = performance.now();
       xhr.open(ticket.method, ticket.upload_url);
       for (const [k, v] of Object.entries(ticket.headers || {})) xhr.setRequestHeader(k, v);
+      // S3 takes a POST policy upload: its form fields first, then the file.
+      let body = item.file;
+      if (ticket.fields) {
+        body = new FormData();
+        for (const [k, v] of Object.entries(ticket.fields)) body.append(k, v);
+        body.append('file', item.file);
+      }
       xhr.upload.onprogress = (e) => {
         if (!e.lengthComputable) return;
         const pct = Math.floor((100 * e.loaded) / e.total);
@@ -90,7 +97,7 @@ export class Uploader {
         : reject(new Error(xhr.status === 413 ? 'The file is larger than announced.' : `Upload failed (HTTP ${xhr.status}).`)));
       xhr.onerror = () => reject(new Error('Upload failed: the storage could not be reached.'));
       xhr.onabort = () => reject(new Error('cancelled'));
-      xhr.send(item.file);
+      xhr.send(body);
     });
   }
 }

@@ -3,20 +3,59 @@ package testenv
 import (
 	"bytes"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"testing"
 )
 
-// SendUpload sends body to a presigned upload URL with its headers, the way a browser or
-// script does, and returns the status.
-func SendUpload(t testing.TB, method, url string, headers map[string]string, body []byte) int {
-	t.Helper()
-	req, err := http.NewRequest(method, url, bytes.NewReader(body))
+// UploadRequest builds the request an upload ticket asks for: body as the whole request
+// (a PUT with headers), or, with form fields (an S3 POST policy), a multipart/form-data body
+// with the fields first and body last in the field "file".
+func UploadRequest(method, url string, headers, fields map[string]string, body []byte) (*http.Request, error) {
+	var r io.Reader = bytes.NewReader(body)
+	contentType := ""
+	if len(fields) > 0 {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		for k, v := range fields {
+			if err := mw.WriteField(k, v); err != nil {
+				return nil, err
+			}
+		}
+		fw, err := mw.CreateFormFile("file", "upload")
+		if err != nil {
+			return nil, err
+		}
+		fw.Write(body)
+		if err := mw.Close(); err != nil {
+			return nil, err
+		}
+		r, contentType = &buf, mw.FormDataContentType()
+	}
+	req, err := http.NewRequest(method, url, r)
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	for k, v := range headers {
 		req.Header.Set(k, v)
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	return req, nil
+}
+
+// SendUpload sends body to a presigned upload URL with its headers (and the form fields of a
+// POST upload), the way a browser or script does, and returns the status.
+func SendUpload(t testing.TB, method, url string, headers map[string]string, body []byte, fields ...map[string]string) int {
+	t.Helper()
+	var f map[string]string
+	if len(fields) > 0 {
+		f = fields[0]
+	}
+	req, err := UploadRequest(method, url, headers, f, body)
+	if err != nil {
+		t.Fatal(err)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
