@@ -87,52 +87,14 @@ func TestTokenCreatedAcrossPasswordChangeIsRevoked(t *testing.T) {
 				if via == "token" {
 					thief = tokenOf(e, thief) // ...or a stolen API token
 				}
-				pr, pw := io.Pipe()
-				req, err := http.NewRequest("POST", e.ts.URL+"/api/auth/me/tokens", pr)
-				if err != nil {
-					t.Fatal(err)
-				}
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Expect", "100-continue")
-				if thief.csrf != "" {
-					req.Header.Set("X-CSRF-Token", thief.csrf)
-				}
-				if thief.bearer != "" {
-					req.Header.Set("Authorization", "Bearer "+thief.bearer)
-				}
-				reading := make(chan struct{})
-				req = req.WithContext(httptrace.WithClientTrace(context.Background(),
-					&httptrace.ClientTrace{Got100Continue: func() { close(reading) }}))
-				hc := &http.Client{Jar: thief.hc.Jar, Transport: &http.Transport{ExpectContinueTimeout: 1 << 40}}
-				type answer struct {
-					status int
-					body   []byte
-					err    error
-				}
-				done := make(chan answer, 1)
-				go func() {
-					resp, err := hc.Do(req)
-					if err != nil {
-						done <- answer{err: err}
-						return
-					}
-					defer resp.Body.Close()
-					b, _ := io.ReadAll(resp.Body)
-					done <- answer{status: resp.StatusCode, body: b}
-				}()
-				<-reading
+				release := heldRequest(t, thief, "POST", "/api/auth/me/tokens", map[string]string{"name": "kept after the change"})
 				owner.call("POST", "/api/auth/me/password",
 					map[string]string{"current_password": testPassword, "new_password": "a brand new passphrase"}, 204)
-				body, _ := json.Marshal(map[string]string{"name": "kept after the change"})
-				go func() { _, _ = io.Copy(pw, bytes.NewReader(body)); pw.Close() }()
-				a := <-done
-				if a.err != nil {
-					t.Fatal(a.err)
-				}
+				status, answer := release()
 				var created struct {
 					Token string `json:"token"`
 				}
-				_ = json.Unmarshal(a.body, &created)
+				_ = json.Unmarshal(answer, &created)
 				if created.Token != "" {
 					c := e.anonymous()
 					c.bearer = created.Token
@@ -140,11 +102,11 @@ func TestTokenCreatedAcrossPasswordChangeIsRevoked(t *testing.T) {
 						t.Fatalf("a token created while the password changed works after it: GET /api/auth/me %d", st)
 					}
 				}
-				if a.status != 401 {
-					t.Fatalf("token creation across a password change: %d %s, want 401", a.status, a.body)
+				if status != 401 {
+					t.Fatalf("token creation across a password change: %d %s, want 401", status, answer)
 				}
-				if _, ok := detail(t, a.body).(string); !ok {
-					t.Fatalf("401 without a detail: %s", a.body)
+				if _, ok := detail(t, answer).(string); !ok {
+					t.Fatalf("401 without a detail: %s", answer)
 				}
 				toks := owner.call("GET", "/api/auth/me/tokens", nil, 200)
 				if string(bytes.TrimSpace(toks)) != "[]" {
@@ -724,7 +686,7 @@ func TestStolenCookieOfTheChangingSession(t *testing.T) {
 // heldRequest sends method path for c with its body held back until the server has
 // authenticated the request and starts reading it (the 100 Continue); release sends the
 // body and waits for the status.
-func heldRequest(t *testing.T, c *client, method, path string, body any) (release func() int) {
+func heldRequest(t *testing.T, c *client, method, path string, body any) (release func() (int, []byte)) {
 	t.Helper()
 	pr, pw := io.Pipe()
 	req, err := http.NewRequest(method, c.e.ts.URL+path, pr)
@@ -743,22 +705,28 @@ func heldRequest(t *testing.T, c *client, method, path string, body any) (releas
 	req = req.WithContext(httptrace.WithClientTrace(context.Background(),
 		&httptrace.ClientTrace{Got100Continue: func() { close(reading) }}))
 	hc := &http.Client{Jar: c.hc.Jar, Transport: &http.Transport{ExpectContinueTimeout: 1 << 40}}
-	done := make(chan int, 1)
+	type answer struct {
+		status int
+		body   []byte
+	}
+	done := make(chan answer, 1)
 	go func() {
 		resp, err := hc.Do(req)
 		if err != nil {
-			done <- -1
+			t.Errorf("%s %s: %v", method, path, err)
+			done <- answer{status: -1}
 			return
 		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		done <- resp.StatusCode
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		done <- answer{resp.StatusCode, b}
 	}()
 	<-reading
-	return func() int {
+	return func() (int, []byte) {
 		b, _ := json.Marshal(body)
 		go func() { _, _ = pw.Write(b); pw.Close() }()
-		return <-done
+		a := <-done
+		return a.status, a.body
 	}
 }
 
