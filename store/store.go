@@ -17,6 +17,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // Dialects the store speaks.
@@ -76,11 +77,28 @@ func Open(ctx context.Context, driver, dsn string, opts ...Option) (*Store, erro
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", driver, err)
 	}
-	if err := s.db.PingContext(ctx); err != nil {
+	if err := s.connect(ctx); err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("store: connect %s: %w", driver, err)
 	}
 	return s, nil
+}
+
+// connect checks that the database answers. A new SQLite file that several processes open
+// at once (replicas starting together) can answer SQLITE_BUSY while one of them switches it
+// to WAL, a moment the busy timeout does not cover: that is waited out until ctx ends.
+func (s *Store) connect(ctx context.Context) error {
+	for {
+		err := s.db.PingContext(ctx)
+		if err == nil || s.dialect != SQLite || sqliteCode(err)&0xff != sqlite3.SQLITE_BUSY {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
 
 // openSQLite opens a file with busy_timeout first (so the other pragmas wait for locks),

@@ -95,6 +95,9 @@ func PostgresDSN(t testing.TB) string {
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
+	// Named after its schema, so a test that ends its own connections (pg_terminate_backend
+	// by application_name) never ends another test's.
+	q.Set("application_name", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
 }
