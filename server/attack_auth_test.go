@@ -18,6 +18,7 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"github.com/docuvault/docuvault/internal/testenv"
 	"github.com/docuvault/docuvault/store"
 )
 
@@ -125,28 +126,7 @@ func TestRotatingAddressesShareOneBudget(t *testing.T) {
 		e.createUser("alice", store.RoleUser, 1000)
 		e.createUser("bob", store.RoleUser, 1000)
 		guess := func(user string, addr func(i int) string, n int) map[int]int {
-			hc := newBrowser()
-			start := make(chan struct{})
-			results := make([]loginResult, n)
-			var wg sync.WaitGroup
-			for i := range n {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					results[i] = attemptLogin(hc, e.ts.URL, user, "guess "+strconv.Itoa(i), addr(i))
-				}()
-			}
-			close(start)
-			wg.Wait()
-			counts := map[int]int{}
-			for _, r := range results {
-				if r.err != nil {
-					t.Fatal(r.err)
-				}
-				counts[r.status]++
-			}
-			return counts
+			return parallelLogins(t, []string{e.ts.URL}, n, user, addr)
 		}
 		v6 := guess("alice", func(i int) string { return "2001:db8:1:2:" + strconv.FormatInt(int64(i+1), 16) + "::7" }, 60)
 		if v6[401] != 5 || v6[429] != 55 {
@@ -167,28 +147,14 @@ func TestPasswordRechecksThrottledInParallel(t *testing.T) {
 		c := e.member("alice")
 		paths := []string{"/api/auth/me/password", "/api/auth/me/totp/disable", "/api/auth/me/backup-codes"}
 		const n = 60
-		statuses := make([]int, n)
-		start := make(chan struct{})
-		var wg sync.WaitGroup
-		for i := range n {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				guess := "wrong guess " + strconv.Itoa(i)
-				body := map[string]string{"password": guess}
-				if i%3 == 0 {
-					body = map[string]string{"current_password": guess, "new_password": "a brand new password"}
-				}
-				statuses[i] = c.status("POST", paths[i%3], body)
-			}()
-		}
-		close(start)
-		wg.Wait()
-		counts := map[int]int{}
-		for _, s := range statuses {
-			counts[s]++
-		}
+		counts := tally(testenv.Together(n, func(i int) int {
+			guess := "wrong guess " + strconv.Itoa(i)
+			body := map[string]string{"password": guess}
+			if i%3 == 0 {
+				body = map[string]string{"current_password": guess, "new_password": "a brand new password"}
+			}
+			return c.status("POST", paths[i%3], body)
+		}))
 		if counts[403] != 5 || counts[429] != n-5 {
 			t.Fatalf("%d parallel wrong re-checks: %v, want 5 checked (403)", n, counts)
 		}
@@ -202,29 +168,14 @@ func TestPasswordRechecksThrottledInParallel(t *testing.T) {
 // its own address, and counts the statuses.
 func parallelSecondFactor(t *testing.T, e *env, username, otp string, n int) map[int]int {
 	t.Helper()
-	start := make(chan struct{})
-	statuses := make([]int, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			resp := e.anonymous().request("POST", "/api/auth/login",
-				map[string]string{"username": username, "password": testPassword, "otp": otp},
-				"X-Forwarded-For", "192.0.2."+strconv.Itoa(i+1))
-			io.Copy(io.Discard, resp.Body)
-			resp.Body.Close()
-			statuses[i] = resp.StatusCode
-		}()
-	}
-	close(start)
-	wg.Wait()
-	counts := map[int]int{}
-	for _, s := range statuses {
-		counts[s]++
-	}
-	return counts
+	return tally(testenv.Together(n, func(i int) int {
+		resp := e.anonymous().request("POST", "/api/auth/login",
+			map[string]string{"username": username, "password": testPassword, "otp": otp},
+			"X-Forwarded-For", "192.0.2."+strconv.Itoa(i+1))
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}))
 }
 
 // TestSecondFactorSingleUseInParallel: logins sent at once with the same TOTP code, or the
@@ -445,7 +396,7 @@ func TestThrottledLoginsWriteNoRows(t *testing.T) {
 			attemptLogin(http.DefaultClient, e.ts.URL, long+strconv.Itoa(i), "guess", "")
 		}
 		before := count()
-		counts := parallelLogins(t, []string{e.ts.URL}, 200, long, "")
+		counts := parallelLogins(t, []string{e.ts.URL}, 200, long, peerAddress)
 		if counts[429] != 200 {
 			t.Fatalf("200 logins after the address limit: %v, want all 429", counts)
 		}

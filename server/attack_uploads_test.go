@@ -176,20 +176,19 @@ func jsonBytes(v any) ([]byte, error) {
 
 // parallel runs n calls of fn at once (released together) and returns their results.
 func parallel(n int, fn func(i int) (int, error)) ([]int, error) {
+	type result struct {
+		code int
+		err  error
+	}
+	results := testenv.Together(n, func(i int) result {
+		code, err := fn(i)
+		return result{code, err}
+	})
 	codes := make([]int, n)
 	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			codes[i], errs[i] = fn(i)
-		}()
+	for i, r := range results {
+		codes[i], errs[i] = r.code, r.err
 	}
-	close(start)
-	wg.Wait()
 	return codes, errors.Join(errs...)
 }
 
@@ -815,26 +814,17 @@ func TestExpiryRacingConfirm(t *testing.T) {
 			ids = append(ids, startUpload(t, c, "e.bin", "application/octet-stream", filled('e', 2048)).DocumentID)
 		}
 		e.clock.Add(61 * time.Minute)
+		// The expiry job and every confirm, released together: the last slot is the job.
 		var jobErr error
-		var wg sync.WaitGroup
-		wg.Add(1)
-		start := make(chan struct{})
-		go func() {
-			defer wg.Done()
-			<-start
-			jobErr = e.srv.RunJob(context.Background(), server.JobsConfig{PendingTTL: time.Hour}, "expire-pending")
-		}()
-		codes := make([]int, len(ids))
-		for i, id := range ids {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				codes[i], _ = statusOf(c, "POST", "/api/documents/"+id+"/confirm", nil)
-			}()
-		}
-		close(start)
-		wg.Wait()
+		results := testenv.Together(len(ids)+1, func(i int) int {
+			if i == len(ids) {
+				jobErr = e.srv.RunJob(context.Background(), server.JobsConfig{PendingTTL: time.Hour}, "expire-pending")
+				return 0
+			}
+			code, _ := statusOf(c, "POST", "/api/documents/"+ids[i]+"/confirm", nil)
+			return code
+		})
+		codes := results[:len(ids)]
 		if jobErr != nil {
 			t.Fatal(jobErr)
 		}

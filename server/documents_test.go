@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/docuvault/docuvault/blob"
+	"github.com/docuvault/docuvault/internal/testenv"
 	"github.com/docuvault/docuvault/server"
 	"github.com/docuvault/docuvault/store"
 )
@@ -158,19 +159,8 @@ func TestConcurrentQuotaRace(t *testing.T) {
 		c := e.member("alice") // 100 MiB = 104857600
 		a := pendingOfSize(t, c, f, 55_000_000)
 		b := pendingOfSize(t, c, f, 55_000_000)
-		statuses := make([]int, 2)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i, id := range []string{a, b} {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				statuses[i] = c.status("POST", "/api/documents/"+id+"/confirm", nil)
-			}()
-		}
-		close(start)
-		wg.Wait()
+		ids := []string{a, b}
+		statuses := testenv.Together(2, func(i int) int { return c.status("POST", "/api/documents/"+ids[i]+"/confirm", nil) })
 		sort.Ints(statuses)
 		if statuses[0] != 200 || statuses[1] != 413 {
 			t.Fatalf("statuses %v, want [200 413]", statuses)

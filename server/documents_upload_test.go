@@ -13,11 +13,11 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/docuvault/docuvault/blob"
+	"github.com/docuvault/docuvault/internal/testenv"
 	"github.com/docuvault/docuvault/server"
 	"github.com/docuvault/docuvault/store"
 )
@@ -155,19 +155,9 @@ func TestPendingUploadsBounded(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, e *env) {
 		c := e.member("alice") // 100 MiB
 		const size = 30 << 20
-		codes := make([]int, 8)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range codes {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				<-start
-				codes[i] = c.status("POST", "/api/documents/upload-url", map[string]any{"filename": "p.bin", "size_bytes": size})
-			}()
-		}
-		close(start)
-		wg.Wait()
+		codes := testenv.Together(8, func(int) int {
+			return c.status("POST", "/api/documents/upload-url", map[string]any{"filename": "p.bin", "size_bytes": size})
+		})
 		sort.Ints(codes)
 		if want := []int{201, 201, 201, 201, 201, 201, 413, 413}; !equalInts(codes, want) {
 			t.Fatalf("statuses %v, want %v", codes, want)

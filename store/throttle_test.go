@@ -3,7 +3,6 @@ package store_test
 import (
 	"context"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,28 +81,20 @@ func TestLoginThrottleRule(t *testing.T) {
 			}
 
 			// Parallel takes on one bucket: exactly the limit pass.
-			var granted atomic.Int32
-			var wg sync.WaitGroup
-			start := make(chan struct{})
-			for range 60 {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					<-start
-					g, err := s.TakeLoginAttempt(ctx, "parallel", hard)
-					if err != nil {
-						t.Error(err)
-						return
-					}
-					if g.Allowed {
-						granted.Add(1)
-					}
-				}()
+			granted := 0
+			for _, allowed := range testenv.Together(60, func(int) bool {
+				g, err := s.TakeLoginAttempt(ctx, "parallel", hard)
+				if err != nil {
+					t.Error(err)
+				}
+				return g.Allowed
+			}) {
+				if allowed {
+					granted++
+				}
 			}
-			close(start)
-			wg.Wait()
-			if granted.Load() != 3 {
-				t.Fatalf("%d parallel attempts granted, want 3", granted.Load())
+			if granted != 3 {
+				t.Fatalf("%d parallel attempts granted, want 3", granted)
 			}
 
 			advance(2 * time.Hour)
