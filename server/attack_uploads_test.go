@@ -192,6 +192,20 @@ func parallel(n int, fn func(i int) (int, error)) ([]int, error) {
 	return codes, errors.Join(errs...)
 }
 
+// assertOnlyDocument checks that id is c's one document: its bytes are body, the quota
+// holds exactly them, the books balance and no stray object is left.
+func assertOnlyDocument(t *testing.T, e *env, c *client, id string, body []byte) {
+	t.Helper()
+	if used, _ := quotaOf(t, c); used != int64(len(body)) {
+		t.Fatalf("used %d, want %d", used, len(body))
+	}
+	if !bytes.Equal(storedBytes(t, e, store.ObjectKeyFor(c.user.ID, id)), body) {
+		t.Fatal("stored bytes differ")
+	}
+	assertBooks(t, e)
+	assertNoStrayObjects(t, e)
+}
+
 func count(codes []int, code int) int {
 	n := 0
 	for _, c := range codes {
@@ -485,14 +499,7 @@ func TestParallelConfirmsChargeOnce(t *testing.T) {
 		if err != nil || count(codes, 200) != 12 {
 			t.Fatalf("parallel confirms: %v %v", codes, err)
 		}
-		if used, _ := quotaOf(t, c); used != int64(len(body)) {
-			t.Fatalf("used %d after parallel confirms of %d bytes", used, len(body))
-		}
-		if !bytes.Equal(storedBytes(t, e, store.ObjectKeyFor(c.user.ID, tk.DocumentID)), body) {
-			t.Fatal("stored bytes differ")
-		}
-		assertBooks(t, e)
-		assertNoStrayObjects(t, e)
+		assertOnlyDocument(t, e, c, tk.DocumentID, body)
 	})
 }
 
@@ -939,14 +946,7 @@ func TestDatabaseFailsBetweenMoveAndCommit(t *testing.T) {
 			if code != 200 {
 				t.Fatalf("retried confirm: %d", code)
 			}
-			if used, _ := quotaOf(t, c); used != int64(len(body)) {
-				t.Fatalf("used %d, want %d", used, len(body))
-			}
-			if !bytes.Equal(storedBytes(t, e, store.ObjectKeyFor(c.user.ID, tk.DocumentID)), body) {
-				t.Fatal("bytes differ")
-			}
-			assertBooks(t, e)
-			assertNoStrayObjects(t, e)
+			assertOnlyDocument(t, e, c, tk.DocumentID, body)
 		})
 	}
 }
