@@ -58,10 +58,11 @@ type topicJSON struct {
 	Name        string `json:"name"`
 	Description string `json:"description"`
 	System      bool   `json:"system"`
+	Color       string `json:"color"`
 }
 
 func toTopicJSON(t store.Topic) topicJSON {
-	return topicJSON{ID: t.ID, Name: t.Name, Description: t.Description, System: t.System()}
+	return topicJSON{ID: t.ID, Name: t.Name, Description: t.Description, System: t.System(), Color: t.Color}
 }
 
 func mapSlice[T, U any](in []T, f func(T) U) []U {

@@ -12,6 +12,7 @@ import (
 type topicRequest struct {
 	Name        *string `json:"name"`
 	Description *string `json:"description"`
+	Color       *string `json:"color"`
 }
 
 // validate checks a create (name required) or a patch.
@@ -27,6 +28,9 @@ func (r topicRequest) validate(create bool) error {
 	}
 	if r.Description != nil && len(*r.Description) > maxTopicDescription {
 		return fail(http.StatusUnprocessableEntity, "description must be at most 2000 characters")
+	}
+	if r.Color != nil && *r.Color != "" && !validColor(*r.Color) {
+		return fail(http.StatusUnprocessableEntity, `color must be "#rrggbb" or empty`)
 	}
 	return nil
 }
@@ -48,15 +52,18 @@ func (s *Server) createTopicIn(c echo.Context, owner *string) error {
 	if err := req.validate(true); err != nil {
 		return err
 	}
-	desc := ""
+	t := store.Topic{UserID: owner, Name: *req.Name}
 	if req.Description != nil {
-		desc = *req.Description
+		t.Description = *req.Description
 	}
-	t, err := s.store.CreateTopic(c.Request().Context(), owner, *req.Name, desc)
+	if req.Color != nil {
+		t.Color = strings.ToLower(*req.Color)
+	}
+	created, err := s.store.AddTopic(c.Request().Context(), t)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusCreated, toTopicJSON(t))
+	return c.JSON(http.StatusCreated, toTopicJSON(created))
 }
 
 func (s *Server) createTopic(c echo.Context) error {
@@ -98,7 +105,7 @@ func (s *Server) patchTopicIn(c echo.Context, system bool) error {
 	if err != nil {
 		return err
 	}
-	t, err = s.store.UpdateTopic(c.Request().Context(), t.ID, store.TopicPatch{Name: req.Name, Description: req.Description})
+	t, err = s.store.UpdateTopic(c.Request().Context(), t.ID, store.TopicPatch{Name: req.Name, Description: req.Description, Color: lowerPtr(req.Color)})
 	if err != nil {
 		return err
 	}
@@ -143,3 +150,24 @@ func (s *Server) adminCreateTopic(c echo.Context) error {
 
 func (s *Server) adminPatchTopic(c echo.Context) error  { return s.patchTopicIn(c, true) }
 func (s *Server) adminDeleteTopic(c echo.Context) error { return s.deleteTopicIn(c, true) }
+
+// validColor accepts a colour as "#rrggbb".
+func validColor(c string) bool {
+	if len(c) != 7 || c[0] != '#' {
+		return false
+	}
+	for _, r := range c[1:] {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", r) {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerPtr(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	l := strings.ToLower(*s)
+	return &l
+}

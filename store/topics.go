@@ -13,17 +13,18 @@ type Topic struct {
 	UserID      *string
 	Name        string
 	Description string
+	Color       string // "#rrggbb", or "" for the UI's default
 }
 
 // System tells whether the topic belongs to no user.
 func (t Topic) System() bool { return t.UserID == nil }
 
-const topicColumns = `id, user_id, name, description`
+const topicColumns = `id, user_id, name, description, color`
 
 func scanTopic(row scanner) (Topic, error) {
 	var t Topic
 	var owner sql.NullString
-	if err := row.Scan(&t.ID, &owner, &t.Name, &t.Description); err != nil {
+	if err := row.Scan(&t.ID, &owner, &t.Name, &t.Description, &t.Color); err != nil {
 		return Topic{}, notFound(err)
 	}
 	if owner.Valid {
@@ -109,17 +110,22 @@ func (s *Store) topicRoom(ctx context.Context, tx *sql.Tx, userID *string) error
 // CreateTopic adds a topic to a namespace (userID nil = system); ErrConflict when the name
 // is taken there, ignoring case in any script (see topicKey).
 func (s *Store) CreateTopic(ctx context.Context, userID *string, name, description string) (Topic, error) {
-	t := Topic{ID: newID(), UserID: userID, Name: strings.TrimSpace(name), Description: description}
+	return s.AddTopic(ctx, Topic{UserID: userID, Name: name, Description: description})
+}
+
+// AddTopic creates t (its ID is assigned) in t.UserID's namespace, like CreateTopic.
+func (s *Store) AddTopic(ctx context.Context, t Topic) (Topic, error) {
+	t.ID, t.Name = newID(), strings.TrimSpace(t.Name)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := s.topicRoom(ctx, tx, userID); err != nil {
+		if err := s.topicRoom(ctx, tx, t.UserID); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO topics (id, user_id, name, name_key, description) VALUES ($1, $2, $3, $4, $5)`,
-			t.ID, userID, t.Name, topicKey(t.Name), description)
+		_, err := tx.ExecContext(ctx, `INSERT INTO topics (id, user_id, name, name_key, description, color) VALUES ($1, $2, $3, $4, $5, $6)`,
+			t.ID, t.UserID, t.Name, topicKey(t.Name), t.Description, t.Color)
 		return err
 	})
 	if isUniqueViolation(err) {
-		return Topic{}, fmt.Errorf("store: create topic %q: %w", name, ErrConflict)
+		return Topic{}, fmt.Errorf("store: create topic %q: %w", t.Name, ErrConflict)
 	}
 	if err != nil {
 		return Topic{}, fmt.Errorf("store: create topic: %w", err)
@@ -131,6 +137,7 @@ func (s *Store) CreateTopic(ctx context.Context, userID *string, name, descripti
 type TopicPatch struct {
 	Name        *string
 	Description *string
+	Color       *string
 }
 
 // UpdateTopic renames or re-describes a topic.
@@ -147,6 +154,12 @@ func (s *Store) UpdateTopic(ctx context.Context, id string, p TopicPatch) (Topic
 	}
 	if p.Description != nil {
 		res, err := s.db.ExecContext(ctx, `UPDATE topics SET description = $1 WHERE id = $2`, *p.Description, id)
+		if err := affectedOne(res, err); err != nil {
+			return Topic{}, fmt.Errorf("store: update topic: %w", err)
+		}
+	}
+	if p.Color != nil {
+		res, err := s.db.ExecContext(ctx, `UPDATE topics SET color = $1 WHERE id = $2`, *p.Color, id)
 		if err := affectedOne(res, err); err != nil {
 			return Topic{}, fmt.Errorf("store: update topic: %w", err)
 		}
