@@ -122,7 +122,11 @@ var schemas = map[string]any{
 	"TopicRef":  obj(nil, map[string]any{"id": str, "name": str, "system": boolean}),
 	"Document": obj(nil, map[string]any{"id": str, "filename": str, "content_type": str, "size_bytes": integer,
 		"status": map[string]any{"enum": []string{"pending", "uploaded", "classified", "classification_failed"}},
-		"topics": listOf("TopicRef"), "error": strNull, "created_at": dateTime, "uploaded_at": dtNull, "classified_at": dtNull}),
+		"topics": listOf("TopicRef"), "error": strNull, "created_at": dateTime, "uploaded_at": dtNull, "classified_at": dtNull,
+		"snippet": map[string]any{"type": "string", "description": "search results (q) only: an HTML fragment of the document's text " +
+			"(its first 16,384 characters) around the first match. The text is HTML-escaped (& < > \" ') before the matching words " +
+			"are wrapped in <mark>…</mark>, so it holds no other markup and may be inserted as HTML; \"…\" marks text cut off. " +
+			"The last word of q also matches the start of a word (\"lisb\" finds \"Lisbon\")."}}),
 	"DocumentPage":      obj(nil, map[string]any{"items": listOf("Document"), "next_cursor": strNull}),
 	"DocumentPatch":     obj(nil, map[string]any{"filename": str, "topic_ids": strList}),
 	"Topic":             obj(nil, map[string]any{"id": str, "name": str, "description": str, "system": boolean, "color": str}),

@@ -33,6 +33,9 @@ type Document struct {
 	UploadedAt   *time.Time
 	ClassifiedAt *time.Time
 	Topics       []DocumentTopic
+	// Snippet is set on search results only: an HTML fragment of the text around the first
+	// match, escaped, with the matching words in <mark> (see snippet).
+	Snippet *string
 }
 
 // DocumentTopic is a topic assigned to a document.
@@ -302,8 +305,9 @@ func (s *Store) ListDocuments(ctx context.Context, userID string, f DocumentFilt
 	args := []any{userID}
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
 	p := plainList()
+	var words []string
 	if strings.TrimSpace(f.Query) != "" {
-		words := searchWords(f.Query)
+		words = searchWords(f.Query)
 		if len(words) == 0 {
 			return []Document{}, nil, nil
 		}
@@ -330,7 +334,11 @@ func (s *Store) ListDocuments(ctx context.Context, userID string, f DocumentFilt
 		where = append(where, cond)
 	}
 	limit := f.Limit
-	q := `SELECT ` + documentColumns + `, ` + p.score + `, ` + p.seq + ` FROM ` + p.from + ` WHERE ` + strings.Join(where, ` AND `) +
+	text := `''`
+	if words != nil {
+		text = `substr(d.text, 1, ` + strconv.Itoa(SnippetTextChars) + `)` // the snippet's source, bounded
+	}
+	q := `SELECT ` + documentColumns + `, ` + p.score + `, ` + p.seq + `, ` + text + ` FROM ` + p.from + ` WHERE ` + strings.Join(where, ` AND `) +
 		` ORDER BY ` + p.order + ` LIMIT ` + arg(limit+1)
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
@@ -341,9 +349,14 @@ func (s *Store) ListDocuments(ctx context.Context, userID string, f DocumentFilt
 	var keys []Cursor
 	for rows.Next() {
 		var k Cursor
-		d, err := scanDocument(rows, &k.Score, &k.Seq)
+		var text string
+		d, err := scanDocument(rows, &k.Score, &k.Seq, &text)
 		if err != nil {
 			return nil, nil, fmt.Errorf("store: list documents: %w", err)
+		}
+		if words != nil {
+			sn := snippet(text, words, prefixLast(words))
+			d.Snippet = &sn
 		}
 		docs = append(docs, d)
 		keys = append(keys, k)

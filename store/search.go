@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // DefaultRankLimit is how many matches a query may have for the user and still be ranked by
@@ -15,6 +16,16 @@ const DefaultRankLimit = 500
 
 // WithRankLimit sets the rank limit (tests set it low to exercise both plans).
 func WithRankLimit(n int) Option { return func(s *Store) { s.rankLimit = n } }
+
+// minPrefix is the shortest last word matched as the start of a word: shorter prefixes
+// than the index keeps (two characters) would merge the lists of every word so starting.
+const minPrefix = 2
+
+// prefixLast says whether the last of words is matched as the start of a word ("lisb" finds
+// "Lisbon"), as a user typing sees it.
+func prefixLast(words []string) bool {
+	return len(words) > 0 && utf8.RuneCountInString(words[len(words)-1]) >= minPrefix
+}
 
 // listPlan is how one list runs: what it reads, how it matches, orders and pages.
 type listPlan struct {
@@ -85,6 +96,9 @@ func sqliteSearch(userID string, words []string, ranked bool, arg func(any) stri
 			b.WriteString(` AND `)
 		}
 		b.WriteString(`"` + w + `"`)
+		if i == len(words)-1 && prefixLast(words) {
+			b.WriteString(`*`) // served by the prefix index of 2 and 3 characters (migration 0012)
+		}
 	}
 	b.WriteString(`)`)
 	match := arg(b.String())
@@ -109,10 +123,17 @@ func sqliteSearch(userID string, words []string, ranked bool, arg func(any) stri
 	}
 }
 
-// postgresSearch matches documents.search (GIN). Ranked: ts_rank over the matches; newest
-// first: ix_documents_user_created, filtered by the match, stops after one page.
+// postgresSearch matches documents.search with ix_documents_user_search, a GIN index over
+// (user_id, search) that intersects the user's entry with the words' inside the index.
+// Ranked: ts_rank over the matches; newest first: ix_documents_user_created, filtered by the
+// match, stops after one page. The planner picks by the words' statistics (each statement
+// is planned for its arguments).
 func postgresSearch(_ string, words []string, ranked bool, arg func(any) string) listPlan {
-	from := `documents d, to_tsquery('simple', ` + arg(strings.Join(words, " & ")) + `) query`
+	terms := strings.Join(words, " & ")
+	if prefixLast(words) {
+		terms += ":*"
+	}
+	from := `documents d, to_tsquery('simple', ` + arg(terms) + `) query`
 	if ranked {
 		const score = `ts_rank(d.search, query)::float8`
 		return listPlan{from: from, cond: `d.search @@ query`, score: score, seq: `0`,

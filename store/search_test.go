@@ -20,13 +20,19 @@ import (
 // searchCorpus inserts n documents for each user with Zipf-distributed words (so some words
 // are in most documents and others in a few), returning each document's words by id.
 func searchCorpus(t *testing.T, s *store.Store, users []string, n int) map[string]string {
+	texts, _ := searchCorpusBodies(t, s, users, n)
+	return texts
+}
+
+// searchCorpusBodies is searchCorpus, also returning each document's text alone.
+func searchCorpusBodies(t *testing.T, s *store.Store, users []string, n int) (map[string]string, map[string]string) {
 	t.Helper()
 	ctx := context.Background()
 	vocab := []string{"the", "invoice", "of", "tax", "electricity", "and", "insurance", "doctor", "rent", "salary",
 		"invoices", "invented", "zebra", "quokka", "contract", "notary", "flight", "hotel", "passport", "school"}
 	rng := rand.New(rand.NewPCG(1, 2))
 	zipf := rand.NewZipf(rng, 1.3, 1, uint64(len(vocab)-1))
-	texts := map[string]string{}
+	texts, bodies := map[string]string{}, map[string]string{}
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for u, userID := range users {
 		for i := range n {
@@ -38,6 +44,7 @@ func searchCorpus(t *testing.T, s *store.Store, users []string, n int) map[strin
 			filename := fmt.Sprintf("doc-%d-%d.txt", u, i)
 			text := strings.Join(words, " ")
 			texts[id] = filename + " " + text
+			bodies[id] = text
 			_, err := s.DB().ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes,
 				status, created_at, text) VALUES ($1, $2, $3, 'text/plain', $4, 1, 'classified', $5, $6)`,
 				id, userID, filename, store.ObjectKeyFor(userID, id), start.Add(time.Duration(u*n+i)*time.Second), text)
@@ -51,18 +58,44 @@ func searchCorpus(t *testing.T, s *store.Store, users []string, n int) map[strin
 			t.Fatal(err)
 		}
 	}
-	return texts
+	return texts, bodies
 }
 
-// bruteMatch is what a search for words must find in text: every word as a token.
+// bruteMatch is what a search for words must find in text: every word as a token, the last
+// one (of two characters or more) also as the start of a token.
 func bruteMatch(text string, words []string) bool {
 	tokens := strings.FieldsFunc(strings.ToLower(text), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-	for _, w := range words {
-		if !slices.Contains(tokens, w) {
+	for i, w := range words {
+		prefix := i == len(words)-1 && len([]rune(w)) >= 2
+		if !slices.ContainsFunc(tokens, func(tok string) bool { return tok == w || (prefix && strings.HasPrefix(tok, w)) }) {
 			return false
 		}
 	}
 	return true
+}
+
+var markRE = regexp.MustCompile(`<mark>([^<]*)</mark>`)
+
+// checkSnippet: a result's snippet marks only words of the query (the last also as a prefix),
+// and marks at least one when the text itself (not only the filename) holds a match.
+func checkSnippet(t *testing.T, q string, words []string, doc store.Document, text string) {
+	t.Helper()
+	if doc.Snippet == nil {
+		t.Fatalf("%q: %s has no snippet", q, doc.ID)
+	}
+	marks := markRE.FindAllStringSubmatch(*doc.Snippet, -1)
+	for _, m := range marks {
+		if !bruteMatch(m[1], words[len(words)-1:]) && !slices.Contains(words, strings.ToLower(m[1])) {
+			t.Fatalf("%q: snippet %q marks %q", q, *doc.Snippet, m[1])
+		}
+	}
+	any := false
+	for _, w := range words {
+		any = any || bruteMatch(text, []string{w})
+	}
+	if any && len(marks) == 0 {
+		t.Fatalf("%q: snippet %q of %q marks nothing", q, *doc.Snippet, text)
+	}
 }
 
 // TestSearchMatchesBruteForce: every query finds exactly the user's documents a scan of the
@@ -82,7 +115,7 @@ func TestSearchMatchesBruteForce(t *testing.T) {
 				}
 				alice := mustUser(t, s, "alice", store.RoleUser, 1<<30)
 				bob := mustUser(t, s, "bob", store.RoleUser, 1<<30)
-				texts := searchCorpus(t, s, []string{alice.ID, bob.ID}, 150)
+				texts, bodies := searchCorpusBodies(t, s, []string{alice.ID, bob.ID}, 150)
 				owner := map[string]string{}
 				rows, err := s.DB().Query(`SELECT id, user_id FROM documents`)
 				if err != nil {
@@ -96,7 +129,8 @@ func TestSearchMatchesBruteForce(t *testing.T) {
 					owner[id] = u
 				}
 				rows.Close()
-				for _, q := range []string{"the", "invoice", "invoice tax", "inv", "invoices", "zebra quokka", "THE Notary", "doc-1-7", "nothing-here", "of and the"} {
+				for _, q := range []string{"the", "invoice", "invoice tax", "inv", "invoices", "zebra quokka", "THE Notary", "doc-1-7", "nothing-here", "of and the",
+					"tax inv", "invo", "Invoice t", "q", "notar", "zeb quo", "th"} {
 					words := strings.FieldsFunc(strings.ToLower(q), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 					want := map[string]bool{}
 					for id, text := range texts {
@@ -118,6 +152,7 @@ func TestSearchMatchesBruteForce(t *testing.T) {
 								t.Fatalf("%q: %s listed twice", q, doc.ID)
 							}
 							got[doc.ID] = true
+							checkSnippet(t, q, words, doc, bodies[doc.ID])
 							if next != nil && !next.Ranked && prev != nil && doc.CreatedAt.After(prev.CreatedAt) {
 								t.Fatalf("%q: newest-first results out of order", q)
 							}
@@ -336,5 +371,52 @@ func TestPostgresPlansEachSearch(t *testing.T) {
 	var mode string
 	if err := s.DB().QueryRow(`SHOW plan_cache_mode`).Scan(&mode); err != nil || mode != "force_custom_plan" {
 		t.Fatalf("plan_cache_mode %q, %v", mode, err)
+	}
+}
+
+// TestSearchSnippetEscapesMarkup: a document's own markup comes back in its snippet escaped,
+// the only tags being the <mark> of the matches; a prefix of the last word finds and marks
+// whole words, on both databases.
+func TestSearchSnippetEscapesMarkup(t *testing.T) {
+	for _, d := range testenv.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			s := newTestStore(t, d)
+			alice := mustUser(t, s, "alice", store.RoleUser, 1<<30)
+			bob := mustUser(t, s, "bob", store.RoleUser, 1<<30)
+			hostile := "<script>alert(1)</script> Trip to Lisbon & \"Porto\"\n\n<img src=x onerror='alert(2)'> lisbonense"
+			for _, u := range []string{alice.ID, bob.ID} {
+				id := uuid.Must(uuid.NewV7()).String()
+				if _, err := s.DB().ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes,
+					status, created_at, text) VALUES ($1, $2, 'trip.html', 'text/html', $3, 1, 'classified', $4, $5)`,
+					id, u, store.ObjectKeyFor(u, id), time.Now().UTC(), hostile); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for q, want := range map[string]string{
+				"lisb": `&lt;script&gt;alert(1)&lt;/script&gt; Trip to <mark>Lisbon</mark> &amp; &#34;Porto&#34; &lt;img src=x onerror=&#39;alert(2)&#39;&gt; <mark>lisbonense</mark>`,
+				"script": `&lt;<mark>script</mark>&gt;alert(1)&lt;/<mark>script</mark>&gt; Trip to Lisbon &amp; &#34;Porto&#34; &lt;img src=x onerror=&#39;alert(2)&#39;&gt; lisbonense`,
+				"trip lisbon": `&lt;script&gt;alert(1)&lt;/script&gt; <mark>Trip</mark> to <mark>Lisbon</mark> &amp; &#34;Porto&#34; &lt;img src=x onerror=&#39;alert(2)&#39;&gt; <mark>lisbonense</mark>`,
+			} {
+				docs, _, err := s.ListDocuments(ctx, alice.ID, store.DocumentFilter{Query: q, Limit: 10})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(docs) != 1 || docs[0].UserID != alice.ID || docs[0].Snippet == nil {
+					t.Fatalf("%q: %+v", q, docs)
+				}
+				if got := *docs[0].Snippet; got != want {
+					t.Fatalf("%q: snippet\n%s\nwant\n%s", q, got, want)
+				}
+			}
+			// A plain list carries no snippet; "lisbonensis" is no prefix of any word.
+			docs, _, err := s.ListDocuments(ctx, alice.ID, store.DocumentFilter{Limit: 10})
+			if err != nil || len(docs) != 1 || docs[0].Snippet != nil {
+				t.Fatalf("plain list: %+v, %v", docs, err)
+			}
+			if docs, _, err := s.ListDocuments(ctx, alice.ID, store.DocumentFilter{Query: "lisbonensis", Limit: 10}); err != nil || len(docs) != 0 {
+				t.Fatalf("longer than any word: %+v, %v", docs, err)
+			}
+		})
 	}
 }
