@@ -5,6 +5,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"net/url"
@@ -16,7 +17,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
@@ -45,6 +46,7 @@ type Store struct {
 	dialect   string
 	now       func() time.Time
 	rankLimit int // see DefaultRankLimit
+	wrap      func(driver.Connector) driver.Connector
 }
 
 // Option changes how a Store is opened.
@@ -52,6 +54,21 @@ type Option func(*Store)
 
 // WithClock makes the store read time from now (tests pin it).
 func WithClock(now func() time.Time) Option { return func(s *Store) { s.now = now } }
+
+// WithConnector wraps the driver's connector, e.g. to see every statement the store runs
+// (tests check their query plans with it).
+func WithConnector(wrap func(driver.Connector) driver.Connector) Option {
+	return func(s *Store) { s.wrap = wrap }
+}
+
+// dsnConnector opens connections of a driver that has no connector of its own.
+type dsnConnector struct {
+	drv driver.Driver
+	dsn string
+}
+
+func (c dsnConnector) Connect(context.Context) (driver.Conn, error) { return c.drv.Open(c.dsn) }
+func (c dsnConnector) Driver() driver.Driver                        { return c.drv }
 
 // Open connects to the database named by driver ("sqlite" or "postgres") and dsn (a file
 // path for SQLite, a URL for Postgres) and checks that it answers.
@@ -63,9 +80,9 @@ func Open(ctx context.Context, driver, dsn string, opts ...Option) (*Store, erro
 	var err error
 	switch driver {
 	case SQLite:
-		s.db, err = openSQLite(dsn)
+		s.db, err = openSQLite(dsn, s.wrap)
 	case Postgres:
-		s.db, err = openPostgres(dsn)
+		s.db, err = openPostgres(dsn, s.wrap)
 		if err == nil {
 			s.db.SetMaxOpenConns(20)
 			s.db.SetMaxIdleConns(10)
@@ -103,7 +120,7 @@ func (s *Store) connect(ctx context.Context) error {
 
 // openSQLite opens a file with busy_timeout first (so the other pragmas wait for locks),
 // WAL, foreign keys, and IMMEDIATE transactions so a writer never fails to upgrade its lock.
-func openSQLite(path string) (*sql.DB, error) {
+func openSQLite(path string, wrap func(driver.Connector) driver.Connector) (*sql.DB, error) {
 	if path == "" {
 		return nil, errors.New("empty path")
 	}
@@ -128,9 +145,15 @@ func openSQLite(path string) (*sql.DB, error) {
 		// the start of a fragment, and open another file than the one named.
 		path = strings.NewReplacer("%", "%25", "#", "%23").Replace(path)
 	}
-	db, err := sql.Open("sqlite", "file:"+strings.TrimPrefix(path, "file:")+sep+q.Encode())
-	if err != nil {
-		return nil, err
+	dsn := "file:" + strings.TrimPrefix(path, "file:") + sep + q.Encode()
+	var db *sql.DB
+	if wrap != nil {
+		db = sql.OpenDB(wrap(dsnConnector{&sqlite.Driver{}, dsn}))
+	} else {
+		var err error
+		if db, err = sql.Open("sqlite", dsn); err != nil {
+			return nil, err
+		}
 	}
 	db.SetMaxOpenConns(8)
 	return db, nil
@@ -141,13 +164,16 @@ func openSQLite(path string) (*sql.DB, error) {
 // PostgreSQL would switch to a generic plan that cannot see how common a search word is: a
 // search for "the" then combines the GIN index's million entries instead of walking the
 // user's newest documents. Planning a simple statement costs a few microseconds.
-func openPostgres(dsn string) (*sql.DB, error) {
+func openPostgres(dsn string, wrap func(driver.Connector) driver.Connector) (*sql.DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
 		return nil, err
 	}
 	if _, set := cfg.RuntimeParams["plan_cache_mode"]; !set {
 		cfg.RuntimeParams["plan_cache_mode"] = "force_custom_plan"
+	}
+	if wrap != nil {
+		return sql.OpenDB(wrap(stdlib.GetConnector(*cfg))), nil
 	}
 	return stdlib.OpenDB(*cfg), nil
 }
