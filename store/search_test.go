@@ -394,8 +394,8 @@ func TestSearchSnippetEscapesMarkup(t *testing.T) {
 				}
 			}
 			for q, want := range map[string]string{
-				"lisb": `&lt;script&gt;alert(1)&lt;/script&gt; Trip to <mark>Lisbon</mark> &amp; &#34;Porto&#34; &lt;img src=x onerror=&#39;alert(2)&#39;&gt; <mark>lisbonense</mark>`,
-				"script": `&lt;<mark>script</mark>&gt;alert(1)&lt;/<mark>script</mark>&gt; Trip to Lisbon &amp; &#34;Porto&#34; &lt;img src=x onerror=&#39;alert(2)&#39;&gt; lisbonense`,
+				"lisb":        `&lt;script&gt;alert(1)&lt;/script&gt; Trip to <mark>Lisbon</mark> &amp; &#34;Porto&#34; &lt;img src=x onerror=&#39;alert(2)&#39;&gt; <mark>lisbonense</mark>`,
+				"script":      `&lt;<mark>script</mark>&gt;alert(1)&lt;/<mark>script</mark>&gt; Trip to Lisbon &amp; &#34;Porto&#34; &lt;img src=x onerror=&#39;alert(2)&#39;&gt; lisbonense`,
 				"trip lisbon": `&lt;script&gt;alert(1)&lt;/script&gt; <mark>Trip</mark> to <mark>Lisbon</mark> &amp; &#34;Porto&#34; &lt;img src=x onerror=&#39;alert(2)&#39;&gt; <mark>lisbonense</mark>`,
 			} {
 				docs, _, err := s.ListDocuments(ctx, alice.ID, store.DocumentFilter{Query: q, Limit: 10})
