@@ -228,7 +228,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	if err != nil {
 		return err
 	}
-	if err := bootstrapAdmin(ctx, st, env, log); err != nil {
+	bootstrap, err := adminBootstrap(ctx, st, env, log)
+	if err != nil {
 		return err
 	}
 	jobs, err := srv.StartJobs(jobsConfig(cfg, st))
@@ -242,19 +243,39 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 		return fmt.Errorf("listen on %s (server.listen): %w", cfg.Server.Listen, err)
 	}
 	httpSrv := srv.HTTPServer()
+	// The first admin's password hash (argon2id, 64 MiB, a few hundred milliseconds) is made
+	// while the server already answers, so a new instance is ready at once; sign-ins wait
+	// for it, so the admin's first login never races its creation.
+	booted := make(chan struct{})
+	bootErr := make(chan error, 1)
+	go func() {
+		defer close(booted)
+		if bootstrap != nil {
+			// Finished even when a shutdown begins meanwhile: half an admin helps nobody.
+			if err := bootstrap(context.WithoutCancel(ctx)); err != nil {
+				bootErr <- err
+			}
+		}
+	}()
+	httpSrv.Handler = waitForBootstrap(httpSrv.Handler, booted)
 	pool.Start()
 	log.Info("DocuVault listening", "addr", "http://"+ln.Addr().String(), "version", version,
 		"database", cfg.Database.Driver, "blobs", cfg.Blob.Backend)
 	errc := make(chan error, 1)
 	go func() { errc <- httpSrv.Serve(ln) }()
 
+	var failed error
 	select {
 	case err := <-errc:
+		<-booted
 		_ = pool.Stop(context.Background())
 		_ = jobs.Stop(context.Background())
 		return err
+	case failed = <-bootErr:
+		log.Error("the first admin could not be created", "err", failed)
 	case <-ctx.Done():
 	}
+	<-booted
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), time.Duration(cfg.Server.ShutdownTimeout))
 	defer cancel()
@@ -268,7 +289,21 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 		log.Warn("scheduled jobs cut at the deadline", "err", err)
 	}
 	log.Info("stopped")
-	return nil
+	return failed
+}
+
+// waitForBootstrap holds sign-ins until the first admin exists (booted is closed).
+func waitForBootstrap(next http.Handler, booted <-chan struct{}) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/auth/login" {
+			select {
+			case <-booted:
+			case <-r.Context().Done():
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
+	})
 }
 
 // newPool builds the classification pool with every provider the config enables.
@@ -354,20 +389,26 @@ var starterTopics = [][2]string{
 	{"Education", "school university course certificate diploma exam"},
 }
 
-// bootstrapAdmin creates the first account on an empty instance: "admin" with the password in
-// DOCUVAULT_ADMIN_PASSWORD, or a random one logged once that must be changed at first login;
-// and the starter system topics.
-func bootstrapAdmin(ctx context.Context, st *store.Store, env func(string) string, log *slog.Logger) error {
+// adminBootstrap returns the creation of the first account on an empty instance (nil when
+// there are users): "admin" with the password in DOCUVAULT_ADMIN_PASSWORD, or a random one
+// logged once that must be changed at first login; and the starter system topics. A too
+// short DOCUVAULT_ADMIN_PASSWORD is refused at once.
+func adminBootstrap(ctx context.Context, st *store.Store, env func(string) string, log *slog.Logger) (func(context.Context) error, error) {
 	n, err := st.CountUsers(ctx)
 	if err != nil || n > 0 {
-		return err
+		return nil, err
 	}
 	password, mustChange := env("DOCUVAULT_ADMIN_PASSWORD"), false
 	if password == "" {
 		password, mustChange = server.RandomPassword(), true
 	} else if len(password) < server.MinPasswordLength {
-		return fmt.Errorf("DOCUVAULT_ADMIN_PASSWORD must be at least %d characters", server.MinPasswordLength)
+		return nil, fmt.Errorf("DOCUVAULT_ADMIN_PASSWORD must be at least %d characters", server.MinPasswordLength)
 	}
+	return func(ctx context.Context) error { return createAdmin(ctx, st, log, password, mustChange) }, nil
+}
+
+// createAdmin hashes the first admin's password and creates the account and the starter topics.
+func createAdmin(ctx context.Context, st *store.Store, log *slog.Logger, password string, mustChange bool) error {
 	hash, err := server.HashPassword(password, server.DefaultPasswordParams)
 	if err != nil {
 		return err

@@ -83,6 +83,9 @@ func Measure(ctx context.Context, st *store.Store, c Corpus, runs int) ([]Figure
 		{"search, two words (" + c.PairA + " " + c.PairB + ")", list(c.PairA+" "+c.PairB, 1)},
 		{"search, a common word (the)", list("the", 1)},
 		{"search, a common word, 20 pages in a row", list("the", 20)},
+		{"search, the start of a rare word (" + c.RareWord[:len(c.RareWord)-1] + ")", list(c.RareWord[:len(c.RareWord)-1], 1)},
+		{"search, two letters (in: in, invoice, insurance, …)", list("in", 1)},
+		{"search, a word and the start of another (" + c.PairA + " " + c.PairB[:len(c.PairB)-1] + ")", list(c.PairA+" "+c.PairB[:len(c.PairB)-1], 1)},
 	} {
 		if err := add(f.name, f.fn); err != nil {
 			return nil, err
