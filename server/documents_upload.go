@@ -43,10 +43,15 @@ func (s *Server) uploadURL(c echo.Context) error {
 	size := *req.SizeBytes
 	ctx := c.Request().Context()
 	u := caller(c)
-	if err := s.checkRoom(c, u.ID, size); err != nil {
-		return err
+	if size > s.opts.MaxUploadBytes {
+		return s.checkRoom(c, u.ID, size)
 	}
-	d, err := s.store.CreatePendingWithin(ctx, u.ID, req.Filename, ct, size, s.opts.PendingAllowance)
+	// The quota is read only when the reservation is refused: a file that does not fit on
+	// top of the used bytes gets the same 413 as before any reservation.
+	d, err := s.store.ReservePending(ctx, u.ID, req.Filename, ct, size, s.opts.PendingAllowance)
+	if qe := (*store.QuotaError)(nil); errors.As(err, &qe) && qe.UsedBytes+size > qe.LimitBytes {
+		return fail(http.StatusRequestEntityTooLarge, quotaDetail(qe.UsedBytes, qe.LimitBytes, size))
+	}
 	if err != nil {
 		return err
 	}

@@ -85,12 +85,29 @@ func (s *Store) CreatePending(ctx context.Context, userID, filename, contentType
 // one conditional UPDATE in the same transaction: used + pending + size <= limit + allowance
 // (allowance 0: the user's limit). Refused: a *QuotaError and nothing changed.
 func (s *Store) CreatePendingWithin(ctx context.Context, userID, filename, contentType string, declaredSize, allowance int64) (Document, error) {
-	id := newID()
+	return s.createPending(ctx, userID, filename, contentType, declaredSize, allowance, false)
+}
+
+// ReservePending is CreatePendingWithin for a file that must also fit the quota on top of the
+// bytes already used (used + size <= limit), checked in the same conditional UPDATE: an
+// upload URL reads the quota only when it refuses.
+func (s *Store) ReservePending(ctx context.Context, userID, filename, contentType string, declaredSize, allowance int64) (Document, error) {
+	return s.createPending(ctx, userID, filename, contentType, declaredSize, allowance, true)
+}
+
+func (s *Store) createPending(ctx context.Context, userID, filename, contentType string, declaredSize, allowance int64, fit bool) (Document, error) {
+	d := Document{ID: newID(), UserID: userID, Filename: filename, ContentType: contentType, SizeBytes: declaredSize,
+		Status: StatusPending, CreatedAt: s.Now(), Topics: []DocumentTopic{}}
+	d.ObjectKey = ObjectKeyFor(userID, d.ID)
+	cond := ``
+	if fit {
+		cond = ` AND used_bytes + $1 <= limit_bytes`
+	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		// The limit is subtracted, not added: limit + allowance overflows a BIGINT for a
 		// limit near its maximum, while the byte counts on the left are real sizes.
 		res, err := tx.ExecContext(ctx, `UPDATE quotas SET pending_bytes = pending_bytes + $1 WHERE user_id = $2
-			AND used_bytes + pending_bytes + $1 - limit_bytes <= CASE WHEN $3 <= 0 THEN limit_bytes ELSE $3 END`,
+			AND used_bytes + pending_bytes + $1 - limit_bytes <= CASE WHEN $3 <= 0 THEN limit_bytes ELSE $3 END`+cond,
 			declaredSize, userID, allowance)
 		if err != nil {
 			return err
@@ -106,13 +123,13 @@ func (s *Store) CreatePendingWithin(ctx context.Context, userID, filename, conte
 			return qe
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes, status, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7)`, id, userID, filename, contentType, ObjectKeyFor(userID, id), declaredSize, s.Now())
+			VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7)`, d.ID, userID, filename, contentType, d.ObjectKey, declaredSize, d.CreatedAt)
 		return err
 	})
 	if err != nil {
 		return Document{}, fmt.Errorf("store: create pending document: %w", err)
 	}
-	return s.Document(ctx, userID, id)
+	return d, nil // every column is known: no need to read the row back
 }
 
 // Document finds one of the user's documents (ErrNotFound for another user's).
@@ -135,7 +152,9 @@ func (s *Store) Document(ctx context.Context, userID, id string) (Document, erro
 // Over quota: a *QuotaError and nothing changed.
 func (s *Store) ConfirmUpload(ctx context.Context, userID, id string, size int64, sum string) (Document, error) {
 	now := s.Now()
+	var confirmed *Document
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		confirmed = nil
 		var declared int64
 		err := tx.QueryRowContext(ctx, `SELECT size_bytes FROM documents WHERE id = $1 AND user_id = $2 AND status = 'pending'`,
 			id, userID).Scan(&declared)
@@ -145,15 +164,18 @@ func (s *Store) ConfirmUpload(ctx context.Context, userID, id string, size int64
 		if err != nil {
 			return err
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE documents SET status = 'uploaded', size_bytes = $1, uploaded_at = $2, next_attempt_at = $2,
-			sha256 = COALESCE(sha256, $5), claimed_until = NULL WHERE id = $3 AND user_id = $4 AND status = 'pending'`, size, now, id, userID, nullIfEmpty(sum))
+		// The row comes back from the UPDATE itself, so a confirm reads it only once.
+		d, err := scanDocument(tx.QueryRowContext(ctx, `UPDATE documents SET status = 'uploaded', size_bytes = $1, uploaded_at = $2,
+			next_attempt_at = $2, sha256 = COALESCE(sha256, $5), claimed_until = NULL WHERE id = $3 AND user_id = $4 AND status = 'pending'
+			RETURNING `+strings.ReplaceAll(documentColumns, "d.", ""), size, now, id, userID, nullIfEmpty(sum)))
+		if errors.Is(err, ErrNotFound) {
+			return nil // confirmed meanwhile by another request
+		}
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 0 {
-			return err // confirmed meanwhile by another request
-		}
-		res, err = tx.ExecContext(ctx, `UPDATE quotas SET used_bytes = used_bytes + $1, pending_bytes = pending_bytes - $3
+		confirmed = &d
+		res, err := tx.ExecContext(ctx, `UPDATE quotas SET used_bytes = used_bytes + $1, pending_bytes = pending_bytes - $3
 			WHERE user_id = $2 AND used_bytes + $1 <= limit_bytes`, size, userID, declared)
 		if err != nil {
 			return err
@@ -173,7 +195,14 @@ func (s *Store) ConfirmUpload(ctx context.Context, userID, id string, size int64
 	if err != nil {
 		return Document{}, fmt.Errorf("store: confirm upload: %w", err)
 	}
-	return s.Document(ctx, userID, id)
+	if confirmed == nil {
+		return s.Document(ctx, userID, id)
+	}
+	docs := []Document{*confirmed}
+	if err := s.attachTopics(ctx, docs); err != nil {
+		return Document{}, err
+	}
+	return docs[0], nil
 }
 
 func nullIfEmpty(v string) any {
