@@ -146,15 +146,11 @@ func openSQLite(path string, wrap func(driver.Connector) driver.Connector) (*sql
 		path = strings.NewReplacer("%", "%25", "#", "%23").Replace(path)
 	}
 	dsn := "file:" + strings.TrimPrefix(path, "file:") + sep + q.Encode()
-	var db *sql.DB
+	var c driver.Connector = turnConnector{dsnConnector{&sqlite.Driver{}, dsn}, make(writeTurns, 1)}
 	if wrap != nil {
-		db = sql.OpenDB(wrap(dsnConnector{&sqlite.Driver{}, dsn}))
-	} else {
-		var err error
-		if db, err = sql.Open("sqlite", dsn); err != nil {
-			return nil, err
-		}
+		c = wrap(c)
 	}
+	db := sql.OpenDB(c)
 	db.SetMaxOpenConns(8)
 	return db, nil
 }
