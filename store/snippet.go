@@ -4,6 +4,7 @@ import (
 	"html"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
@@ -45,15 +46,48 @@ func tokens(text string) []token {
 	return out
 }
 
-// fold lower-cases w and removes its diacritics, as the SQLite index's tokenizer does, so
-// "Lisboa" and "lisbôa" mark alike.
-func fold(w string) string {
-	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	out, _, err := transform.String(t, strings.ToLower(w))
+// folder lower-cases words and removes their diacritics, as the SQLite index's tokenizer
+// does, so "Lisboa" and "lisbôa" mark alike. ASCII words, the common case, take a fast path
+// without allocating.
+type folder struct{ t transform.Transformer }
+
+func newFolder() *folder {
+	return &folder{transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)}
+}
+
+func isASCII(w string) bool {
+	for i := 0; i < len(w); i++ {
+		if w[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+func (f *folder) fold(w string) string {
+	if isASCII(w) {
+		return strings.ToLower(w)
+	}
+	out, _, err := transform.String(f.t, strings.ToLower(w))
 	if err != nil {
 		return strings.ToLower(w)
 	}
 	return out
+}
+
+// match says whether the word tok is one of folded (or starts with the last, with prefix).
+func (f *folder) match(tok string, folded []string, prefix bool) bool {
+	if !isASCII(tok) {
+		tok = f.fold(tok)
+	}
+	last := len(folded) - 1
+	for i, w := range folded {
+		if len(tok) == len(w) && strings.EqualFold(tok, w) ||
+			prefix && i == last && len(tok) > len(w) && strings.EqualFold(tok[:len(w)], w) {
+			return true
+		}
+	}
+	return false
 }
 
 // snippet is an HTML fragment of text around its first match of words (the last one matched
@@ -63,28 +97,20 @@ func fold(w string) string {
 // for text cut off at either end. No match in the text: its first words, unmarked.
 func snippet(text string, words []string, prefix bool) string {
 	text = strings.ToValidUTF8(text, "\uFFFD")
+	f := newFolder()
 	folded := make([]string, len(words))
 	for i, w := range words {
-		folded[i] = fold(w)
-	}
-	matches := func(tok string) bool {
-		f := fold(tok)
-		for i, w := range folded {
-			if f == w || (prefix && i == len(folded)-1 && strings.HasPrefix(f, w)) {
-				return true
-			}
-		}
-		return false
+		folded[i] = f.fold(w)
 	}
 	toks := tokens(text)
 	if len(toks) == 0 {
 		return ""
 	}
-	marked := make([]bool, len(toks))
 	first := -1
 	for i, t := range toks {
-		if marked[i] = matches(text[t.start:t.end]); marked[i] && first < 0 {
+		if f.match(text[t.start:t.end], folded, prefix) {
 			first = i
+			break
 		}
 	}
 	from := 0
@@ -103,7 +129,7 @@ func snippet(text string, words []string, prefix bool) string {
 			b.WriteString(gap(text[toks[i-1].end:toks[i].start]))
 		}
 		w := html.EscapeString(text[toks[i].start:toks[i].end])
-		if marked[i] {
+		if i == first || i > first && first >= 0 && f.match(text[toks[i].start:toks[i].end], folded, prefix) {
 			b.WriteString("<mark>" + w + "</mark>")
 		} else {
 			b.WriteString(w)
