@@ -384,7 +384,7 @@ func (s *Store) ListDocuments(ctx context.Context, userID string, f DocumentFilt
 			return nil, nil, fmt.Errorf("store: list documents: %w", err)
 		}
 		if words != nil {
-			sn := snippet(text, words, prefixLast(words))
+			sn := snippet(text, words, p.prefix)
 			d.Snippet = &sn
 		}
 		docs = append(docs, d)

@@ -27,12 +27,45 @@ func prefixLast(words []string) bool {
 	return len(words) > 0 && utf8.RuneCountInString(words[len(words)-1]) >= minPrefix
 }
 
+// DefaultPrefixMergeLimit bounds what a prefix longer than SQLite's prefix indexes (three
+// characters) may cost: FTS5 merges the lists of every word starting so before the first
+// row, so such a prefix is matched only when at most this many documents of the whole
+// index hold a word starting with its first three characters; otherwise the last word must
+// match whole ("invoic" would merge "invoice"'s list of half the collection).
+const DefaultPrefixMergeLimit = 10000
+
+// WithPrefixMergeLimit sets the prefix merge limit (tests set it low).
+func WithPrefixMergeLimit(n int) Option { return func(s *Store) { s.prefixMergeLimit = n } }
+
+// searchPrefix decides whether the last of words matches as the start of a word: always on
+// PostgreSQL (its planner knows from the statistics how common the matching words are) and
+// for the two- and three-character prefixes SQLite indexes; a longer one only while its
+// first three characters start words of at most prefixMergeLimit documents (see
+// DefaultPrefixMergeLimit), counted with the prefix index, at a bounded cost.
+func (s *Store) searchPrefix(ctx context.Context, words []string) (bool, error) {
+	if !prefixLast(words) {
+		return false, nil
+	}
+	last := []rune(words[len(words)-1])
+	if s.dialect != SQLite || len(last) <= 3 {
+		return true, nil
+	}
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM documents_fts WHERE documents_fts MATCH $1 LIMIT $2) probe`,
+		`{filename text} : "`+string(last[:3])+`"*`, s.prefixMergeLimit+1).Scan(&n)
+	if err != nil {
+		return false, fmt.Errorf("search: count prefix: %w", err)
+	}
+	return n <= s.prefixMergeLimit, nil
+}
+
 // listPlan is how one list runs: what it reads, how it matches, orders and pages.
 type listPlan struct {
 	from, cond string
 	score, seq string // the sort keys selected beside each document (0 when unused)
 	order      string
 	ranked     bool
+	prefix     bool                                                  // the last word also matches the start of a word
 	after      func(c *Cursor, arg func(any) string) (string, error) // keyset condition
 	matches    string                                                // FROM … WHERE of the user's matches (searches), for counting
 }
@@ -56,20 +89,29 @@ func plainList() listPlan {
 // listed newest first, which the indexes serve without ranking anything, so even "the" at a
 // million documents costs one page. A cursor keeps the plan of its first page.
 func (s *Store) planSearch(ctx context.Context, userID string, words []string, after *Cursor, arg func(any) string) (listPlan, error) {
-	plan := sqliteSearch
+	build := sqliteSearch
 	if s.dialect == Postgres {
-		plan = postgresSearch
+		build = postgresSearch
 	}
-	if after != nil {
-		return plan(userID, words, after.Ranked, arg), nil
-	}
-	probeArgs := []any{userID}
-	probeArg := func(v any) string { probeArgs = append(probeArgs, v); return "$" + strconv.Itoa(len(probeArgs)) }
-	n, err := s.countMatches(ctx, plan(userID, words, false, probeArg), probeArgs, s.rankLimit+1)
+	prefix, err := s.searchPrefix(ctx, words)
 	if err != nil {
 		return listPlan{}, err
 	}
-	return plan(userID, words, n <= s.rankLimit, arg), nil
+	plan := func(ranked bool, arg func(any) string) listPlan {
+		p := build(userID, words, ranked, prefix, arg)
+		p.prefix = prefix
+		return p
+	}
+	if after != nil {
+		return plan(after.Ranked, arg), nil
+	}
+	probeArgs := []any{userID}
+	probeArg := func(v any) string { probeArgs = append(probeArgs, v); return "$" + strconv.Itoa(len(probeArgs)) }
+	n, err := s.countMatches(ctx, plan(false, probeArg), probeArgs, s.rankLimit+1)
+	if err != nil {
+		return listPlan{}, err
+	}
+	return plan(n <= s.rankLimit, arg), nil
 }
 
 // countMatches counts the user's matches of a newest-first plan (args: the user's id, then
@@ -88,7 +130,7 @@ func (s *Store) countMatches(ctx context.Context, p listPlan, args []any, most i
 // sqliteSearch matches in documents_fts, keyed by documents.search_rowid. The FTS table
 // drives the join (CROSS JOIN keeps SQLite from turning it around), so the newest-first plan
 // walks the index backwards and stops after one page.
-func sqliteSearch(userID string, words []string, ranked bool, arg func(any) string) listPlan {
+func sqliteSearch(userID string, words []string, ranked, prefix bool, arg func(any) string) listPlan {
 	var b strings.Builder
 	b.WriteString(`owner : "u` + strings.ReplaceAll(userID, "-", "") + `" AND {filename text} : (`)
 	for i, w := range words {
@@ -96,8 +138,8 @@ func sqliteSearch(userID string, words []string, ranked bool, arg func(any) stri
 			b.WriteString(` AND `)
 		}
 		b.WriteString(`"` + w + `"`)
-		if i == len(words)-1 && prefixLast(words) {
-			b.WriteString(`*`) // served by the prefix index of 2 and 3 characters (migration 0012)
+		if i == len(words)-1 && prefix {
+			b.WriteString(`*`) // the prefix indexes of 2 and 3 characters (migration 0012), see searchPrefix
 		}
 	}
 	b.WriteString(`)`)
@@ -128,9 +170,9 @@ func sqliteSearch(userID string, words []string, ranked bool, arg func(any) stri
 // Ranked: ts_rank over the matches; newest first: ix_documents_user_created, filtered by the
 // match, stops after one page. The planner picks by the words' statistics (each statement
 // is planned for its arguments).
-func postgresSearch(_ string, words []string, ranked bool, arg func(any) string) listPlan {
+func postgresSearch(_ string, words []string, ranked, prefix bool, arg func(any) string) listPlan {
 	terms := strings.Join(words, " & ")
-	if prefixLast(words) {
+	if prefix {
 		terms += ":*"
 	}
 	from := `documents d, to_tsquery('simple', ` + arg(terms) + `) query`

@@ -420,3 +420,46 @@ func TestSearchSnippetEscapesMarkup(t *testing.T) {
 		})
 	}
 }
+
+// TestSearchLongPrefixIsBounded: on SQLite a last word longer than the prefix indexes matches
+// as a prefix only while its first three characters start few documents' words (a merge of
+// bounded cost); past the limit it matches whole. Two- and three-character prefixes always
+// match as prefixes, and PostgreSQL always matches prefixes.
+func TestSearchLongPrefixIsBounded(t *testing.T) {
+	for _, d := range testenv.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			s, err := store.Open(ctx, d, testenv.DSN(t, d), store.WithPrefixMergeLimit(3))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			if err := s.MigrateUp(ctx); err != nil {
+				t.Fatal(err)
+			}
+			alice := mustUser(t, s, "alice", store.RoleUser, 1<<30)
+			for i, text := range []string{"invoice", "invoice", "invoice", "invoice", "invoice", "invoices due", "quokka"} {
+				id := uuid.Must(uuid.NewV7()).String()
+				if _, err := s.DB().ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes,
+					status, created_at, text) VALUES ($1, $2, $3, 'text/plain', $4, 1, 'classified', $5, $6)`,
+					id, alice.ID, fmt.Sprintf("d%d.txt", i), store.ObjectKeyFor(alice.ID, id), time.Now().UTC(), text); err != nil {
+					t.Fatal(err)
+				}
+			}
+			long := 6 // "invoic" on PostgreSQL: every invoice and the invoices
+			whole := 6
+			if d == store.SQLite {
+				long, whole = 0, 5 // "inv" starts 6 documents' words, more than 3: whole words only
+			}
+			for q, want := range map[string]int{"invoic": long, "invoice": whole, "inv": 6, "quok": 1, "due quok": 0} {
+				docs, _, err := s.ListDocuments(ctx, alice.ID, store.DocumentFilter{Query: q, Limit: 50})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(docs) != want {
+					t.Fatalf("%q: %d found, want %d", q, len(docs), want)
+				}
+			}
+		})
+	}
+}

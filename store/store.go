@@ -42,11 +42,12 @@ var (
 
 // Store is the database handle of one DocuVault instance.
 type Store struct {
-	db        *sql.DB
-	dialect   string
-	now       func() time.Time
-	rankLimit int // see DefaultRankLimit
-	wrap      func(driver.Connector) driver.Connector
+	db               *sql.DB
+	dialect          string
+	now              func() time.Time
+	rankLimit        int // see DefaultRankLimit
+	prefixMergeLimit int // see DefaultPrefixMergeLimit
+	wrap             func(driver.Connector) driver.Connector
 }
 
 // Option changes how a Store is opened.
@@ -73,7 +74,7 @@ func (c dsnConnector) Driver() driver.Driver                        { return c.d
 // Open connects to the database named by driver ("sqlite" or "postgres") and dsn (a file
 // path for SQLite, a URL for Postgres) and checks that it answers.
 func Open(ctx context.Context, driver, dsn string, opts ...Option) (*Store, error) {
-	s := &Store{dialect: driver, now: time.Now, rankLimit: DefaultRankLimit}
+	s := &Store{dialect: driver, now: time.Now, rankLimit: DefaultRankLimit, prefixMergeLimit: DefaultPrefixMergeLimit}
 	for _, o := range opts {
 		o(s)
 	}
