@@ -276,13 +276,13 @@ func newPool(cfg Config, st *store.Store, blobs blob.Store, log *slog.Logger, ob
 	providers := map[string]classify.Provider{}
 	timeout := time.Duration(cfg.Classify.Timeout)
 	if cfg.providerEnabled("openai") {
-		providers["openai"] = classify.NewOpenAI(classify.RemoteConfig{APIKey: cfg.OpenAI.APIKey, BaseURL: cfg.OpenAI.BaseURL, Model: cfg.OpenAI.Model, Timeout: timeout})
+		providers["openai"] = classify.NewOpenAI(classify.RemoteConfig{APIKey: cfg.OpenAI.APIKey, BaseURL: cfg.OpenAI.BaseURL, Model: cfg.OpenAI.Model, Timeout: timeout, MaxTextChars: cfg.Classify.MaxTextChars})
 	}
 	if cfg.providerEnabled("anthropic") {
-		providers["anthropic"] = classify.NewAnthropic(classify.RemoteConfig{APIKey: cfg.Anthropic.APIKey, BaseURL: cfg.Anthropic.BaseURL, Model: cfg.Anthropic.Model, Timeout: timeout})
+		providers["anthropic"] = classify.NewAnthropic(classify.RemoteConfig{APIKey: cfg.Anthropic.APIKey, BaseURL: cfg.Anthropic.BaseURL, Model: cfg.Anthropic.Model, Timeout: timeout, MaxTextChars: cfg.Classify.MaxTextChars})
 	}
 	if cfg.providerEnabled("ollama") {
-		providers["ollama"] = classify.NewOllama(classify.RemoteConfig{BaseURL: cfg.Ollama.BaseURL, Model: cfg.Ollama.Model, Timeout: timeout})
+		providers["ollama"] = classify.NewOllama(classify.RemoteConfig{BaseURL: cfg.Ollama.BaseURL, Model: cfg.Ollama.Model, Timeout: timeout, MaxTextChars: cfg.Classify.MaxTextChars})
 	}
 	return classify.New(classify.Config{
 		Workers:         cfg.Classify.Workers,
@@ -291,6 +291,7 @@ func newPool(cfg Config, st *store.Store, blobs blob.Store, log *slog.Logger, ob
 		Lease:           time.Duration(cfg.Classify.Lease),
 		Timeout:         timeout,
 		DefaultProvider: cfg.Classify.DefaultProvider,
+		Policy:          classify.Policy{MinConfidence: cfg.Classify.MinConfidence, MaxTopics: cfg.Classify.MaxTopics, Margin: cfg.Classify.Margin},
 		Logger:          log,
 		Observe:         observe,
 	}, st, blobs, providers)

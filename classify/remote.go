@@ -19,6 +19,15 @@ type RemoteConfig struct {
 	BaseURL string
 	Model   string
 	Timeout time.Duration // per request
+	// MaxTextChars bounds the document text a prompt carries (0: DefaultMaxTextChars).
+	MaxTextChars int
+}
+
+func (c RemoteConfig) maxText() int {
+	if c.MaxTextChars <= 0 {
+		return DefaultMaxTextChars
+	}
+	return c.MaxTextChars
 }
 
 func (c RemoteConfig) timeout() time.Duration {
@@ -76,7 +85,7 @@ func (p *OpenAI) Classify(ctx context.Context, req Request) ([]Choice, error) {
 	err := postJSON(ctx, p.http, "openai", strings.TrimSuffix(p.cfg.BaseURL, "/")+"/chat/completions",
 		map[string]string{"Authorization": "Bearer " + p.cfg.APIKey}, map[string]any{
 			"model":           p.cfg.model(req),
-			"messages":        []chatMessage{{Role: "system", Content: systemPrompt}, {Role: "user", Content: userPrompt(req)}},
+			"messages":        []chatMessage{{Role: "system", Content: systemPrompt}, {Role: "user", Content: userPrompt(req, p.cfg.maxText())}},
 			"response_format": map[string]string{"type": "json_object"},
 			"temperature":     0,
 		}, &out)
@@ -119,7 +128,7 @@ func (p *Anthropic) Classify(ctx context.Context, req Request) ([]Choice, error)
 			"model":      p.cfg.model(req),
 			"max_tokens": 512,
 			"system":     systemPrompt,
-			"messages":   []chatMessage{{Role: "user", Content: userPrompt(req)}},
+			"messages":   []chatMessage{{Role: "user", Content: userPrompt(req, p.cfg.maxText())}},
 		}, &out)
 	if err != nil {
 		return nil, err
@@ -206,7 +215,7 @@ func (p *Ollama) Classify(ctx context.Context, req Request) ([]Choice, error) {
 	}
 	err := postJSON(ctx, p.http, "ollama", strings.TrimSuffix(p.cfg.BaseURL, "/")+"/api/chat", nil, map[string]any{
 		"model":    p.cfg.model(req),
-		"messages": []chatMessage{{Role: "system", Content: systemPrompt}, {Role: "user", Content: userPrompt(req)}},
+		"messages": []chatMessage{{Role: "system", Content: systemPrompt}, {Role: "user", Content: userPrompt(req, p.cfg.maxText())}},
 		"format":   "json",
 		"stream":   false,
 		"options":  map[string]any{"temperature": 0},
