@@ -65,18 +65,20 @@ func (Local) Classify(_ context.Context, req Request) ([]Choice, error) {
 	return choices, nil
 }
 
-// profile is a topic's terms (name words weigh nameWeight, description words 1) in one language.
+// profile is a topic's terms in one language: a word of its name weighs nameWeight, a word
+// of its description 1. Repeating a word in a description does not make it weigh more, so
+// a long description does not drown out a short one.
 type profile map[string]float64
 
 func topicProfiles(lang string, candidates []Candidate) []profile {
 	out := make([]profile, len(candidates))
 	for i, c := range candidates {
 		p := profile{}
-		for _, t := range stemAll(lang, c.Name) {
-			p[t] += nameWeight
-		}
 		for _, t := range stemAll(lang, c.Description) {
-			p[t]++
+			p[t] = 1
+		}
+		for _, t := range stemAll(lang, c.Name) {
+			p[t] = nameWeight
 		}
 		out[i] = p
 	}
@@ -96,9 +98,7 @@ func bm25Scores(a analyzed, profiles []profile) []float64 {
 	for _, t := range a.tokens {
 		tf[t]++
 	}
-	if a.lang == German || a.lang == Dutch {
-		splitCompounds(tf, df)
-	}
+	splitCompounds(tf, df, a.lang == German || a.lang == Dutch)
 	inName := map[string]bool{}
 	for _, t := range a.name {
 		inName[t] = true
@@ -126,25 +126,28 @@ func bm25Scores(a analyzed, profiles []profile) []float64 {
 // minCompoundPart is the shortest stem a compound word is split into.
 const minCompoundPart = 5
 
-// splitCompounds credits the parts of German and Dutch compounds: "stromrechnung" also
-// counts as "rechnung" and "versicherungsnummer" as "versicher" when a topic uses that
-// term. The longest known head and tail of each word count.
-func splitCompounds(tf map[string]float64, vocab map[string]int) {
+// splitCompounds credits the parts of words a topic knows only in part: the longest known
+// head of any word ("diagnosi" also counts as "diagnos", where the stemmer treats singular
+// and plural apart), and in German and Dutch the longest known tail of a compound too
+// ("stromrechnung" counts as "rechnung", "versicherungsnummer" as "versicher").
+func splitCompounds(tf map[string]float64, vocab map[string]int, compounds bool) {
 	extra := map[string]float64{}
 	for w, f := range tf {
-		if len(w) < 2*minCompoundPart-1 {
+		if len(w) <= minCompoundPart {
 			continue
 		}
 		if _, known := vocab[w]; known {
 			continue
 		}
-		for i := 3; i <= len(w)-minCompoundPart; i++ { // tails, longest first
-			if _, ok := vocab[w[i:]]; ok && isBoundary(w, i) {
-				extra[w[i:]] += f
-				break
+		if compounds {
+			for i := 3; i <= len(w)-minCompoundPart; i++ { // tails, longest first
+				if _, ok := vocab[w[i:]]; ok && isBoundary(w, i) {
+					extra[w[i:]] += f
+					break
+				}
 			}
 		}
-		for i := len(w) - 3; i >= minCompoundPart; i-- { // heads, longest first
+		for i := len(w) - 1; i >= minCompoundPart; i-- { // heads, longest first
 			if _, ok := vocab[w[:i]]; ok && isBoundary(w, i) {
 				extra[w[:i]] += f
 				break
