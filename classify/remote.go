@@ -85,11 +85,11 @@ func (p *OpenAI) Classify(ctx context.Context, req Request) ([]Choice, error) {
 	}
 	err := postJSON(ctx, p.http, "openai", strings.TrimSuffix(p.cfg.BaseURL, "/")+"/chat/completions",
 		map[string]string{"Authorization": "Bearer " + p.cfg.APIKey}, map[string]any{
-			"model":           p.cfg.model(req),
-			"messages":        []chatMessage{{Role: "system", Content: systemPrompt}, {Role: "user", Content: userPrompt(req, p.cfg.maxText())}},
+			"model":    p.cfg.model(req),
+			"messages": []chatMessage{{Role: "system", Content: systemPrompt}, {Role: "user", Content: userPrompt(req, p.cfg.maxText())}},
 			"response_format": map[string]any{"type": "json_schema", "json_schema": map[string]any{
 				"name": "topics", "strict": true, "schema": answerSchema(req.Candidates)}},
-			"temperature":     0,
+			"temperature": 0,
 		}, &out)
 	if err != nil {
 		return nil, err
