@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -400,6 +401,7 @@ func (s *Store) attachTopics(ctx context.Context, docs []Document) error {
 		if err := rows.Scan(&docID, &t.ID, &t.Name, &t.System, &t.Confidence, &t.Source); err != nil {
 			return fmt.Errorf("store: document topics: %w", err)
 		}
+		t.Confidence = roundConfidence(t.Confidence)
 		i := index[docID]
 		docs[i].Topics = append(docs[i].Topics, t)
 	}
@@ -419,6 +421,7 @@ func (s *Store) attachTopics(ctx context.Context, docs []Document) error {
 		if err := srows.Scan(&docID, &t.ID, &t.Name, &t.System, &t.Confidence); err != nil {
 			return fmt.Errorf("store: document suggestions: %w", err)
 		}
+		t.Confidence = roundConfidence(t.Confidence)
 		if i := index[docID]; len(docs[i].Topics) == 0 {
 			docs[i].Suggested = append(docs[i].Suggested, t)
 		}
@@ -532,3 +535,7 @@ func (s *Store) Requeue(ctx context.Context, userID, id string) error {
 	}
 	return nil
 }
+
+// roundConfidence keeps three decimals: PostgreSQL's REAL holds a float32, and 0.9 should
+// read back as 0.9 on both databases.
+func roundConfidence(c float64) float64 { return math.Round(c*1000) / 1000 }
