@@ -47,6 +47,9 @@ Usage:
   docuvault check [-fix] [-config FILE]     integrity: every document's object, size and SHA-256;
                                             orphan objects, stale temp files, quota counters;
                                             exit 1 on problems (-fix repairs what it can)
+  docuvault classify eval [-user NAME | -corpus DIR] [-folds K] [-config FILE]
+                                            accuracy of the local classifier: top-1, precision
+                                            and recall per topic, mistakes (K-fold; 0 = leave-one-out)
 
 Without -config, DocuVault runs on its embedded defaults (SQLite and blobs in ./data,
 listening on 127.0.0.1:8080). Every setting can be overridden by DOCUVAULT_<SECTION>_<KEY>.
@@ -80,6 +83,8 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, en
 		err = cmdRestore(ctx, args, stdout, stderr, env)
 	case "check":
 		err = cmdCheck(ctx, args, stdout, stderr, env)
+	case "classify":
+		err = cmdClassify(ctx, args, stdout, stderr, env)
 	case "healthcheck":
 		err = cmdHealthcheck(ctx, args, stderr, env)
 	case "help", "-h", "--help", "-help":

@@ -220,26 +220,38 @@ func (s *Store) UserTopicModel(ctx context.Context, userID string, termsOf func(
 	return m, nil
 }
 
-// TrainedDocuments lists the IDs of userID's documents with manual topics (trained or not),
-// oldest first, with those topics: what `classify eval -user` replays.
-func (s *Store) TrainedDocuments(ctx context.Context, userID string) (map[string][]string, []string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT d.id, dt.topic_id FROM documents d JOIN document_topics dt ON dt.document_id = d.id
-		WHERE d.user_id = $1 AND dt.source = 'user' ORDER BY d.created_at, d.id`, userID)
+// LabeledDocument is a document with the topics its owner set by hand.
+type LabeledDocument struct {
+	ID, Filename, Text string
+	TopicIDs           []string
+}
+
+// LabeledDocuments lists userID's documents with manual topics, oldest first: what
+// `docuvault classify eval -user` learns from and tests on. An offline command's read.
+func (s *Store) LabeledDocuments(ctx context.Context, userID string) ([]LabeledDocument, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT d.id, d.filename, COALESCE(d.text, ''), dt.topic_id FROM documents d
+		JOIN document_topics dt ON dt.document_id = d.id
+		WHERE d.user_id = $1 AND dt.source = 'user' ORDER BY d.created_at, d.id, dt.topic_id`, userID)
 	if err != nil {
-		return nil, nil, fmt.Errorf("store: trained documents: %w", err)
+		return nil, fmt.Errorf("store: labeled documents: %w", err)
 	}
 	defer rows.Close()
-	labels := map[string][]string{}
-	var order []string
+	var out []LabeledDocument
 	for rows.Next() {
-		var doc, topic string
-		if err := rows.Scan(&doc, &topic); err != nil {
-			return nil, nil, fmt.Errorf("store: trained documents: %w", err)
+		var d LabeledDocument
+		var topic string
+		if err := rows.Scan(&d.ID, &d.Filename, &d.Text, &topic); err != nil {
+			return nil, fmt.Errorf("store: labeled documents: %w", err)
 		}
-		if labels[doc] == nil {
-			order = append(order, doc)
+		if n := len(out); n > 0 && out[n-1].ID == d.ID {
+			out[n-1].TopicIDs = append(out[n-1].TopicIDs, topic)
+			continue
 		}
-		labels[doc] = append(labels[doc], topic)
+		d.TopicIDs = []string{topic}
+		out = append(out, d)
 	}
-	return labels, order, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: labeled documents: %w", err)
+	}
+	return out, nil
 }
