@@ -35,8 +35,9 @@ func BenchmarkLocalClassify(b *testing.B) {
 	})
 	b.Run("local-classify", func(b *testing.B) {
 		req := Request{Filename: "invoice-march.txt", Text: benchText, Candidates: benchTopics}
+		l := NewLocal()
 		for i := 0; i < b.N; i++ {
-			if _, err := (Local{}).Classify(context.Background(), req); err != nil {
+			if _, err := l.Classify(context.Background(), req); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -198,6 +198,7 @@ func byTopic(docs []LabeledDoc) []LabeledDoc {
 func Evaluate(ctx context.Context, topics []Candidate, folds []Fold, policy Policy, language func(LabeledDoc) string) (Evaluation, error) {
 	ev := Evaluation{PerTopic: map[string]TopicScore{}, Confusion: map[[2]string]int{}, ByLanguage: map[string]float64{}}
 	right, predicted, support := map[string]int{}, map[string]int{}, map[string]int{}
+	local := NewLocal()
 	langRight, langAll := map[string]int{}, map[string]int{}
 	correctAssigned := 0
 	for _, fold := range folds {
@@ -210,7 +211,7 @@ func Evaluate(ctx context.Context, topics []Candidate, folds []Fold, policy Poli
 			if len(fold.Train) > 0 {
 				req.Learned = m.For(d.Filename, d.Text)
 			}
-			choices, err := Local{}.Classify(ctx, req)
+			choices, err := local.Classify(ctx, req)
 			if err != nil {
 				return ev, err
 			}

@@ -68,27 +68,36 @@ func words(s string) map[string]bool {
 // detectSample bounds the words the detector looks at: the opening of a document says enough.
 const detectSample = 400
 
+// stopIn maps each stop word to the languages (indexes into detectOrder) it belongs to.
+var stopIn = func() map[string][]int {
+	m := map[string][]int{}
+	for i, code := range detectOrder {
+		for w := range languages[code].stop {
+			m[w] = append(m[w], i)
+		}
+	}
+	return m
+}()
+
 // DetectLanguage names the language of words (lowercase) by which language's stop words
 // occur most often among them; English when none stands out.
 func DetectLanguage(words []string) string {
-	hits := map[string]int{}
+	var hits [6]int
 	for i, w := range words {
 		if i == detectSample {
 			break
 		}
-		for code, l := range languages {
-			if l.stop[w] {
-				hits[code]++
-			}
+		for _, l := range stopIn[w] {
+			hits[l]++
 		}
 	}
-	best, n := English, 0
-	for _, code := range detectOrder {
-		if hits[code] > n {
-			best, n = code, hits[code]
+	best, n := 0, 0
+	for i, h := range hits {
+		if h > n {
+			best, n = i, h
 		}
 	}
-	return best
+	return detectOrder[best]
 }
 
 // stemWord reduces a lowercase word to its stem in lang; numbers and words in other scripts

@@ -9,8 +9,11 @@ import (
 // Local is the offline classifier. Cold, it scores the document's stemmed words against each
 // topic's name and description with BM25 in the document's language; once the user has
 // corrected documents (Request.Learned), a naive Bayes model of their own choices joins in.
-// Deterministic.
-type Local struct{}
+// Deterministic. The zero value works; NewLocal adds caches that a long-running pool wants.
+type Local struct{ cache *cache }
+
+// NewLocal returns a local classifier that remembers stems and topic profiles.
+func NewLocal() Local { return Local{cache: newCache()} }
 
 // BM25 parameters and how the scores become confidences.
 const (
@@ -33,12 +36,15 @@ const (
 
 // Classify ranks every candidate and returns the likely ones, best first, with confidences
 // that sum to at most 1.
-func (Local) Classify(_ context.Context, req Request) ([]Choice, error) {
+func (l Local) Classify(_ context.Context, req Request) ([]Choice, error) {
 	if len(req.Candidates) == 0 {
 		return []Choice{}, nil
 	}
-	a := analyze(req.Filename, req.Text)
-	profiles := topicProfiles(a.lang, req.Candidates)
+	a := analyze(l.cache, req.Filename, req.Text)
+	profiles := make([]profile, len(req.Candidates))
+	for i, c := range req.Candidates {
+		profiles[i] = l.cache.profile(a.lang, c)
+	}
 	conf := softmax(append(bm25Scores(a, profiles), noneScore), priorTemperature)[:len(profiles)]
 	if w, learned := learnedPosterior(a, profiles, req.Candidates, req.Learned); learned != nil {
 		for i := range conf {
@@ -70,19 +76,15 @@ func (Local) Classify(_ context.Context, req Request) ([]Choice, error) {
 // a long description does not drown out a short one.
 type profile map[string]float64
 
-func topicProfiles(lang string, candidates []Candidate) []profile {
-	out := make([]profile, len(candidates))
-	for i, c := range candidates {
-		p := profile{}
-		for _, t := range stemAll(lang, c.Description) {
-			p[t] = 1
-		}
-		for _, t := range stemAll(lang, c.Name) {
-			p[t] = nameWeight
-		}
-		out[i] = p
+func topicProfile(c *cache, lang string, cand Candidate) profile {
+	p := profile{}
+	for _, w := range splitWords(cand.Description, maxWords) {
+		p[c.stem(lang, w)] = 1
 	}
-	return out
+	for _, w := range splitWords(cand.Name, maxWords) {
+		p[c.stem(lang, w)] = nameWeight
+	}
+	return p
 }
 
 // bm25Scores scores the document against each profile. A term naming many topics tells

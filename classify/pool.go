@@ -110,7 +110,7 @@ func New(cfg Config, st Store, blobs Blobs, providers map[string]Provider) *Pool
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	all := map[string]Provider{"local": Local{}}
+	all := map[string]Provider{"local": NewLocal()}
 	for k, v := range providers {
 		all[k] = v
 	}

@@ -74,36 +74,27 @@ func clipBytes(s string, n int) string {
 }
 
 // analyze detects the language of a document and stems its words in it.
-func analyze(filename, text string) analyzed {
+func analyze(c *cache, filename, text string) analyzed {
 	lang := DetectLanguage(detectWords(text + " " + filename))
 	a := analyzed{lang: lang}
 	for _, w := range splitWords(text, maxWords) {
-		a.tokens = append(a.tokens, stemWord(lang, w))
+		a.tokens = append(a.tokens, c.stem(lang, w))
 	}
 	for _, w := range splitWords(filename, 64) {
 		if w == "pdf" || w == "txt" || w == "doc" || w == "docx" || w == "odt" || w == "jpg" || w == "png" {
 			continue // file extensions say nothing about the topic
 		}
-		s := stemWord(lang, w)
+		s := c.stem(lang, w)
 		a.name = append(a.name, s)
 		a.tokens = append(a.tokens, s)
 	}
 	return a
 }
 
-// stemAll stems the words of a topic's name or description in lang.
-func stemAll(lang, s string) []string {
-	words := splitWords(s, maxWords)
-	for i, w := range words {
-		words[i] = stemWord(lang, w)
-	}
-	return words
-}
-
 // Terms is what a document teaches its owner's model: its stemmed terms with their counts,
 // the most frequent maxTerms of them.
 func Terms(filename, text string) map[string]int {
-	a := analyze(filename, text)
+	a := analyze(nil, filename, text)
 	counts := map[string]int{}
 	for _, t := range a.tokens {
 		counts[t]++
