@@ -84,3 +84,30 @@ func TestClassifyEvalCommand(t *testing.T) {
 		t.Fatalf("unknown user: %d %s", code, out)
 	}
 }
+
+// TestClassifyPolicyConfig: the policy keys default to the classifier's defaults, take
+// numbers from the environment, and refuse values out of range.
+func TestClassifyPolicyConfig(t *testing.T) {
+	c, err := loadConfig("", envMap())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Classify.MinConfidence != classify.DefaultPolicy.MinConfidence || c.Classify.MaxTopics != 3 ||
+		c.Classify.Margin != classify.DefaultPolicy.Margin || c.Classify.MaxTextChars != classify.DefaultMaxTextChars {
+		t.Fatalf("defaults %+v", c.Classify)
+	}
+	c, err = loadConfig("", envMap("DOCUVAULT_CLASSIFY_MIN_CONFIDENCE", "0.6", "DOCUVAULT_CLASSIFY_MAX_TOPICS", "1",
+		"DOCUVAULT_CLASSIFY_MARGIN", "0.9", "DOCUVAULT_CLASSIFY_MAX_TEXT_CHARS", "2000"))
+	if err != nil || c.Classify.MinConfidence != 0.6 || c.Classify.MaxTopics != 1 || c.Classify.Margin != 0.9 || c.Classify.MaxTextChars != 2000 {
+		t.Fatalf("overrides %+v %v", c.Classify, err)
+	}
+	for key, value := range map[string]string{"min_confidence": "1.5", "margin": "-0.1", "max_topics": "0", "max_text_chars": "0"} {
+		_, err := loadConfig("", envMap("DOCUVAULT_CLASSIFY_"+strings.ToUpper(key), value))
+		if err == nil || !strings.Contains(err.Error(), "classify."+key) {
+			t.Errorf("%s = %s: %v", key, value, err)
+		}
+	}
+	if _, err := loadConfig("", envMap("DOCUVAULT_CLASSIFY_MARGIN", "most")); err == nil || !strings.Contains(err.Error(), "classify.margin") {
+		t.Errorf("bad number: %v", err)
+	}
+}
