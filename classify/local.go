@@ -126,7 +126,7 @@ func bm25Scores(a analyzed, profiles []profile) []float64 {
 }
 
 // minCompoundPart is the shortest stem a compound word is split into.
-const minCompoundPart = 5
+const minCompoundPart = 4
 
 // splitCompounds credits the parts of words a topic knows only in part: the longest known
 // head of any word ("diagnosi" also counts as "diagnos", where the stemmer treats singular
