@@ -119,10 +119,16 @@ var schemas = map[string]any{
 			"description": "with method POST (S3): multipart/form-data fields to send first, then the bytes in the field \"file\""},
 		"expires_at": dateTime}),
 	"Multipart": obj([]string{"file"}, map[string]any{"file": map[string]any{"type": "string", "format": "binary"}}),
-	"TopicRef":  obj(nil, map[string]any{"id": str, "name": str, "system": boolean}),
+	"TopicRef": obj(nil, map[string]any{"id": str, "name": str, "system": boolean,
+		"confidence": map[string]any{"type": "number", "minimum": 0, "maximum": 1, "description": "how sure the classifier was; 1 for a manual assignment"},
+		"source":     map[string]any{"enum": []string{"auto", "manual"}, "description": "auto: the classifier; manual: the user (PATCH topic_ids), never replaced by re-classification"}}),
+	"SuggestedTopic": obj(nil, map[string]any{"id": str, "name": str, "confidence": map[string]any{"type": "number", "minimum": 0, "maximum": 1}}),
 	"Document": obj(nil, map[string]any{"id": str, "filename": str, "content_type": str, "size_bytes": integer,
-		"status": map[string]any{"enum": []string{"pending", "uploaded", "classified", "classification_failed"}},
-		"topics": listOf("TopicRef"), "error": strNull, "created_at": dateTime, "uploaded_at": dtNull, "classified_at": dtNull,
+		"status":           map[string]any{"enum": []string{"pending", "uploaded", "classified", "classification_failed"}},
+		"topics":           map[string]any{"type": "array", "items": ref("TopicRef"), "description": "best first: manual topics, then by confidence"},
+		"needs_topic":      map[string]any{"type": "boolean", "description": "classified, but no topic cleared classify.min_confidence: the user picks one (suggested_topics); setting topics by PATCH confirms them and teaches the user's model"},
+		"suggested_topics": map[string]any{"type": "array", "items": ref("SuggestedTopic"), "description": "while needs_topic: the likeliest topics, best first"},
+		"error":            strNull, "created_at": dateTime, "uploaded_at": dtNull, "classified_at": dtNull,
 		"snippet": map[string]any{"type": "string", "description": "search results (q) only: an HTML fragment of the document's text " +
 			"(its first 16,384 characters) around the first match. The text is HTML-escaped (& < > \" ') before the matching words " +
 			"are wrapped in <mark>…</mark>, so it holds no other markup and may be inserted as HTML; \"…\" marks text cut off. " +

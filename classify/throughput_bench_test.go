@@ -1,0 +1,125 @@
+package classify
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/docuvault/docuvault/internal/testenv"
+	"github.com/docuvault/docuvault/store"
+)
+
+// benchDocs is how many documents one round of BenchmarkLocalThroughput uploads.
+const benchDocs = 400
+
+// BenchmarkLocalThroughput measures the local classifier end to end on each database:
+// documents of the labelled corpus are uploaded (row, object, confirmation) and classified
+// by the pool (2 workers). Beside it, in the same run: the upload alone (the baseline), and
+// the same documents for a user whose learned model holds the counts of 100,000 corrected
+// documents. All report documents per minute.
+func BenchmarkLocalThroughput(b *testing.B) {
+	for _, dialect := range testenv.Dialects() {
+		b.Run(dialect, func(b *testing.B) {
+			c, err := LoadCorpus("testdata/corpus")
+			if err != nil {
+				b.Fatal(err)
+			}
+			f := newFixture(b, dialect)
+			ids := map[string]string{}
+			for _, tp := range c.Topics {
+				ids[tp.Name] = f.topic(b, nil, tp.Name, tp.Description).ID
+			}
+			run := func(b *testing.B, u store.User, classify bool) {
+				var p *Pool
+				if classify {
+					p = New(Config{Workers: 2, PollInterval: 10 * time.Millisecond, Logger: quiet}, f.st, f.blobs, nil)
+					p.Start()
+					defer func() { _ = p.Stop(context.Background()) }()
+				}
+				start := time.Now()
+				for i := 0; i < b.N; i++ {
+					for k := range benchDocs {
+						d := c.Docs[k%len(c.Docs)]
+						f.upload(b, u, d.Filename, "text/plain", d.Text)
+						if p != nil {
+							p.Notify()
+						}
+					}
+					for classify {
+						n, err := f.st.QueueDepth(context.Background())
+						if err != nil {
+							b.Fatal(err)
+						}
+						if n == 0 {
+							break
+						}
+						time.Sleep(2 * time.Millisecond)
+					}
+				}
+				b.ReportMetric(float64(benchDocs*b.N)/time.Since(start).Minutes(), "docs/min")
+			}
+			n := 0
+			fresh := func() store.User { n++; return f.user(b, fmt.Sprintf("u%d", n)) }
+			b.Run("baseline-upload-only", func(b *testing.B) { run(b, fresh(), false) })
+			b.Run("cold-start", func(b *testing.B) { run(b, fresh(), true) })
+			b.Run("learned-100k", func(b *testing.B) {
+				u := fresh()
+				seedModel(b, f.st, u.ID, c, ids, 100_000)
+				run(b, u, true)
+			})
+		})
+	}
+}
+
+// seedModel writes the counts a user would have after correcting docs documents like the
+// corpus's: the corpus's counts scaled up, plus a long tail of rare terms (names, numbers)
+// that a real collection of that size collects.
+func seedModel(b *testing.B, st *store.Store, userID string, c Corpus, ids map[string]string, docs int) {
+	b.Helper()
+	m := NewModel()
+	for _, d := range c.Docs {
+		m.Learn(d.Filename, d.Text, ids[d.Topic])
+	}
+	scale := int64(docs / len(c.Docs))
+	type row struct {
+		term, topic string
+		n           int64
+	}
+	var rows []row
+	for term, per := range m.count {
+		for topic, n := range per {
+			rows = append(rows, row{term, topic, n * scale})
+		}
+	}
+	topics := make([]string, 0, len(ids))
+	for _, id := range ids {
+		topics = append(topics, id)
+	}
+	for i := range 200_000 {
+		rows = append(rows, row{fmt.Sprintf("rare%07d", i), topics[i%len(topics)], 1 + int64(i%3)})
+	}
+	ctx := context.Background()
+	for start := 0; start < len(rows); start += 500 {
+		chunk := rows[start:min(start+500, len(rows))]
+		var q strings.Builder
+		args := make([]any, 0, 4*len(chunk))
+		for i, r := range chunk {
+			if i > 0 {
+				q.WriteString(",")
+			}
+			fmt.Fprintf(&q, "($%d, $%d, $%d, $%d)", 4*i+1, 4*i+2, 4*i+3, 4*i+4)
+			args = append(args, userID, r.term, r.topic, r.n)
+		}
+		if _, err := st.DB().ExecContext(ctx, `INSERT INTO topic_terms (user_id, term, topic_id, n) VALUES `+q.String(), args...); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, id := range ids {
+		if _, err := st.DB().ExecContext(ctx, `INSERT INTO topic_stats (user_id, topic_id, docs, terms) VALUES ($1, $2, $3, $4)`,
+			userID, id, m.docs[id]*scale, m.terms[id]*scale); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
