@@ -42,6 +42,8 @@ Usage:
   docuvault user reset-password -username U [-config FILE]
   docuvault backup -out FILE [-config FILE]   SQLite installs: database and files in one .tar.gz
   docuvault restore -in FILE [-force] [-config FILE]
+  docuvault export -out FILE [-user U] [-text] [-config FILE]
+                                            one user's documents and manifest.json as a zip
   docuvault version
   docuvault healthcheck [-config FILE]      exit 0 when the local server answers /healthz
   docuvault check [-fix] [-config FILE]     integrity: every document's object, size and SHA-256;
@@ -80,6 +82,8 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, en
 		err = cmdRestore(ctx, args, stdout, stderr, env)
 	case "check":
 		err = cmdCheck(ctx, args, stdout, stderr, env)
+	case "export":
+		err = cmdExport(ctx, args, stdout, stderr, env)
 	case "healthcheck":
 		err = cmdHealthcheck(ctx, args, stderr, env)
 	case "help", "-h", "--help", "-help":
