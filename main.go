@@ -44,6 +44,10 @@ Usage:
   docuvault restore -in FILE [-force] [-config FILE]
   docuvault export -out FILE [-user U] [-text] [-config FILE]
                                             one user's documents and manifest.json as a zip
+  docuvault import -in FILE -user U [-dry-run] [-config FILE]
+                                            a DocuVault export back (skips files already there)
+  docuvault import-paperless -in DIR -user U [-dry-run] [-correspondents] [-document-types]
+                                            a Paperless-ngx document_exporter folder
   docuvault version
   docuvault healthcheck [-config FILE]      exit 0 when the local server answers /healthz
   docuvault check [-fix] [-config FILE]     integrity: every document's object, size and SHA-256;
@@ -84,6 +88,10 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, en
 		err = cmdCheck(ctx, args, stdout, stderr, env)
 	case "export":
 		err = cmdExport(ctx, args, stdout, stderr, env)
+	case "import":
+		err = cmdImport(ctx, args, stdout, stderr, env)
+	case "import-paperless":
+		err = cmdImportPaperless(ctx, args, stdout, stderr, env)
 	case "healthcheck":
 		err = cmdHealthcheck(ctx, args, stderr, env)
 	case "help", "-h", "--help", "-help":
