@@ -84,7 +84,9 @@ func runImport(ctx context.Context, cfgPath, username string, stdout, stderr io.
 	if bar != nil {
 		bar.done()
 	}
-	printReport(stdout, rep, dry)
+	if err == nil || rep.Total > 0 {
+		printReport(stdout, rep, dry)
+	}
 	return err
 }
 
