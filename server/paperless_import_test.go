@@ -184,9 +184,9 @@ func TestImportPaperlessExport(t *testing.T) {
 					got[d["filename"].(string)] = topics
 				}
 				want := map[string][]string{
-					"Stromrechnung März.PDF":        {"Rechnungen", "Stadtwerke München", "Steuer 2023"},
+					"Stromrechnung März.PDF":   {"Rechnungen", "Stadtwerke München", "Steuer 2023"},
 					"日本語の書類 – Übersicht 🧾.txt": {"Posteingang", "Steuer 2023"},
-					"Lohn-Gehalt 2023.pdf":          nil,
+					"Lohn-Gehalt 2023.pdf":     nil,
 				}
 				if len(got) != len(want) {
 					t.Fatalf("documents %v", got)
