@@ -54,6 +54,13 @@ type Config struct {
 		ReadHeaderTimeout Duration `toml:"read_header_timeout"`
 		IdleTimeout       Duration `toml:"idle_timeout"`
 	} `toml:"server"`
+	Auth struct {
+		ProxyHeader       string   `toml:"proxy_header"`
+		ProxyGroupsHeader string   `toml:"proxy_groups_header"`
+		ProxyEmailHeader  string   `toml:"proxy_email_header"`
+		ProxyAdminGroups  []string `toml:"proxy_admin_groups"`
+		ProxyAutoCreate   bool     `toml:"proxy_auto_create"`
+	} `toml:"auth"`
 	Database struct {
 		Driver string `toml:"driver"`
 		DSN    string `toml:"dsn"`
@@ -277,6 +284,9 @@ func (c Config) validate() error {
 	}
 	if _, err := server.ParseTrustedProxies(c.Server.TrustedProxies); err != nil {
 		return bad("server.trusted_proxies", "%v", err)
+	}
+	if c.Auth.ProxyHeader != "" && len(c.Server.TrustedProxies) == 0 {
+		return bad("auth.proxy_header", "needs server.trusted_proxies: the proxy's address is what makes its header believable")
 	}
 	switch c.Server.LogFormat {
 	case "text", "json":

@@ -331,7 +331,9 @@ func serverOptions(cfg Config, st *store.Store, blobs blob.Store, log *slog.Logg
 		UploadOrigin:        uploadOrigin(cfg),
 		MetricsToken:        cfg.Server.MetricsToken,
 		TrustedProxies:      cfg.Server.TrustedProxies,
-		Version:             version,
+		ProxyAuth: server.ProxyAuth{Header: cfg.Auth.ProxyHeader, GroupsHeader: cfg.Auth.ProxyGroupsHeader, EmailHeader: cfg.Auth.ProxyEmailHeader,
+			AdminGroups: cfg.Auth.ProxyAdminGroups, AutoCreate: cfg.Auth.ProxyAutoCreate},
+		Version: version,
 		Timeouts: server.Timeouts{
 			Request:    time.Duration(cfg.Server.RequestTimeout),
 			Upload:     time.Duration(cfg.Server.UploadTimeout),

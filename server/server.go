@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -48,8 +49,9 @@ type Options struct {
 	DefaultProvider     string   // used when a user has not chosen
 	UploadOrigin        string   // origin browsers upload to besides this one (the S3 public endpoint)
 	MetricsToken        string
-	TrustedProxies      []string // CIDRs whose X-Forwarded-For / X-Real-IP name the client
-	Metrics             *Metrics // nil: the server makes its own
+	TrustedProxies      []string  // CIDRs whose X-Forwarded-For / X-Real-IP name the client
+	ProxyAuth           ProxyAuth // forward authentication by those proxies (off when Header is "")
+	Metrics             *Metrics  // nil: the server makes its own
 	Version             string
 	Timeouts            Timeouts // zero fields take their defaults
 }
@@ -70,6 +72,7 @@ type Server struct {
 	hashes    hashLimiter
 	uploads   *uploadLimiter  // in-flight uploads through this server, per user
 	ingest    *ingest.Service // one-shot uploads and confirms, shared with the other intake paths
+	trusted   []*net.IPNet    // server.trusted_proxies
 
 	deviceMu     sync.Mutex
 	deviceSecret []byte // key of the known-device cookie, loaded on first use
@@ -124,7 +127,7 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{opts: o, store: o.Store, rawBlobs: o.Blobs, blobs: countedBlobs{Store: o.Blobs, errs: o.Metrics.blobErrors},
 		metrics: o.Metrics, log: o.Logger, now: o.Now, dummyHash: dummy, hashes: newHashLimiter(),
-		uploads: newUploadLimiter(o.MaxUploadsPerUser)}
+		uploads: newUploadLimiter(o.MaxUploadsPerUser), trusted: trusted}
 	s.ingest = ingest.New(ingest.Options{Store: o.Store, Blobs: s.blobs, Queue: o.Queue, Logger: o.Logger,
 		MaxUploadBytes: o.MaxUploadBytes, PendingAllowance: o.PendingAllowance, AllowedContentTypes: o.AllowedContentTypes})
 
