@@ -333,6 +333,10 @@ func serverOptions(cfg Config, st *store.Store, blobs blob.Store, log *slog.Logg
 		TrustedProxies:      cfg.Server.TrustedProxies,
 		ProxyAuth: server.ProxyAuth{Header: cfg.Auth.ProxyHeader, GroupsHeader: cfg.Auth.ProxyGroupsHeader, EmailHeader: cfg.Auth.ProxyEmailHeader,
 			AdminGroups: cfg.Auth.ProxyAdminGroups, AutoCreate: cfg.Auth.ProxyAutoCreate},
+		OIDC: server.OIDC{Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID, ClientSecret: cfg.OIDC.ClientSecret, Scopes: cfg.OIDC.Scopes,
+			ButtonLabel: cfg.OIDC.ButtonLabel, UsernameClaim: cfg.OIDC.UsernameClaim, GroupsClaim: cfg.OIDC.GroupsClaim,
+			AdminGroups: cfg.OIDC.AdminGroups, AllowedGroups: cfg.OIDC.AllowedGroups, AutoCreate: cfg.OIDC.AutoCreate,
+			DisablePasswordLogin: cfg.OIDC.DisablePasswordLogin, BreakGlassAdmin: cfg.OIDC.BreakGlassAdmin},
 		Version: version,
 		Timeouts: server.Timeouts{
 			Request:    time.Duration(cfg.Server.RequestTimeout),

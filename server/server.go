@@ -51,6 +51,7 @@ type Options struct {
 	MetricsToken        string
 	TrustedProxies      []string  // CIDRs whose X-Forwarded-For / X-Real-IP name the client
 	ProxyAuth           ProxyAuth // forward authentication by those proxies (off when Header is "")
+	OIDC                OIDC      // single sign-on (off when Issuer is "")
 	Metrics             *Metrics  // nil: the server makes its own
 	Version             string
 	Timeouts            Timeouts // zero fields take their defaults
@@ -73,6 +74,7 @@ type Server struct {
 	uploads   *uploadLimiter  // in-flight uploads through this server, per user
 	ingest    *ingest.Service // one-shot uploads and confirms, shared with the other intake paths
 	trusted   []*net.IPNet    // server.trusted_proxies
+	oidc      oidcClient
 
 	deviceMu     sync.Mutex
 	deviceSecret []byte // key of the known-device cookie, loaded on first use
@@ -177,6 +179,9 @@ func (s *Server) routes() {
 
 	e.GET("/api/auth/csrf", s.csrfToken)
 	e.POST("/api/auth/login", s.login)
+	e.GET("/api/auth/config", s.authConfig)
+	e.GET("/api/auth/oidc/login", s.oidcLogin, s.requireOIDC)
+	e.GET("/api/auth/oidc/callback", s.oidcCallback, s.requireOIDC)
 
 	signedIn := []echo.MiddlewareFunc{s.requireAuth, s.checkInput}
 	auth := e.Group("/api")
