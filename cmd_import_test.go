@@ -89,3 +89,38 @@ func TestExportImportCommands(t *testing.T) {
 		t.Fatalf("import-paperless of a missing folder: %d %s", code, out)
 	}
 }
+
+// TestUserLinkCommand: an admin links an account to a provider's subject or records the
+// email a verified login links by; a subject linked twice and an unknown user are refused.
+func TestUserLinkCommand(t *testing.T) {
+	dir := t.TempDir()
+	env := envMap("DOCUVAULT_SERVER_DATA_DIR", dir)
+	run := func(args ...string) (int, string) {
+		var stdout, stderr bytes.Buffer
+		code := runContext(context.Background(), args, &stdout, &stderr, env)
+		return code, stdout.String() + stderr.String()
+	}
+	for _, u := range []string{"alice", "bob"} {
+		if code, out := run("user", "create", "-username", u, "-password", "a long enough password"); code != 0 {
+			t.Fatalf("user create: %d %s", code, out)
+		}
+	}
+	if code, out := run("user", "link", "-username", "alice", "-subject", "sub-1", "-issuer", "https://idp.example.org"); code != 0 || !strings.Contains(out, "linked to subject sub-1") {
+		t.Fatalf("link: %d %s", code, out)
+	}
+	if code, out := run("user", "link", "-username", "bob", "-subject", "sub-1", "-issuer", "https://idp.example.org"); code != 1 || !strings.Contains(out, "linked to an account already") {
+		t.Fatalf("second link of one subject: %d %s", code, out)
+	}
+	if code, out := run("user", "link", "-username", "bob", "-email", "bob@example.org"); code != 0 || !strings.Contains(out, "bob@example.org") {
+		t.Fatalf("link by email: %d %s", code, out)
+	}
+	if code, out := run("user", "link", "-username", "alice", "-email", "BOB@example.org"); code != 1 || !strings.Contains(out, "another account") {
+		t.Fatalf("an email taken: %d %s", code, out)
+	}
+	if code, out := run("user", "link", "-username", "nobody", "-email", "x@example.org"); code != 2 {
+		t.Fatalf("unknown user: %d %s", code, out)
+	}
+	if code, _ := run("user", "link", "-username", "alice", "-subject", "sub-2"); code != 2 {
+		t.Fatal("a subject without an issuer was accepted")
+	}
+}

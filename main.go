@@ -40,6 +40,8 @@ Usage:
   docuvault migrate up|down|status [-config FILE]
   docuvault user create -username U [-admin] [-password P] [-config FILE]
   docuvault user reset-password -username U [-config FILE]
+  docuvault user link -username U (-subject SUB [-issuer URL] | -email E) [-config FILE]
+                                            link an account to single sign-on (never by username)
   docuvault backup -out FILE [-config FILE]   SQLite installs: database and files in one .tar.gz
   docuvault restore -in FILE [-force] [-config FILE]
   docuvault export -out FILE [-user U] [-text] [-config FILE]
