@@ -13,7 +13,10 @@ import (
 // cmdUser creates an account or resets a password from the shell (for operators).
 func cmdUser(ctx context.Context, args []string, stdout, stderr io.Writer, env func(string) string) error {
 	if len(args) == 0 {
-		return usageError{"user: want create or reset-password"}
+		return usageError{"user: want create, reset-password or link"}
+	}
+	if args[0] == "link" {
+		return cmdUserLink(ctx, args[1:], stdout, stderr, env)
 	}
 	action, rest := args[0], args[1:]
 	var username, password string

@@ -55,6 +55,27 @@ type Config struct {
 		ReadHeaderTimeout Duration `toml:"read_header_timeout"`
 		IdleTimeout       Duration `toml:"idle_timeout"`
 	} `toml:"server"`
+	Auth struct {
+		ProxyHeader       string   `toml:"proxy_header"`
+		ProxyGroupsHeader string   `toml:"proxy_groups_header"`
+		ProxyEmailHeader  string   `toml:"proxy_email_header"`
+		ProxyAdminGroups  []string `toml:"proxy_admin_groups"`
+		ProxyAutoCreate   bool     `toml:"proxy_auto_create"`
+	} `toml:"auth"`
+	OIDC struct {
+		Issuer               string   `toml:"issuer"`
+		ClientID             string   `toml:"client_id"`
+		ClientSecret         string   `toml:"client_secret"`
+		Scopes               []string `toml:"scopes"`
+		ButtonLabel          string   `toml:"button_label"`
+		UsernameClaim        string   `toml:"username_claim"`
+		GroupsClaim          string   `toml:"groups_claim"`
+		AdminGroups          []string `toml:"admin_groups"`
+		AllowedGroups        []string `toml:"allowed_groups"`
+		AutoCreate           bool     `toml:"auto_create"`
+		DisablePasswordLogin bool     `toml:"disable_password_login"`
+		BreakGlassAdmin      string   `toml:"break_glass_admin"`
+	} `toml:"oidc"`
 	Database struct {
 		Driver string `toml:"driver"`
 		DSN    string `toml:"dsn"`
@@ -132,6 +153,10 @@ func defaultConfig() Config {
 	c.Server.BodyTimeout = Duration(15 * time.Second)
 	c.Server.ReadHeaderTimeout = Duration(10 * time.Second)
 	c.Server.IdleTimeout = Duration(2 * time.Minute)
+	c.OIDC.Scopes = []string{"profile", "email", "groups"}
+	c.OIDC.ButtonLabel = "Sign in with single sign-on"
+	c.OIDC.UsernameClaim = "preferred_username"
+	c.OIDC.GroupsClaim = "groups"
 	c.Database.Driver = "sqlite"
 	c.Blob.Backend = "local"
 	c.Blob.UploadURLTTL = Duration(15 * time.Minute)
@@ -292,6 +317,15 @@ func (c Config) validate() error {
 	}
 	if _, err := server.ParseTrustedProxies(c.Server.TrustedProxies); err != nil {
 		return bad("server.trusted_proxies", "%v", err)
+	}
+	if c.Auth.ProxyHeader != "" && len(c.Server.TrustedProxies) == 0 {
+		return bad("auth.proxy_header", "needs server.trusted_proxies: the proxy's address is what makes its header believable")
+	}
+	if c.OIDC.Issuer != "" && (c.OIDC.ClientID == "" || c.OIDC.ClientSecret == "") {
+		return bad("oidc.client_id", "oidc.issuer needs client_id and client_secret")
+	}
+	if c.OIDC.DisablePasswordLogin && c.OIDC.Issuer == "" {
+		return bad("oidc.disable_password_login", "needs oidc.issuer: nobody could sign in")
 	}
 	switch c.Server.LogFormat {
 	case "text", "json":

@@ -40,8 +40,16 @@ Usage:
   docuvault migrate up|down|status [-config FILE]
   docuvault user create -username U [-admin] [-password P] [-config FILE]
   docuvault user reset-password -username U [-config FILE]
+  docuvault user link -username U (-subject SUB [-issuer URL] | -email E) [-config FILE]
+                                            link an account to single sign-on (never by username)
   docuvault backup -out FILE [-config FILE]   SQLite installs: database and files in one .tar.gz
   docuvault restore -in FILE [-force] [-config FILE]
+  docuvault export -out FILE [-user U] [-text] [-config FILE]
+                                            one user's documents and manifest.json as a zip
+  docuvault import -in FILE -user U [-dry-run] [-config FILE]
+                                            a DocuVault export back (skips files already there)
+  docuvault import-paperless -in DIR -user U [-dry-run] [-correspondents] [-document-types]
+                                            a Paperless-ngx document_exporter folder
   docuvault version
   docuvault healthcheck [-config FILE]      exit 0 when the local server answers /healthz
   docuvault check [-fix] [-config FILE]     integrity: every document's object, size and SHA-256;
@@ -85,6 +93,12 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, en
 		err = cmdCheck(ctx, args, stdout, stderr, env)
 	case "classify":
 		err = cmdClassify(ctx, args, stdout, stderr, env)
+	case "export":
+		err = cmdExport(ctx, args, stdout, stderr, env)
+	case "import":
+		err = cmdImport(ctx, args, stdout, stderr, env)
+	case "import-paperless":
+		err = cmdImportPaperless(ctx, args, stdout, stderr, env)
 	case "healthcheck":
 		err = cmdHealthcheck(ctx, args, stderr, env)
 	case "help", "-h", "--help", "-help":
@@ -360,7 +374,13 @@ func serverOptions(cfg Config, st *store.Store, blobs blob.Store, log *slog.Logg
 		UploadOrigin:        uploadOrigin(cfg),
 		MetricsToken:        cfg.Server.MetricsToken,
 		TrustedProxies:      cfg.Server.TrustedProxies,
-		Version:             version,
+		ProxyAuth: server.ProxyAuth{Header: cfg.Auth.ProxyHeader, GroupsHeader: cfg.Auth.ProxyGroupsHeader, EmailHeader: cfg.Auth.ProxyEmailHeader,
+			AdminGroups: cfg.Auth.ProxyAdminGroups, AutoCreate: cfg.Auth.ProxyAutoCreate},
+		OIDC: server.OIDC{Issuer: cfg.OIDC.Issuer, ClientID: cfg.OIDC.ClientID, ClientSecret: cfg.OIDC.ClientSecret, Scopes: cfg.OIDC.Scopes,
+			ButtonLabel: cfg.OIDC.ButtonLabel, UsernameClaim: cfg.OIDC.UsernameClaim, GroupsClaim: cfg.OIDC.GroupsClaim,
+			AdminGroups: cfg.OIDC.AdminGroups, AllowedGroups: cfg.OIDC.AllowedGroups, AutoCreate: cfg.OIDC.AutoCreate,
+			DisablePasswordLogin: cfg.OIDC.DisablePasswordLogin, BreakGlassAdmin: cfg.OIDC.BreakGlassAdmin},
+		Version: version,
 		Timeouts: server.Timeouts{
 			Request:    time.Duration(cfg.Server.RequestTimeout),
 			Upload:     time.Duration(cfg.Server.UploadTimeout),

@@ -61,6 +61,9 @@ func (s *Server) login(c echo.Context) error {
 	if len(req.Username) > maxLoginField || len(req.Password) > maxLoginField || len(req.OTP) > maxLoginField {
 		return fail(http.StatusBadRequest, "username, password and otp must be at most 1024 bytes each")
 	}
+	if s.opts.OIDC.DisablePasswordLogin && (s.opts.OIDC.BreakGlassAdmin == "" || req.Username != s.opts.OIDC.BreakGlassAdmin) {
+		return fail(http.StatusForbidden, "password sign-in is turned off here: use single sign-on")
+	}
 	ctx := c.Request().Context()
 	ip := c.RealIP()
 	device, err := s.knownDevice(c, req.Username)
@@ -89,6 +92,9 @@ func (s *Server) login(c echo.Context) error {
 	ok, herr := s.hashes.check(ctx, hash, req.Password)
 	if herr != nil || err != nil || !ok || !u.IsActive {
 		return s.loginFailed(c, req.Username, u.ID, "invalid credentials")
+	}
+	if s.opts.OIDC.DisablePasswordLogin && u.Role != store.RoleAdmin {
+		return s.loginFailed(c, req.Username, u.ID, "invalid credentials") // the break-glass name, but no admin
 	}
 	if u.TOTPEnabled {
 		if req.OTP == "" {
@@ -133,10 +139,17 @@ func (s *Server) startSession(c echo.Context, u store.User) error {
 	return nil
 }
 
+// logout ends the session; after a single sign-on login the answer names the provider's
+// end-session URL for the browser to visit (200), else there is nothing to say (204).
 func (s *Server) logout(c echo.Context) error {
 	if c.Get(ctxVia) == "session" {
-		if err := s.sessions.Destroy(c.Request().Context()); err != nil {
+		ctx := c.Request().Context()
+		idToken := s.sessions.GetString(ctx, sessionIDToken)
+		if err := s.sessions.Destroy(ctx); err != nil {
 			return err
+		}
+		if u := s.endSessionURL(c, idToken); u != "" {
+			return c.JSON(http.StatusOK, map[string]string{"end_session_url": u})
 		}
 	}
 	return c.NoContent(http.StatusNoContent)

@@ -55,6 +55,11 @@ func securityHeaders(uploadOrigin string) echo.MiddlewareFunc {
 func (s *Server) loadCaller(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
+		if s.opts.ProxyAuth.Header != "" && c.Request().Header.Get("Authorization") == "" {
+			if err := s.proxyCaller(c); err != nil {
+				return err
+			}
+		}
 		if h := c.Request().Header.Get("Authorization"); h != "" {
 			secret, ok := strings.CutPrefix(h, "Bearer ")
 			if !ok {

@@ -31,7 +31,10 @@ var operations = []operation{
 	{"PUT", "/api/blobs/{token}", "Upload the bytes of a pending document to the local store (signed URL from upload-url): once, exactly the declared size. 400 short body; 409 URL already used; 410 document no longer pending (confirmed, deleted, discarded, expired); 429 too many uploads in progress for the account (Retry-After)", "", "", 200, "", []int{400, 403, 409, 410, 413, 429, 503}},
 	{"GET", "/api/auth/csrf", "The signed-in session's CSRF token (anonymous callers get one that is not stored; login returns the session's)", "", "", 200, "CSRFToken", nil},
 	{"POST", "/api/auth/login", "Sign in; renews the session. Attempts are counted before the password is checked; 429 (with Retry-After) when throttled; 415 unless the body is application/json (no login from cross-site forms)", "", "Login", 200, "LoginResult", []int{400, 401, 415, 429}},
-	{"POST", "/api/auth/logout", "Sign out", "user", "", 204, "", []int{401}},
+	{"POST", "/api/auth/logout", "Sign out. After a single sign-on login with a provider that has an end-session endpoint: 200 with {\"end_session_url\"} for the browser to visit; else 204", "user", "", 204, "", []int{200, 401}},
+	{"GET", "/api/auth/config", "How people sign in here: {\"password_login\": bool, \"oidc\": null or {\"label\", \"login_url\"}} (the login page's \"Sign in with …\" button)", "", "", 200, "", nil},
+	{"GET", "/api/auth/oidc/login", "Single sign-on: 302 to the identity provider (authorization code with PKCE, state and nonce); 404 when not configured; 503 when the provider does not answer", "", "", 302, "", []int{404, 503}},
+	{"GET", "/api/auth/oidc/callback", "Single sign-on: the provider's redirect back (code, state); 302 to / with a session. 400 state missing, expired or not matching; 401 code or ID token refused; 403 not in allowed_groups, no linked account, deactivated; 409 the username is taken by an unlinked account", "", "", 302, "", []int{400, 401, 403, 404, 409, 503}},
 	{"GET", "/api/auth/me", "The signed-in user", "user", "", 200, "User", []int{401}},
 	{"POST", "/api/auth/me/password", "Change the password; other sessions end and API tokens are revoked; 422 when too short or equal to the current one", "user", "PasswordChange", 204, "", []int{401, 403, 422, 429}},
 	{"GET", "/api/auth/me/quota", "Storage used and allowed", "user", "", 200, "Quota", []int{401, 403}},
@@ -49,6 +52,8 @@ var operations = []operation{
 	{"POST", "/api/documents/{id}/confirm", "Step 3: charge the quota with the stored size and queue classification", "member", "", 200, "Document", []int{401, 403, 404, 413, 422, 503}},
 	{"POST", "/api/documents", "One-shot multipart upload (field \"file\"); 429 when too many uploads are in progress for the account (Retry-After)", "member", "Multipart", 201, "Document", []int{400, 401, 403, 413, 415, 429, 503}},
 	{"GET", "/api/documents", "Your documents, newest first (or best match with q); keyset pagination", "member", "", 200, "DocumentPage", []int{400, 401, 403}},
+	{"GET", "/api/documents/zip", "Bulk download: the chosen documents (ids=a,b,… or ids repeated; at most 500) as one streamed application/zip, each under its filename made unique; any id not one of your finished documents is a 404 before a byte is sent", "member", "", 200, "", []int{400, 401, 403, 404, 503}},
+	{"GET", "/api/export", "Download all my documents: a streamed application/zip of every original under its filename (made unique) and manifest.json (ids, filenames, content types, sizes, SHA-256, dates, topics with names, descriptions and colours; text=true adds the extracted text)", "member", "", 200, "", []int{400, 401, 403, 503}},
 	{"GET", "/api/documents/{id}", "One document", "member", "", 200, "Document", []int{401, 403, 404}},
 	{"GET", "/api/documents/{id}/download", "Download: 302 to a presigned URL (S3) or the bytes (local)", "member", "", 200, "", []int{302, 401, 403, 404, 409, 503}},
 	{"PATCH", "/api/documents/{id}", "Rename and/or set topics", "member", "DocumentPatch", 200, "Document", []int{400, 401, 403, 404, 422}},
@@ -179,6 +184,12 @@ func errorStatuses(op operation) []int {
 	return out
 }
 
+// queryParams are the query parameters of routes other than the document list.
+var queryParams = map[string][]string{
+	"GET /api/documents/zip": {"ids"},
+	"GET /api/export":        {"text"},
+}
+
 // openAPIDocument builds the OpenAPI 3.1 document from the table above.
 func openAPIDocument(version string) []byte {
 	paths := map[string]map[string]any{}
@@ -192,6 +203,9 @@ func openAPIDocument(version string) []byte {
 			for _, q := range []string{"limit", "cursor", "status", "topic", "q"} {
 				params = append(params, map[string]any{"name": q, "in": "query", "schema": str})
 			}
+		}
+		for _, q := range queryParams[op.method+" "+op.path] {
+			params = append(params, map[string]any{"name": q, "in": "query", "schema": str})
 		}
 		if params != nil {
 			o["parameters"] = params

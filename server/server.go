@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/docuvault/docuvault/blob"
+	"github.com/docuvault/docuvault/ingest"
 	"github.com/docuvault/docuvault/store"
 )
 
@@ -47,8 +49,10 @@ type Options struct {
 	DefaultProvider     string   // used when a user has not chosen
 	UploadOrigin        string   // origin browsers upload to besides this one (the S3 public endpoint)
 	MetricsToken        string
-	TrustedProxies      []string // CIDRs whose X-Forwarded-For / X-Real-IP name the client
-	Metrics             *Metrics // nil: the server makes its own
+	TrustedProxies      []string  // CIDRs whose X-Forwarded-For / X-Real-IP name the client
+	ProxyAuth           ProxyAuth // forward authentication by those proxies (off when Header is "")
+	OIDC                OIDC      // single sign-on (off when Issuer is "")
+	Metrics             *Metrics  // nil: the server makes its own
 	Version             string
 	Timeouts            Timeouts // zero fields take their defaults
 }
@@ -67,7 +71,10 @@ type Server struct {
 	handler   http.Handler
 	dummyHash string // verified for unknown users so their logins cost the same
 	hashes    hashLimiter
-	uploads   *uploadLimiter // in-flight uploads through this server, per user
+	uploads   *uploadLimiter  // in-flight uploads through this server, per user
+	ingest    *ingest.Service // one-shot uploads and confirms, shared with the other intake paths
+	trusted   []*net.IPNet    // server.trusted_proxies
+	oidc      oidcClient
 
 	deviceMu     sync.Mutex
 	deviceSecret []byte // key of the known-device cookie, loaded on first use
@@ -122,7 +129,9 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{opts: o, store: o.Store, rawBlobs: o.Blobs, blobs: countedBlobs{Store: o.Blobs, errs: o.Metrics.blobErrors},
 		metrics: o.Metrics, log: o.Logger, now: o.Now, dummyHash: dummy, hashes: newHashLimiter(),
-		uploads: newUploadLimiter(o.MaxUploadsPerUser)}
+		uploads: newUploadLimiter(o.MaxUploadsPerUser), trusted: trusted}
+	s.ingest = ingest.New(ingest.Options{Store: o.Store, Blobs: s.blobs, Queue: o.Queue, Logger: o.Logger,
+		MaxUploadBytes: o.MaxUploadBytes, PendingAllowance: o.PendingAllowance, AllowedContentTypes: o.AllowedContentTypes})
 
 	s.sessions = scs.New()
 	s.sessions.Store = o.Store.Sessions() // honours request deadlines; expired rows go in a scheduled job
@@ -170,6 +179,9 @@ func (s *Server) routes() {
 
 	e.GET("/api/auth/csrf", s.csrfToken)
 	e.POST("/api/auth/login", s.login)
+	e.GET("/api/auth/config", s.authConfig)
+	e.GET("/api/auth/oidc/login", s.oidcLogin, s.requireOIDC)
+	e.GET("/api/auth/oidc/callback", s.oidcCallback, s.requireOIDC)
 
 	signedIn := []echo.MiddlewareFunc{s.requireAuth, s.checkInput}
 	auth := e.Group("/api")
@@ -193,6 +205,8 @@ func (s *Server) routes() {
 	member.POST("/documents/upload-url", s.uploadURL, owner...)
 	member.POST("/documents", s.uploadOneShot, owner...)
 	member.GET("/documents", s.listDocuments, owner...)
+	member.GET("/documents/zip", s.zipDocuments, owner...)
+	member.GET("/export", s.exportAll, owner...)
 	member.GET("/documents/:id", s.getDocument, owner...)
 	member.POST("/documents/:id/confirm", s.confirmUpload, owner...)
 	member.GET("/documents/:id/download", s.downloadDocument, owner...)

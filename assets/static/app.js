@@ -29,9 +29,11 @@ function nav() {
 }
 
 async function logout() {
-  try { await api('POST', '/api/auth/logout'); } catch { /* already out */ }
+  let out = null;
+  try { out = await api('POST', '/api/auth/logout'); } catch { /* already out */ }
   state.me = null;
   setCSRF(null);
+  if (out && out.end_session_url) { location.href = out.end_session_url; return; } // end the provider's session too
   location.hash = '#/login';
 }
 
@@ -98,6 +100,10 @@ function loginPage() {
   otpWrap, err,
   h('p', {}, h('button', { id: 'login-submit', type: 'submit' }, 'Sign in')));
   mount(form);
+  // Single sign-on: a "Sign in with …" link when the server has a provider.
+  api('GET', '/api/auth/config').then((cfg) => {
+    if (cfg && cfg.oidc) form.append(h('p', {}, h('a', { id: 'login-sso', class: 'button', href: cfg.oidc.login_url }, cfg.oidc.label)));
+  }).catch(() => {});
 }
 
 // passwordPage changes the password; forced says the server requires it before anything else.
