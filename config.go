@@ -95,6 +95,11 @@ type Config struct {
 		Lease           Duration `toml:"lease"`
 		Timeout         Duration `toml:"timeout"`
 	} `toml:"classify"`
+	Intake struct {
+		ConsumeDir string   `toml:"consume_dir"`
+		Settle     Duration `toml:"settle"`
+		Rescan     Duration `toml:"rescan"`
+	} `toml:"intake"`
 	OpenAI struct {
 		APIKey  string `toml:"api_key"`
 		BaseURL string `toml:"base_url"`
@@ -146,6 +151,8 @@ func defaultConfig() Config {
 	c.Classify.PollInterval = Duration(5 * time.Second)
 	c.Classify.Lease = Duration(2 * time.Minute)
 	c.Classify.Timeout = Duration(60 * time.Second)
+	c.Intake.Settle = Duration(5 * time.Second)
+	c.Intake.Rescan = Duration(time.Minute)
 	c.OpenAI.BaseURL = "https://api.openai.com/v1"
 	c.OpenAI.Model = "gpt-4o-mini"
 	c.Anthropic.BaseURL = "https://api.anthropic.com"

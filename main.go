@@ -243,6 +243,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	}
 	httpSrv := srv.HTTPServer()
 	pool.Start()
+	stopConsume, err := startConsume(ctx, cfg, st, srv.Ingest(), log)
+	if err != nil {
+		_ = jobs.Stop(ctx)
+		_ = pool.Stop(ctx)
+		return err
+	}
+	defer stopConsume()
 	log.Info("DocuVault listening", "addr", "http://"+ln.Addr().String(), "version", version,
 		"database", cfg.Database.Driver, "blobs", cfg.Blob.Backend)
 	errc := make(chan error, 1)

@@ -157,6 +157,9 @@ func New(o Options) (*Server, error) {
 // Handler is the root HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
+// Ingest is the path uploads take, for intake that does not come through HTTP.
+func (s *Server) Ingest() *ingest.Service { return s.ingest }
+
 // Echo exposes the router (tests enumerate its routes).
 func (s *Server) Echo() *echo.Echo { return s.e }
 
