@@ -40,6 +40,8 @@ Usage:
   docuvault migrate up|down|status [-config FILE]
   docuvault user create -username U [-admin] [-password P] [-config FILE]
   docuvault user reset-password -username U [-config FILE]
+  docuvault add -user U [-config FILE] PATH…  add files, or folders recursively, as U's documents
+                                            (progress on a terminal; exit 1 when any was refused)
   docuvault backup -out FILE [-config FILE]   SQLite installs: database and files in one .tar.gz
   docuvault restore -in FILE [-force] [-config FILE]
   docuvault version
@@ -74,6 +76,8 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, en
 		err = cmdUser(ctx, args, stdout, stderr, env)
 	case "version":
 		fmt.Fprintln(stdout, "docuvault", version)
+	case "add":
+		err = cmdAdd(ctx, args, stdout, stderr, env)
 	case "backup":
 		err = cmdBackup(ctx, args, stdout, stderr, env)
 	case "restore":
