@@ -224,6 +224,8 @@ func (s *Server) routes() {
 	admin.PATCH("/topics/:id", s.adminPatchTopic, adminOnly...)
 	admin.DELETE("/topics/:id", s.adminDeleteTopic, adminOnly...)
 
+	e.POST("/share", s.shareWithoutWorker)
+
 	e.RouteNotFound("/api/*", func(echo.Context) error { return echo.ErrNotFound })
 	e.GET("/*", s.ui())
 }
