@@ -295,7 +295,7 @@ func (c *Consumer) observe(rel string, fi fs.FileInfo) {
 	if !ok || !fi.Mode().IsRegular() || Ignored(fi.Name()) || hiddenPath(rel) {
 		return
 	}
-	key := store.ConsumeKey{Path: filepath.ToSlash(rel), Size: fi.Size(), MtimeNS: fi.ModTime().UnixNano()}
+	key := keyOf(rel, fi)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if t, ok := c.files[rel]; ok {

@@ -2,6 +2,7 @@ package intake
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -11,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/docuvault/docuvault/ingest"
 	"github.com/docuvault/docuvault/store"
@@ -89,8 +91,20 @@ func (c *Consumer) consume(ctx context.Context, rel string) {
 	}
 }
 
+// keyOfPath is keyOf for a path under dir.
+func keyOfPath(dir, path string, fi fs.FileInfo) store.ConsumeKey {
+	rel, _ := filepath.Rel(dir, path)
+	return keyOf(rel, fi)
+}
+
 func keyOf(rel string, fi fs.FileInfo) store.ConsumeKey {
-	return store.ConsumeKey{Path: filepath.ToSlash(rel), Size: fi.Size(), MtimeNS: fi.ModTime().UnixNano()}
+	p := filepath.ToSlash(rel)
+	if !utf8.ValidString(p) {
+		// PostgreSQL keeps only UTF-8 text; such a file is refused for its name, but its
+		// claim must still be written first.
+		p = "hex:" + hex.EncodeToString([]byte(p))
+	}
+	return store.ConsumeKey{Path: p, Size: fi.Size(), MtimeNS: fi.ModTime().UnixNano()}
 }
 
 // attempt is one try at a settled file. The claim row makes it exactly once across
@@ -133,7 +147,7 @@ func (c *Consumer) attempt(ctx context.Context, rel string, key store.ConsumeKey
 		}
 		claim.DocumentID = ""
 	}
-	f, err := os.Open(path)
+	f, err := openNoFollow(path)
 	if err != nil {
 		c.forget(ctx, claim)
 		if errors.Is(err, fs.ErrNotExist) {
@@ -221,7 +235,7 @@ func (c *Consumer) removeAdded(ctx context.Context, path string, claim store.Con
 	case err != nil:
 		c.log.Warn("consumed file not removed", "path", claim.Path, "err", err)
 		return later
-	case keyOf(claim.Path, fi) != claim.ConsumeKey:
+	case keyOfPath(c.o.Dir, path, fi) != claim.ConsumeKey:
 		c.forget(ctx, claim)
 		return changed
 	default:
@@ -237,14 +251,15 @@ func (c *Consumer) removeAdded(ctx context.Context, path string, claim store.Con
 // refused moves a refused file to its user's .failed/ folder beside a .reason.txt, so it is
 // never retried in a loop nor lost.
 func (c *Consumer) refused(ctx context.Context, path string, claim store.ConsumeClaim, reason string) outcome {
-	username, _, _ := strings.Cut(claim.Path, "/")
+	rel, _ := filepath.Rel(c.o.Dir, path)
+	username, _, _ := strings.Cut(filepath.ToSlash(rel), "/")
 	dir := filepath.Join(c.o.Dir, username, ".failed")
 	if err := os.MkdirAll(dir, 0o770); err != nil {
 		c.log.Error("refused file left in place", "path", claim.Path, "reason", reason, "err", err)
 		return stuck
 	}
 	target := freeName(dir, filepath.Base(path))
-	note := fmt.Sprintf("%s\n\nfile: %s\nrefused at: %s\n", reason, claim.Path, c.o.Now().UTC().Format("2006-01-02 15:04:05 UTC"))
+	note := fmt.Sprintf("%s\n\nfile: %s\nrefused at: %s\n", reason, strings.ToValidUTF8(filepath.ToSlash(rel), "\uFFFD"), c.o.Now().UTC().Format("2006-01-02 15:04:05 UTC"))
 	if err := os.WriteFile(target+".reason.txt", []byte(note), 0o640); err != nil {
 		c.log.Error("refused file left in place", "path", claim.Path, "reason", reason, "err", err)
 		return stuck
