@@ -121,6 +121,11 @@ type Config struct {
 		Margin          float64  `toml:"margin"`
 		MaxTextChars    int      `toml:"max_text_chars"`
 	} `toml:"classify"`
+	Intake struct {
+		ConsumeDir string   `toml:"consume_dir"`
+		Settle     Duration `toml:"settle"`
+		Rescan     Duration `toml:"rescan"`
+	} `toml:"intake"`
 	OpenAI struct {
 		APIKey  string `toml:"api_key"`
 		BaseURL string `toml:"base_url"`
@@ -180,6 +185,8 @@ func defaultConfig() Config {
 	c.Classify.MaxTopics = classify.DefaultPolicy.MaxTopics
 	c.Classify.Margin = classify.DefaultPolicy.Margin
 	c.Classify.MaxTextChars = classify.DefaultMaxTextChars
+	c.Intake.Settle = Duration(5 * time.Second)
+	c.Intake.Rescan = Duration(time.Minute)
 	c.OpenAI.BaseURL = "https://api.openai.com/v1"
 	c.OpenAI.Model = "gpt-4o-mini"
 	c.Anthropic.BaseURL = "https://api.anthropic.com"

@@ -42,6 +42,8 @@ Usage:
   docuvault user reset-password -username U [-config FILE]
   docuvault user link -username U (-subject SUB [-issuer URL] | -email E) [-config FILE]
                                             link an account to single sign-on (never by username)
+  docuvault add -user U [-config FILE] PATH…  add files, or folders recursively, as U's documents
+                                            (progress on a terminal; exit 1 when any was refused)
   docuvault backup -out FILE [-config FILE]   SQLite installs: database and files in one .tar.gz
   docuvault restore -in FILE [-force] [-config FILE]
   docuvault export -out FILE [-user U] [-text] [-config FILE]
@@ -85,6 +87,8 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, en
 		err = cmdUser(ctx, args, stdout, stderr, env)
 	case "version":
 		fmt.Fprintln(stdout, "docuvault", version)
+	case "add":
+		err = cmdAdd(ctx, args, stdout, stderr, env)
 	case "backup":
 		err = cmdBackup(ctx, args, stdout, stderr, env)
 	case "restore":
@@ -278,6 +282,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	}()
 	httpSrv.Handler = waitForBootstrap(httpSrv.Handler, booted)
 	pool.Start()
+	stopConsume, err := startConsume(ctx, cfg, st, srv.Ingest(), log)
+	if err != nil {
+		_ = jobs.Stop(ctx)
+		_ = pool.Stop(ctx)
+		return err
+	}
+	defer stopConsume()
 	log.Info("DocuVault listening", "addr", "http://"+ln.Addr().String(), "version", version,
 		"database", cfg.Database.Driver, "blobs", cfg.Blob.Backend)
 	errc := make(chan error, 1)

@@ -29,8 +29,12 @@ type recordingQueue struct {
 	ids []string
 }
 
-func (q *recordingQueue) NotifyDocument(id, _ string) { q.mu.Lock(); q.ids = append(q.ids, id); q.mu.Unlock() }
-func (q *recordingQueue) count() int                  { q.mu.Lock(); defer q.mu.Unlock(); return len(q.ids) }
+func (q *recordingQueue) NotifyDocument(id, _ string) {
+	q.mu.Lock()
+	q.ids = append(q.ids, id)
+	q.mu.Unlock()
+}
+func (q *recordingQueue) count() int { q.mu.Lock(); defer q.mu.Unlock(); return len(q.ids) }
 
 // forEachCombination runs fn on every database, with the local blob store, and on SQLite
 // with MinIO as well.

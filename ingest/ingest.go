@@ -60,6 +60,10 @@ type File struct {
 	// Bound, when above 0 and Size is unknown, is a number of bytes Body holds at most (a
 	// request's Content-Length): the reservation is no larger.
 	Bound int64
+	// Pending, when set, is told the pending document's id before any byte is stored, so
+	// a caller can record what the file is becoming (a crash then leaves a trail); an
+	// error abandons the file (nothing is kept) and is returned as it is.
+	Pending func(ctx context.Context, documentID string) error
 }
 
 type requestIDKey struct{}
@@ -113,6 +117,12 @@ func (s *Service) Add(ctx context.Context, userID string, f File) (store.Documen
 	d, err := s.o.Store.CreatePendingWithin(ctx, userID, f.Filename, ct, room, s.o.PendingAllowance)
 	if err != nil {
 		return store.Document{}, s.refusedByStore(err)
+	}
+	if f.Pending != nil {
+		if err := f.Pending(ctx, d.ID); err != nil {
+			s.Discard(ctx, userID, d.ID)
+			return store.Document{}, err
+		}
 	}
 	src := &sourceBody{r: body}
 	info, err := s.o.Blobs.Put(ctx, d.ObjectKey, src, room, ct)

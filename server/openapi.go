@@ -28,6 +28,7 @@ var operations = []operation{
 	{"GET", "/readyz", "The database and the blob store answer", "", "", 200, "", []int{503}},
 	{"GET", "/metrics", "Prometheus metrics (bearer token when configured)", "", "", 200, "", []int{401}},
 	{"GET", "/api/openapi.json", "This document", "", "", 200, "", nil},
+	{"POST", "/share", "Web Share Target of the installed app. The app's service worker answers it in the browser (the shared files wait there until the signed-in page uploads them through upload-url, PUT and confirm); a request that reaches the server is answered 303 to the documents page and nothing is kept", "", "", 303, "", nil},
 	{"PUT", "/api/blobs/{token}", "Upload the bytes of a pending document to the local store (signed URL from upload-url): once, exactly the declared size. 400 short body; 409 URL already used; 410 document no longer pending (confirmed, deleted, discarded, expired); 429 too many uploads in progress for the account (Retry-After)", "", "", 200, "", []int{400, 403, 409, 410, 413, 429, 503}},
 	{"GET", "/api/auth/csrf", "The signed-in session's CSRF token (anonymous callers get one that is not stored; login returns the session's)", "", "", 200, "CSRFToken", nil},
 	{"POST", "/api/auth/login", "Sign in; renews the session. Attempts are counted before the password is checked; 429 (with Retry-After) when throttled; 415 unless the body is application/json (no login from cross-site forms)", "", "Login", 200, "LoginResult", []int{400, 401, 415, 429}},

@@ -162,6 +162,9 @@ func New(o Options) (*Server, error) {
 // Handler is the root HTTP handler.
 func (s *Server) Handler() http.Handler { return s.handler }
 
+// Ingest is the path uploads take, for intake that does not come through HTTP.
+func (s *Server) Ingest() *ingest.Service { return s.ingest }
+
 // Echo exposes the router (tests enumerate its routes).
 func (s *Server) Echo() *echo.Echo { return s.e }
 
@@ -230,6 +233,8 @@ func (s *Server) routes() {
 	admin.POST("/topics", s.adminCreateTopic, adminOnly...)
 	admin.PATCH("/topics/:id", s.adminPatchTopic, adminOnly...)
 	admin.DELETE("/topics/:id", s.adminDeleteTopic, adminOnly...)
+
+	e.POST("/share", s.shareWithoutWorker)
 
 	e.RouteNotFound("/api/*", func(echo.Context) error { return echo.ErrNotFound })
 	e.GET("/*", s.ui())

@@ -15,7 +15,7 @@ import (
 // out of the path of requests that anyone may send in bulk.
 var sessionless = map[string]bool{
 	"/healthz": true, "/readyz": true, "/metrics": true, "/api/openapi.json": true,
-	"/api/blobs/:token": true, "/api/*": true, "/*": true,
+	"/api/blobs/:token": true, "/api/*": true, "/*": true, "/share": true,
 }
 
 // onSessionRoutes runs mws (session load and save, caller, CSRF) on every route but the

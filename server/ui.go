@@ -31,6 +31,13 @@ func (s *Server) ui() echo.HandlerFunc {
 	}
 }
 
+// shareWithoutWorker answers a share-target POST that the app's service worker did not take
+// (not installed yet, or cleared): the browser sent it without the CSRF token, so nothing in
+// it is kept; the documents page opens instead.
+func (s *Server) shareWithoutWorker(c echo.Context) error {
+	return c.Redirect(http.StatusSeeOther, "/#/documents")
+}
+
 // listProviders tells the UI which classification providers a user may pick.
 func (s *Server) listProviders(c echo.Context) error {
 	def := s.opts.DefaultProvider

@@ -10,6 +10,8 @@ export class Uploader {
     this.onDone = onDone;
     this.queue = [];
     this.running = 0;
+    // share.js hands it files shared from other apps and adds the camera control.
+    document.dispatchEvent(new CustomEvent('docuvault:uploader', { detail: this }));
   }
 
   add(files) {
