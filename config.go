@@ -81,6 +81,9 @@ type Config struct {
 		MaxConcurrentUpload int      `toml:"max_concurrent_uploads"`
 		AllowedContentTypes []string `toml:"allowed_content_types"`
 	} `toml:"quota"`
+	Documents struct {
+		Duplicates string `toml:"duplicates"`
+	} `toml:"documents"`
 	Jobs struct {
 		DrainInterval     Duration `toml:"drain_interval"`
 		ExpiryInterval    Duration `toml:"expiry_interval"`
@@ -136,6 +139,7 @@ func defaultConfig() Config {
 	c.Quota.MaxUploadBytes = 512 << 20
 	c.Quota.PendingTTL = Duration(time.Hour)
 	c.Quota.MaxConcurrentUpload = 4
+	c.Documents.Duplicates = "reject"
 	c.Jobs.DrainInterval = Duration(time.Minute)
 	c.Jobs.ExpiryInterval = Duration(5 * time.Minute)
 	c.Jobs.ReconcileInterval = Duration(24 * time.Hour)
@@ -268,6 +272,9 @@ func (c Config) validate() error {
 	}
 	if c.Blob.UploadSecret != "" && len(c.Blob.UploadSecret) < 16 {
 		return bad("blob.upload_secret", "must be at least 16 characters")
+	}
+	if c.Documents.Duplicates != "reject" && c.Documents.Duplicates != "allow" {
+		return bad("documents.duplicates", "unknown policy %q (want reject or allow)", c.Documents.Duplicates)
 	}
 	if c.Server.Listen == "" {
 		return bad("server.listen", "required")

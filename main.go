@@ -136,7 +136,7 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 func openStore(ctx context.Context, cfg Config) (*store.Store, error) {
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	return store.Open(cctx, cfg.Database.Driver, cfg.Database.DSN)
+	return store.Open(cctx, cfg.Database.Driver, cfg.Database.DSN, store.WithDuplicates(cfg.Documents.Duplicates))
 }
 
 // openBlobs connects to the configured blob store. The local store's upload secret comes

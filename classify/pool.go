@@ -217,6 +217,12 @@ func (p *Pool) process(j store.Job) {
 		}
 		return
 	}
+	if dup := (*store.DuplicateError)(nil); errors.As(err, &dup) {
+		// Uploaded straight to the object store, so its bytes were first hashed here: the
+		// store removed it as a second copy and gave its bytes back to the quota.
+		log.Info("duplicate upload removed", "existing_id", dup.ExistingID)
+		return
+	}
 	if err == nil {
 		if err := p.store.CompleteJob(bg, j, text, topics, note); err != nil {
 			log.Error("classification not saved", "err", err)

@@ -45,6 +45,8 @@ type Store struct {
 	dialect   string
 	now       func() time.Time
 	rankLimit int // see DefaultRankLimit
+	// allowDuplicates keeps a second upload of the same bytes (see WithDuplicates).
+	allowDuplicates bool
 }
 
 // Option changes how a Store is opened.
