@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/docuvault/docuvault/blob"
+	"github.com/docuvault/docuvault/content"
 	"github.com/docuvault/docuvault/store"
 )
 
@@ -25,6 +26,7 @@ type Store interface {
 	UserByID(ctx context.Context, id string) (store.User, error)
 	VisibleTopics(ctx context.Context, userID string) ([]store.Topic, error)
 	RecordChecksum(ctx context.Context, id, sum string) error
+	SetThumbnail(ctx context.Context, id, contentType string) (bool, error)
 }
 
 // Blobs is what the pool needs of the blob store.
@@ -43,8 +45,10 @@ type Config struct {
 	BackoffMax      time.Duration
 	DefaultProvider string
 	Limits          Limits
-	Now             func() time.Time
-	Logger          *slog.Logger
+	// Content, if set, reads PDFs and images (PDFium, OCR) and makes their thumbnails.
+	Content *content.Reader
+	Now     func() time.Time
+	Logger  *slog.Logger
 	// Observe, if set, is told each outcome ("classified", "retry", "failed") with its provider and duration.
 	Observe func(provider, outcome string, d time.Duration)
 }
@@ -233,7 +237,8 @@ func (p *Pool) process(j store.Job) {
 		return
 	}
 	var pe *ProviderError
-	retryable := !errors.As(err, &pe) || pe.Retryable
+	var unreadable *UnreadableError
+	retryable := (!errors.As(err, &pe) || pe.Retryable) && !errors.As(err, &unreadable)
 	final := !retryable || j.Attempts >= p.cfg.MaxAttempts
 	wait := p.backoff(j.Attempts)
 	if pe != nil && pe.RetryAfter > wait {
@@ -323,6 +328,11 @@ func (p *Pool) extract(ctx context.Context, j store.Job) (string, *string, error
 	defer r.Close()
 	if err := p.recordChecksum(ctx, j, r); err != nil {
 		return "", nil, err
+	}
+	if p.cfg.Content != nil {
+		if kind := content.Kind(j.ContentType, j.Filename); kind != "" {
+			return p.readContent(ctx, j, kind, r, info.Size)
+		}
 	}
 	ra, ok := r.(io.ReaderAt)
 	if !ok {

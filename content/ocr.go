@@ -19,6 +19,13 @@ type OCR struct {
 	languages string
 }
 
+// OCRError is a failure of the OCR command itself (crashed, timed out): worth a retry,
+// unlike a file that cannot be read.
+type OCRError struct{ Err error }
+
+func (e *OCRError) Error() string { return e.Err.Error() }
+func (e *OCRError) Unwrap() error { return e.Err }
+
 // ErrNoOCR means no OCR command is available (turned off, or not installed).
 var ErrNoOCR = errors.New("no text: OCR not available")
 
@@ -70,13 +77,13 @@ func (o *OCR) RecognizePNG(ctx context.Context, b []byte, dpi int) (string, erro
 	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1") // one core per page: the worker pool sets the concurrency
 	if err := cmd.Run(); err != nil {
 		if ctx.Err() != nil {
-			return "", fmt.Errorf("OCR: %w", context.Cause(ctx))
+			return "", &OCRError{fmt.Errorf("OCR: %w", context.Cause(ctx))}
 		}
 		msg := strings.TrimSpace(stderr.String())
 		if len(msg) > 200 {
 			msg = msg[:200]
 		}
-		return "", fmt.Errorf("OCR failed: %w (%s)", err, msg)
+		return "", &OCRError{fmt.Errorf("OCR failed: %w (%s)", err, msg)}
 	}
 	return out.String(), nil
 }

@@ -22,6 +22,9 @@ import (
 	"github.com/tetratelabs/wazero/experimental"
 )
 
+// ErrNoPDFium means PDFium could not be started on this machine.
+var ErrNoPDFium = errors.New("PDFium unavailable")
+
 // ErrEncrypted is a PDF that needs a password.
 var ErrEncrypted = errors.New("the PDF is encrypted (password protected)")
 
@@ -67,7 +70,7 @@ func (p *PDFium) start() (pdfium.Pool, error) {
 			Stdout:   io.Discard, Stderr: io.Discard,
 		})
 		if p.err != nil {
-			p.err = fmt.Errorf("starting PDFium: %w", p.err)
+			p.err = fmt.Errorf("%w: %w", ErrNoPDFium, p.err)
 		}
 	})
 	return p.pool, p.err

@@ -32,13 +32,21 @@ type Result struct {
 // the file cannot be read at all (damaged, encrypted, too large); pages that need OCR while
 // none is available give a Note instead.
 func (r *Reader) Read(ctx context.Context, kind string, f io.ReadSeeker, size int64) (Result, error) {
+	var res Result
+	var err error
 	switch kind {
 	case "pdf":
-		return r.readPDF(ctx, f, size)
+		res, err = r.readPDF(ctx, f, size)
 	case "image":
-		return r.readImage(ctx, f)
+		res, err = r.readImage(ctx, f)
+	default:
+		return Result{}, errors.New("not a PDF or an image")
 	}
-	return Result{}, errors.New("not a PDF or an image")
+	if err != nil && ctx.Err() != nil {
+		// Whatever failed first, the deadline (or shutdown) is the cause.
+		return Result{}, fmt.Errorf("reading the document: %w", context.Cause(ctx))
+	}
+	return res, err
 }
 
 func (r *Reader) readImage(ctx context.Context, f io.ReadSeeker) (Result, error) {

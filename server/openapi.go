@@ -25,7 +25,7 @@ type operation struct {
 // with the router.
 var operations = []operation{
 	{"GET", "/healthz", "The process is up", "", "", 200, "", nil},
-	{"GET", "/readyz", "The database and the blob store answer", "", "", 200, "", []int{503}},
+	{"GET", "/readyz", "The database and the blob store answer; ocr.available tells whether scans get their text recognised (tesseract found), ocr.languages which languages", "", "", 200, "", []int{503}},
 	{"GET", "/metrics", "Prometheus metrics (bearer token when configured)", "", "", 200, "", []int{401}},
 	{"GET", "/api/openapi.json", "This document", "", "", 200, "", nil},
 	{"PUT", "/api/blobs/{token}", "Upload the bytes of a pending document to the local store (signed URL from upload-url): once, exactly the declared size. 400 short body; 409 URL already used; 410 document no longer pending (confirmed, deleted, discarded, expired); 429 too many uploads in progress for the account (Retry-After)", "", "", 200, "", []int{400, 403, 409, 410, 413, 429, 503}},

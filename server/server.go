@@ -51,6 +51,13 @@ type Options struct {
 	Metrics             *Metrics // nil: the server makes its own
 	Version             string
 	Timeouts            Timeouts // zero fields take their defaults
+	OCR                 OCRStatus
+}
+
+// OCRStatus tells /readyz whether scans get their text recognised.
+type OCRStatus struct {
+	Available bool   `json:"available"`
+	Languages string `json:"languages"`
 }
 
 // Server serves the API and the UI.

@@ -89,8 +89,8 @@ func TextPDF(pages ...[]string) []byte {
 	return pdf(objs)
 }
 
-// ImagePDF is a one-page PDF (A4) whose only content is img as a JPEG (DCT) image XObject:
-// no text layer, as a scanner writes it.
+// ImagePDF is a one-page PDF whose only content is img as a JPEG (DCT) image XObject, the
+// page sized for the image at 300 dpi: no text layer, as a scanner writes it.
 func ImagePDF(img image.Image) []byte {
 	jpg := JPEG(img, 85)
 	b := img.Bounds()
@@ -98,11 +98,12 @@ func ImagePDF(img image.Image) []byte {
 	if _, gray := img.(*image.Gray); gray {
 		cs = "/DeviceGray"
 	}
-	stream := "q 595 0 0 842 0 0 cm /Im1 Do Q"
+	w, h := b.Dx()*72/300, b.Dy()*72/300
+	stream := fmt.Sprintf("q %d 0 0 %d 0 0 cm /Im1 Do Q", w, h)
 	objs := []string{
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /XObject << /Im1 5 0 R >> >> >>",
+		fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Contents 4 0 R /Resources << /XObject << /Im1 5 0 R >> >> >>", w, h),
 		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(stream), stream),
 		fmt.Sprintf("<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s /BitsPerComponent 8 /Filter /DCTDecode /Length %d >>\nstream\n%s\nendstream",
 			b.Dx(), b.Dy(), cs, len(jpg), jpg),
