@@ -58,7 +58,7 @@ func (o *OCR) Command() string { return o.command }
 // and the text read from stdout: no temporary files.
 func (o *OCR) Recognize(ctx context.Context, img image.Image, dpi int) (string, error) {
 	var in bytes.Buffer
-	if err := (&png.Encoder{CompressionLevel: png.NoCompression}).Encode(&in, img); err != nil {
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&in, img); err != nil {
 		return "", fmt.Errorf("OCR: encoding the page: %w", err)
 	}
 	return o.RecognizePNG(ctx, in.Bytes(), dpi)
