@@ -103,6 +103,16 @@ type Config struct {
 		MaxConcurrentUpload int      `toml:"max_concurrent_uploads"`
 		AllowedContentTypes []string `toml:"allowed_content_types"`
 	} `toml:"quota"`
+	Documents struct {
+		Duplicates string `toml:"duplicates"`
+	} `toml:"documents"`
+	OCR struct {
+		Enabled   string   `toml:"enabled"`
+		Command   string   `toml:"command"`
+		Languages string   `toml:"languages"`
+		MaxPages  int      `toml:"max_pages"`
+		Timeout   Duration `toml:"timeout"`
+	} `toml:"ocr"`
 	Jobs struct {
 		DrainInterval     Duration `toml:"drain_interval"`
 		ExpiryInterval    Duration `toml:"expiry_interval"`
@@ -171,6 +181,12 @@ func defaultConfig() Config {
 	c.Quota.MaxUploadBytes = 512 << 20
 	c.Quota.PendingTTL = Duration(time.Hour)
 	c.Quota.MaxConcurrentUpload = 4
+	c.Documents.Duplicates = "reject"
+	c.OCR.Enabled = "auto"
+	c.OCR.Command = "tesseract"
+	c.OCR.Languages = "eng"
+	c.OCR.MaxPages = 20
+	c.OCR.Timeout = Duration(5 * time.Minute)
 	c.Jobs.DrainInterval = Duration(time.Minute)
 	c.Jobs.ExpiryInterval = Duration(5 * time.Minute)
 	c.Jobs.ReconcileInterval = Duration(24 * time.Hour)
@@ -315,6 +331,17 @@ func (c Config) validate() error {
 	}
 	if c.Blob.UploadSecret != "" && len(c.Blob.UploadSecret) < 16 {
 		return bad("blob.upload_secret", "must be at least 16 characters")
+	}
+	if c.Documents.Duplicates != "reject" && c.Documents.Duplicates != "allow" {
+		return bad("documents.duplicates", "unknown policy %q (want reject or allow)", c.Documents.Duplicates)
+	}
+	switch c.OCR.Enabled {
+	case "auto", "on", "off":
+	default:
+		return bad("ocr.enabled", "unknown mode %q (want auto, on or off)", c.OCR.Enabled)
+	}
+	if c.OCR.MaxPages < 0 || c.OCR.Timeout <= 0 {
+		return bad("ocr", "max_pages must be 0 or more and timeout positive")
 	}
 	if c.Server.Listen == "" {
 		return bad("server.listen", "required")

@@ -22,7 +22,8 @@ func TestContainerEntrypoint(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := string(df)
-	for _, want := range []string{"CGO_ENABLED=0", "USER nonroot", `VOLUME ["/data"]`, "EXPOSE 8080", "HEALTHCHECK", `CMD ["serve"]`} {
+	for _, want := range []string{"CGO_ENABLED=0", "USER nonroot", `VOLUME ["/data"]`, "EXPOSE 8080", "HEALTHCHECK", `CMD ["serve"]`,
+		"AS full", "tesseract-ocr-eng tesseract-ocr-deu", "distroless/static-debian12:nonroot AS static"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("Dockerfile lacks %s", want)
 		}

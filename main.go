@@ -22,6 +22,7 @@ import (
 
 	"github.com/docuvault/docuvault/blob"
 	"github.com/docuvault/docuvault/classify"
+	"github.com/docuvault/docuvault/content"
 	"github.com/docuvault/docuvault/server"
 	"github.com/docuvault/docuvault/store"
 )
@@ -159,7 +160,7 @@ func newLogger(cfg Config, w io.Writer) *slog.Logger {
 func openStore(ctx context.Context, cfg Config) (*store.Store, error) {
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	return store.Open(cctx, cfg.Database.Driver, cfg.Database.DSN)
+	return store.Open(cctx, cfg.Database.Driver, cfg.Database.DSN, store.WithDuplicates(cfg.Documents.Duplicates))
 }
 
 // openBlobs connects to the configured blob store. The local store's upload secret comes
@@ -244,8 +245,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	}
 
 	metrics := server.NewMetrics(st.DB(), st.QueueDepth, st.PendingDeletions)
-	pool := newPool(cfg, st, blobs, log, metrics.ObserveClassification)
+	reader, err := newContentReader(cfg, log)
+	if err != nil {
+		return err
+	}
+	defer reader.PDF.Close()
+	pool := newPool(cfg, st, blobs, reader, log, metrics.ObserveClassification)
 	opts := serverOptions(cfg, st, blobs, log)
+	opts.OCR = server.OCRStatus{Available: reader.OCR != nil, Languages: cfg.OCR.Languages}
 	opts.Queue, opts.Metrics = pool, metrics
 	srv, err := server.New(opts)
 	if err != nil {
@@ -337,9 +344,10 @@ func waitForBootstrap(next http.Handler, booted <-chan struct{}) http.Handler {
 }
 
 // newPool builds the classification pool with every provider the config enables.
-func newPool(cfg Config, st *store.Store, blobs blob.Store, log *slog.Logger, observe func(string, string, time.Duration)) *classify.Pool {
+func newPool(cfg Config, st *store.Store, blobs blob.Store, reader *content.Reader, log *slog.Logger, observe func(string, string, time.Duration)) *classify.Pool {
 	providers := map[string]classify.Provider{}
-	timeout := time.Duration(cfg.Classify.Timeout)
+	timeout := time.Duration(cfg.Classify.Timeout) // of a provider's answer
+	docTimeout, lease := classifyTimings(cfg, reader.OCR != nil)
 	if cfg.providerEnabled("openai") {
 		providers["openai"] = classify.NewOpenAI(classify.RemoteConfig{APIKey: cfg.OpenAI.APIKey, BaseURL: cfg.OpenAI.BaseURL, Model: cfg.OpenAI.Model, Timeout: timeout, MaxTextChars: cfg.Classify.MaxTextChars})
 	}
@@ -353,8 +361,9 @@ func newPool(cfg Config, st *store.Store, blobs blob.Store, log *slog.Logger, ob
 		Workers:         cfg.Classify.Workers,
 		MaxAttempts:     cfg.Classify.MaxAttempts,
 		PollInterval:    time.Duration(cfg.Classify.PollInterval),
-		Lease:           time.Duration(cfg.Classify.Lease),
-		Timeout:         timeout,
+		Lease:           lease,
+		Timeout:         docTimeout,
+		Content:         reader,
 		DefaultProvider: cfg.Classify.DefaultProvider,
 		Policy:          classify.Policy{MinConfidence: cfg.Classify.MinConfidence, MaxTopics: cfg.Classify.MaxTopics, Margin: cfg.Classify.Margin},
 		Logger:          log,

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/docuvault/docuvault/blob"
+	"github.com/docuvault/docuvault/content"
 	"github.com/docuvault/docuvault/store"
 )
 
@@ -26,6 +27,7 @@ type Store interface {
 	VisibleTopics(ctx context.Context, userID string) ([]store.Topic, error)
 	UserTopicModel(ctx context.Context, userID string, terms func() []string) (store.TopicModel, error)
 	RecordChecksum(ctx context.Context, id, sum string) error
+	SetThumbnail(ctx context.Context, id, contentType string) (bool, error)
 }
 
 // Blobs is what the pool needs of the blob store.
@@ -45,8 +47,10 @@ type Config struct {
 	DefaultProvider string
 	Limits          Limits
 	Policy          Policy // which ranked topics are assigned; zero: DefaultPolicy
-	Now             func() time.Time
-	Logger          *slog.Logger
+	// Content, if set, reads PDFs and images (PDFium, OCR) and makes their thumbnails.
+	Content *content.Reader
+	Now     func() time.Time
+	Logger  *slog.Logger
 	// Observe, if set, is told each outcome ("classified", "retry", "failed") with its provider and duration.
 	Observe func(provider, outcome string, d time.Duration)
 }
@@ -222,6 +226,12 @@ func (p *Pool) process(j store.Job) {
 		}
 		return
 	}
+	if dup := (*store.DuplicateError)(nil); errors.As(err, &dup) {
+		// Uploaded straight to the object store, so its bytes were first hashed here: the
+		// store removed it as a second copy and gave its bytes back to the quota.
+		log.Info("duplicate upload removed", "existing_id", dup.ExistingID)
+		return
+	}
 	if err == nil {
 		if err := p.store.CompleteJob(bg, j, text, topics, note); err != nil {
 			log.Error("classification not saved", "err", err)
@@ -232,7 +242,8 @@ func (p *Pool) process(j store.Job) {
 		return
 	}
 	var pe *ProviderError
-	retryable := !errors.As(err, &pe) || pe.Retryable
+	var unreadable *UnreadableError
+	retryable := (!errors.As(err, &pe) || pe.Retryable) && !errors.As(err, &unreadable)
 	final := !retryable || j.Attempts >= p.cfg.MaxAttempts
 	wait := p.backoff(j.Attempts)
 	if pe != nil && pe.RetryAfter > wait {
@@ -358,6 +369,11 @@ func (p *Pool) extract(ctx context.Context, j store.Job) (string, *string, error
 	}
 	if j.Text != "" {
 		return j.Text, nil, nil // it came with the document (an import): no extraction or OCR again
+	}
+	if p.cfg.Content != nil {
+		if kind := content.Kind(j.ContentType, j.Filename); kind != "" {
+			return p.readContent(ctx, j, kind, r, info.Size)
+		}
 	}
 	ra, ok := r.(io.ReaderAt)
 	if !ok {

@@ -23,6 +23,8 @@ type uploadURLRequest struct {
 	Filename    string `json:"filename"`
 	ContentType string `json:"content_type"`
 	SizeBytes   *int64 `json:"size_bytes"`
+	// SHA256, when the client declares it, lets a duplicate be refused before any byte is sent.
+	SHA256 string `json:"sha256"`
 }
 
 // uploadURL is step 1 of an upload: a pending row and a presigned PUT for the bytes.
@@ -44,6 +46,9 @@ func (s *Server) uploadURL(c echo.Context) error {
 	size := *req.SizeBytes
 	ctx := c.Request().Context()
 	u := caller(c)
+	if err := s.refuseDeclaredDuplicate(c, u.ID, req.SHA256); err != nil {
+		return err
+	}
 	if size > s.opts.MaxUploadBytes {
 		return s.checkRoom(c, u.ID, size)
 	}
@@ -73,6 +78,39 @@ func (s *Server) uploadURL(c echo.Context) error {
 		out["fields"] = p.Fields // a POST upload (S3): form fields, then the file
 	}
 	return c.JSON(http.StatusCreated, out)
+}
+
+// refuseDeclaredDuplicate answers 409 with the existing document when the client declared the
+// SHA-256 of a file the user already has. The declaration is a hint only: confirm (or, for
+// S3 uploads, the worker) checks the real bytes again.
+func (s *Server) refuseDeclaredDuplicate(c echo.Context, userID, sum string) error {
+	if sum == "" {
+		return nil
+	}
+	if !validSHA256(sum) {
+		return fail(http.StatusBadRequest, "sha256 must be 64 lower-case hex digits")
+	}
+	id, err := s.store.DuplicateOf(c.Request().Context(), userID, sum)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return &store.DuplicateError{ExistingID: id}
+}
+
+// validSHA256 tells whether sum is a SHA-256 as the store records it.
+func validSHA256(sum string) bool {
+	if len(sum) != 64 {
+		return false
+	}
+	for _, r := range sum {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // checkRoom answers 413 at once when size exceeds the largest upload or the remaining quota.
@@ -185,7 +223,7 @@ func (s *Server) leaseConfirm(c echo.Context, d store.Document) (time.Time, stor
 
 // charge confirms a stored upload of size bytes (sum: its SHA-256 when known): the quota is
 // charged by one conditional UPDATE in the transaction that marks the document uploaded; a
-// refused upload is discarded. The confirmed document is queued for classification.
+// refused upload (over quota, or a duplicate of the user's own document) is discarded. The confirmed document is queued for classification.
 func (s *Server) charge(c echo.Context, id string, size int64, sum string) (store.Document, error) {
 	return s.ingest.Confirm(s.ingestContext(c), caller(c).ID, id, size, sum)
 }

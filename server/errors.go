@@ -63,7 +63,11 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 		_ = c.NoContent(status)
 		return
 	}
-	_ = c.JSON(status, map[string]any{"detail": detail})
+	body := map[string]any{"detail": detail}
+	if dup := (*store.DuplicateError)(nil); errors.As(err, &dup) {
+		body["existing_id"] = dup.ExistingID // the document the client may open instead
+	}
+	_ = c.JSON(status, body)
 }
 
 func (s *Server) classify(err error) (int, any) {
@@ -74,6 +78,7 @@ func (s *Server) classify(err error) (int, any) {
 	var mbe *http.MaxBytesError
 	var ie *store.InvalidError
 	var slow *slowBodyError
+	var dup *store.DuplicateError
 	switch {
 	case errors.As(err, &ae):
 		return ae.status, ae.detail
@@ -83,6 +88,8 @@ func (s *Server) classify(err error) (int, any) {
 			d["pending_bytes"] = qe.PendingBytes // reserved by unconfirmed uploads
 		}
 		return http.StatusRequestEntityTooLarge, d
+	case errors.As(err, &dup):
+		return http.StatusConflict, "you already have a document with the same bytes"
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, "request body too large"
 	case errors.Is(err, store.ErrNotFound):

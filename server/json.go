@@ -60,6 +60,7 @@ type documentJSON struct {
 	UploadedAt   *time.Time           `json:"uploaded_at"`
 	ClassifiedAt *time.Time           `json:"classified_at"`
 	Snippet      *string              `json:"snippet,omitempty"`
+	HasThumbnail bool                 `json:"has_thumbnail"`
 }
 
 func toDocumentJSON(d store.Document) documentJSON {
@@ -73,7 +74,7 @@ func toDocumentJSON(d store.Document) documentJSON {
 	}
 	return documentJSON{ID: d.ID, Filename: d.Filename, ContentType: d.ContentType, SizeBytes: d.SizeBytes,
 		Status: d.Status, Topics: topics, NeedsTopic: d.NeedsTopic(), Suggested: suggested, Error: d.Error, CreatedAt: d.CreatedAt, UploadedAt: d.UploadedAt,
-		ClassifiedAt: d.ClassifiedAt, Snippet: d.Snippet}
+		ClassifiedAt: d.ClassifiedAt, Snippet: d.Snippet, HasThumbnail: d.HasThumbnail}
 }
 
 type topicJSON struct {

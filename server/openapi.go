@@ -25,7 +25,7 @@ type operation struct {
 // with the router.
 var operations = []operation{
 	{"GET", "/healthz", "The process is up", "", "", 200, "", nil},
-	{"GET", "/readyz", "The database and the blob store answer", "", "", 200, "", []int{503}},
+	{"GET", "/readyz", "The database and the blob store answer; ocr.available tells whether scans get their text recognised (tesseract found), ocr.languages which languages", "", "", 200, "", []int{503}},
 	{"GET", "/metrics", "Prometheus metrics (bearer token when configured)", "", "", 200, "", []int{401}},
 	{"GET", "/api/openapi.json", "This document", "", "", 200, "", nil},
 	{"POST", "/share", "Web Share Target of the installed app. The app's service worker answers it in the browser (the shared files wait there until the signed-in page uploads them through upload-url, PUT and confirm); a request that reaches the server is answered 303 to the documents page and nothing is kept", "", "", 303, "", nil},
@@ -49,14 +49,17 @@ var operations = []operation{
 	{"GET", "/api/auth/me/tokens", "API tokens (never their secrets)", "user", "", 200, "TokenList", []int{401, 403}},
 	{"POST", "/api/auth/me/tokens", "Create an API token; the secret is shown once", "user", "NewToken", 201, "CreatedToken", []int{400, 401, 403, 422}},
 	{"DELETE", "/api/auth/me/tokens/{id}", "Revoke an API token", "user", "", 204, "", []int{401, 403, 404}},
-	{"POST", "/api/documents/upload-url", "Step 1 of an upload: a pending document and a presigned PUT bound to size_bytes (413 also when the pending uploads would pass the limit plus quota.pending_allowance)", "member", "UploadRequest", 201, "UploadTicket", []int{400, 401, 403, 413, 415, 503}},
-	{"POST", "/api/documents/{id}/confirm", "Step 3: charge the quota with the stored size and queue classification", "member", "", 200, "Document", []int{401, 403, 404, 413, 422, 503}},
-	{"POST", "/api/documents", "One-shot multipart upload (field \"file\"); 429 when too many uploads are in progress for the account (Retry-After)", "member", "Multipart", 201, "Document", []int{400, 401, 403, 413, 415, 429, 503}},
+	{"POST", "/api/documents/upload-url", "Step 1 of an upload: a pending document and a presigned PUT bound to size_bytes (413 also when the pending uploads would pass the limit plus quota.pending_allowance). 409 {detail, existing_id} when the declared sha256 is that of one of your documents (documents.duplicates = \"reject\")", "member", "UploadRequest", 201, "UploadTicket", []int{400, 401, 403, 409, 413, 415, 503}},
+	{"POST", "/api/documents/{id}/confirm", "Step 3: charge the quota with the stored size and queue classification. 409 {detail, existing_id} when you already have a document with the same bytes (documents.duplicates = \"reject\"): the upload is discarded and nothing is charged", "member", "", 200, "Document", []int{401, 403, 404, 409, 413, 422, 503}},
+	{"POST", "/api/documents", "One-shot multipart upload (field \"file\"); 429 when too many uploads are in progress for the account (Retry-After); 409 {detail, existing_id} for a duplicate of one of your documents", "member", "Multipart", 201, "Document", []int{400, 401, 403, 409, 413, 415, 429, 503}},
 	{"GET", "/api/documents", "Your documents, newest first (or best match with q); keyset pagination", "member", "", 200, "DocumentPage", []int{400, 401, 403}},
 	{"GET", "/api/documents/zip", "Bulk download: the chosen documents (ids=a,b,… or ids repeated; at most 500) as one streamed application/zip, each under its filename made unique; any id not one of your finished documents is a 404 before a byte is sent", "member", "", 200, "", []int{400, 401, 403, 404, 503}},
 	{"GET", "/api/export", "Download all my documents: a streamed application/zip of every original under its filename (made unique) and manifest.json (ids, filenames, content types, sizes, SHA-256, dates, topics with names, descriptions and colours; text=true adds the extracted text)", "member", "", 200, "", []int{400, 401, 403, 503}},
 	{"GET", "/api/documents/{id}", "One document", "member", "", 200, "Document", []int{401, 403, 404}},
 	{"GET", "/api/documents/{id}/download", "Download: 302 to a presigned URL (S3) or the bytes (local)", "member", "", 200, "", []int{302, 401, 403, 404, 409, 503}},
+	{"GET", "/api/documents/{id}/preview", "The bytes inline for types a browser shows safely (PDF, PNG, JPEG, GIF, WebP, AVIF, BMP; text as text/plain; charset=utf-8) with Content-Security-Policy: sandbox and X-Content-Type-Options: nosniff; S3: 302 to a presigned GET with an inline disposition and that type. 415 for HTML, SVG, Office files and unknown types (download them); 409 while the upload is unfinished", "member", "", 200, "", []int{302, 401, 403, 404, 409, 415, 503}},
+	{"GET", "/api/documents/{id}/thumbnail", "The thumbnail (image/jpeg, 400 px wide) the worker made; 404 until it exists (see has_thumbnail). ETag; If-None-Match answers 304", "member", "", 200, "", []int{304, 401, 403, 404, 503}},
+	{"GET", "/api/documents/{id}/text", "The text extracted or recognised (OCR) from the document, as text/plain; charset=utf-8 (empty until classified); 409 while the upload is unfinished", "member", "", 200, "", []int{401, 403, 404, 409}},
 	{"PATCH", "/api/documents/{id}", "Rename and/or set topics", "member", "DocumentPatch", 200, "Document", []int{400, 401, 403, 404, 422}},
 	{"DELETE", "/api/documents/{id}", "Delete; the space is given back at once", "member", "", 204, "", []int{401, 403, 404}},
 	{"POST", "/api/documents/{id}/classify", "Queue the document for classification again", "member", "", 202, "Document", []int{401, 403, 404, 409}},
@@ -100,7 +103,8 @@ func listOf(name string) map[string]any { return map[string]any{"type": "array",
 
 // schemas are the request and response bodies.
 var schemas = map[string]any{
-	"Error": obj([]string{"detail"}, map[string]any{"detail": map[string]any{"description": "a message, or an object (413: used_bytes, limit_bytes, rejected_bytes, and pending_bytes when unconfirmed uploads hold part of the room)"}}),
+	"Error": obj([]string{"detail"}, map[string]any{"detail": map[string]any{"description": "a message, or an object (413: used_bytes, limit_bytes, rejected_bytes, and pending_bytes when unconfirmed uploads hold part of the room)"},
+		"existing_id": map[string]any{"type": "string", "description": "409 for a duplicate upload: your document with the same bytes"}}),
 	"User": obj(nil, map[string]any{"id": str, "username": str, "role": map[string]any{"enum": []string{"user", "admin"}}, "is_active": boolean,
 		"password_must_change": boolean, "totp_enabled": boolean, "ai_provider": strNull, "ai_model": strNull, "created_at": dateTime}),
 	"CSRFToken":      obj([]string{"csrf_token"}, map[string]any{"csrf_token": str}),
@@ -118,7 +122,8 @@ var schemas = map[string]any{
 	"TokenList":      listOf("Token"),
 	"NewToken":       obj([]string{"name"}, map[string]any{"name": str, "expires_in_days": integer}),
 	"CreatedToken":   obj(nil, map[string]any{"id": str, "name": str, "token": str, "expires_at": dtNull}),
-	"UploadRequest":  obj([]string{"filename", "size_bytes"}, map[string]any{"filename": str, "content_type": str, "size_bytes": integer}),
+	"UploadRequest": obj([]string{"filename", "size_bytes"}, map[string]any{"filename": str, "content_type": str, "size_bytes": integer,
+		"sha256": map[string]any{"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "optional SHA-256 of the file: a duplicate of one of your documents is refused (409) before any byte is sent"}}),
 	"UploadTicket": obj(nil, map[string]any{"document_id": str, "upload_url": str, "method": str,
 		"headers": map[string]any{"type": "object", "additionalProperties": str},
 		"fields": map[string]any{"type": "object", "additionalProperties": str,
@@ -134,7 +139,7 @@ var schemas = map[string]any{
 		"topics":           map[string]any{"type": "array", "items": ref("TopicRef"), "description": "best first: manual topics, then by confidence"},
 		"needs_topic":      map[string]any{"type": "boolean", "description": "classified, but no topic cleared classify.min_confidence: the user picks one (suggested_topics); setting topics by PATCH confirms them and teaches the user's model"},
 		"suggested_topics": map[string]any{"type": "array", "items": ref("SuggestedTopic"), "description": "while needs_topic: the likeliest topics, best first"},
-		"error":            strNull, "created_at": dateTime, "uploaded_at": dtNull, "classified_at": dtNull,
+		"error":            strNull, "created_at": dateTime, "uploaded_at": dtNull, "classified_at": dtNull, "has_thumbnail": boolean,
 		"snippet": map[string]any{"type": "string", "description": "search results (q) only: an HTML fragment of the document's text " +
 			"(its first 16,384 characters) around the first match. The text is HTML-escaped (& < > \" ') before the matching words " +
 			"are wrapped in <mark>…</mark>, so it holds no other markup and may be inserted as HTML; \"…\" marks text cut off. " +

@@ -55,6 +55,13 @@ type Options struct {
 	Metrics             *Metrics  // nil: the server makes its own
 	Version             string
 	Timeouts            Timeouts // zero fields take their defaults
+	OCR                 OCRStatus
+}
+
+// OCRStatus tells /readyz whether scans get their text recognised.
+type OCRStatus struct {
+	Available bool   `json:"available"`
+	Languages string `json:"languages"`
 }
 
 // Server serves the API and the UI.
@@ -213,6 +220,9 @@ func (s *Server) routes() {
 	member.GET("/documents/:id", s.getDocument, owner...)
 	member.POST("/documents/:id/confirm", s.confirmUpload, owner...)
 	member.GET("/documents/:id/download", s.downloadDocument, owner...)
+	member.GET("/documents/:id/preview", s.previewDocument, owner...)
+	member.GET("/documents/:id/thumbnail", s.documentThumbnail, owner...)
+	member.GET("/documents/:id/text", s.documentText, owner...)
 	member.PATCH("/documents/:id", s.patchDocument, owner...)
 	member.DELETE("/documents/:id", s.deleteDocument, owner...)
 	member.POST("/documents/:id/classify", s.reclassify, owner...)

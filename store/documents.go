@@ -33,6 +33,7 @@ type Document struct {
 	CreatedAt    time.Time
 	UploadedAt   *time.Time
 	ClassifiedAt *time.Time
+	HasThumbnail bool
 	Topics       []DocumentTopic // assigned, best first: manual, then by confidence
 	Suggested    []DocumentTopic // likely but below the threshold, best first (only while Topics is empty)
 	// Snippet is set on search results only: an HTML fragment of the text around the first
@@ -60,14 +61,14 @@ type DocumentTopic struct {
 func (d Document) NeedsTopic() bool { return d.Status == StatusClassified && len(d.Topics) == 0 }
 
 const documentColumns = `d.id, d.user_id, d.filename, d.content_type, d.object_key, d.size_bytes, d.status, d.error,
-	d.attempts, d.created_at, d.uploaded_at, d.classified_at`
+	d.attempts, d.created_at, d.uploaded_at, d.classified_at, d.thumbnail_type IS NOT NULL`
 
 func scanDocument(row scanner, extra ...any) (Document, error) {
 	var d Document
 	var errText sql.NullString
 	var uploaded, classified sql.NullTime
 	dest := append([]any{&d.ID, &d.UserID, &d.Filename, &d.ContentType, &d.ObjectKey, &d.SizeBytes, &d.Status, &errText,
-		&d.Attempts, &d.CreatedAt, &uploaded, &classified}, extra...)
+		&d.Attempts, &d.CreatedAt, &uploaded, &classified, &d.HasThumbnail}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return Document{}, notFound(err)
 	}
@@ -163,20 +164,25 @@ func (s *Store) Document(ctx context.Context, userID, id string) (Document, erro
 // transaction with one conditional UPDATE of the quota (never read-then-write), which also
 // gives back the pending reservation. sum is the SHA-256 of the bytes when known ("" if not;
 // one recorded while streaming is kept). A repeated confirm returns the document unchanged.
-// Over quota: a *QuotaError and nothing changed.
+// Over quota: a *QuotaError and nothing changed. The same bytes as another of the user's
+// documents (unless duplicates are allowed): a *DuplicateError and nothing changed.
 func (s *Store) ConfirmUpload(ctx context.Context, userID, id string, size int64, sum string) (Document, error) {
 	now := s.Now()
 	var confirmed *Document
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		confirmed = nil
 		var declared int64
-		err := tx.QueryRowContext(ctx, `SELECT size_bytes FROM documents WHERE id = $1 AND user_id = $2 AND status = 'pending'`,
-			id, userID).Scan(&declared)
+		var streamed sql.NullString
+		err := tx.QueryRowContext(ctx, `SELECT size_bytes, sha256 FROM documents WHERE id = $1 AND user_id = $2 AND status = 'pending'`,
+			id, userID).Scan(&declared, &streamed)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil // already confirmed, or not found: the read below tells which
 		}
 		if err != nil {
 			return err
+		}
+		if streamed.Valid {
+			sum = streamed.String
 		}
 		// The row comes back from the UPDATE itself, so a confirm reads it only once.
 		d, err := scanDocument(tx.QueryRowContext(ctx, `UPDATE documents SET status = 'uploaded', size_bytes = $1, uploaded_at = $2,
@@ -204,7 +210,10 @@ func (s *Store) ConfirmUpload(ctx context.Context, userID, id string, size int64
 			}
 			return qe
 		}
-		return nil
+		// Checked under the quota row's lock, taken in the order every upload and deletion
+		// takes its locks (document, then quota): a parallel confirm of the same bytes has
+		// committed by now, and this statement sees it.
+		return s.checkDuplicate(ctx, tx, userID, id, sum)
 	})
 	if err != nil {
 		return Document{}, fmt.Errorf("store: confirm upload: %w", err)
@@ -244,40 +253,54 @@ func (s *Store) DiscardPending(ctx context.Context, userID, id string) ([]string
 	if err != nil {
 		return nil, fmt.Errorf("store: discard pending: %w", err)
 	}
-	return []string{key, StagingKeyFor(key)}, nil
+	return objectKeys(key), nil
 }
 
-// enqueueObject queues a document's object and its staging object for deletion.
+// enqueueObject queues a document's object, its staging object and its thumbnail for
+// deletion: every path that drops a document row goes through here.
 func enqueueObject(ctx context.Context, tx *sql.Tx, key string) error {
-	if err := enqueueDeletion(ctx, tx, key); err != nil {
-		return err
+	for _, k := range objectKeys(key) {
+		if err := enqueueDeletion(ctx, tx, k); err != nil {
+			return err
+		}
 	}
-	return enqueueDeletion(ctx, tx, StagingKeyFor(key))
+	return nil
 }
+
+// objectKeys are all the blob keys a document with object key key may have.
+func objectKeys(key string) []string { return []string{key, StagingKeyFor(key), ThumbKeyFor(key)} }
 
 // DeleteDocument removes the document, gives its bytes (or its pending reservation) back to
 // the quota and queues its objects for deletion, all in one transaction. It returns the keys.
 func (s *Store) DeleteDocument(ctx context.Context, userID, id string) ([]string, error) {
-	var key, status string
-	var size int64
+	var keys []string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := tx.QueryRowContext(ctx, `DELETE FROM documents WHERE id = $1 AND user_id = $2 RETURNING object_key, size_bytes, status`,
-			id, userID).Scan(&key, &size, &status); err != nil {
-			return notFound(err)
-		}
-		column := "used_bytes"
-		if status == StatusPending {
-			column = "pending_bytes"
-		}
-		if _, err := tx.ExecContext(ctx, `UPDATE quotas SET `+column+` = `+column+` - $1 WHERE user_id = $2`, size, userID); err != nil {
-			return err
-		}
-		return enqueueObject(ctx, tx, key)
+		var err error
+		keys, err = s.deleteDocumentTx(ctx, tx, userID, id)
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: delete document: %w", err)
 	}
-	return []string{key, StagingKeyFor(key)}, nil
+	return keys, nil
+}
+
+// deleteDocumentTx is DeleteDocument inside tx.
+func (s *Store) deleteDocumentTx(ctx context.Context, tx *sql.Tx, userID, id string) ([]string, error) {
+	var key, status string
+	var size int64
+	if err := tx.QueryRowContext(ctx, `DELETE FROM documents WHERE id = $1 AND user_id = $2 RETURNING object_key, size_bytes, status`,
+		id, userID).Scan(&key, &size, &status); err != nil {
+		return nil, notFound(err)
+	}
+	column := "used_bytes"
+	if status == StatusPending {
+		column = "pending_bytes"
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE quotas SET `+column+` = `+column+` - $1 WHERE user_id = $2`, size, userID); err != nil {
+		return nil, err
+	}
+	return objectKeys(key), enqueueObject(ctx, tx, key)
 }
 
 // DocumentPatch changes a document; nil fields stay.
@@ -535,12 +558,12 @@ func deleteDocumentsWhere(ctx context.Context, tx *sql.Tx, where string, args ..
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	all := make([]string, 0, 2*len(keys))
+	all := make([]string, 0, 3*len(keys))
 	for _, k := range keys {
 		if err := enqueueObject(ctx, tx, k); err != nil {
 			return nil, err
 		}
-		all = append(all, k, StagingKeyFor(k))
+		all = append(all, objectKeys(k)...)
 	}
 	return all, nil
 }

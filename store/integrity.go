@@ -49,10 +49,12 @@ func (s *Store) KnownObjects(ctx context.Context, keys []string) (map[string]boo
 	if len(keys) == 0 {
 		return known, nil
 	}
-	var final, staged []any
+	var final, staged, thumbs []any
 	for _, k := range keys {
 		if rest, ok := strings.CutPrefix(k, StagingPrefix); ok {
 			staged = append(staged, rest)
+		} else if owner, ok := thumbOwner(k); ok {
+			thumbs = append(thumbs, owner)
 		} else {
 			final = append(final, k)
 		}
@@ -79,6 +81,9 @@ func (s *Store) KnownObjects(ctx context.Context, keys []string) (map[string]boo
 	err := query(`SELECT object_key FROM documents WHERE object_key IN (%s)`, final, same)
 	if err == nil {
 		err = query(`SELECT object_key FROM documents WHERE status = 'pending' AND object_key IN (%s)`, staged, StagingKeyFor)
+	}
+	if err == nil { // a thumbnail belongs to its document while the document exists
+		err = query(`SELECT object_key FROM documents WHERE object_key IN (%s)`, thumbs, ThumbKeyFor)
 	}
 	if err == nil {
 		all := make([]any, len(keys))

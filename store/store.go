@@ -48,6 +48,8 @@ type Store struct {
 	rankLimit        int // see DefaultRankLimit
 	prefixMergeLimit int // see DefaultPrefixMergeLimit
 	wrap             func(driver.Connector) driver.Connector
+	// allowDuplicates keeps a second upload of the same bytes (see WithDuplicates).
+	allowDuplicates bool
 }
 
 // Option changes how a Store is opened.

@@ -115,12 +115,3 @@ func (s *Store) DocumentChecksum(ctx context.Context, id string) (string, error)
 	}
 	return sum.String, nil
 }
-
-// RecordChecksum sets the SHA-256 of a confirmed document's bytes unless one is recorded.
-func (s *Store) RecordChecksum(ctx context.Context, id, sum string) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE documents SET sha256 = $1 WHERE id = $2 AND sha256 IS NULL AND status <> 'pending'`,
-		sum, id); err != nil {
-		return fmt.Errorf("store: record checksum: %w", err)
-	}
-	return nil
-}
