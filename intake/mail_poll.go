@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
@@ -108,9 +109,13 @@ func (m *Mail) poll(ctx context.Context, a store.MailAccount, log interface {
 			return problem(ctx.Err(), "the poll ran out of time; it continues at the next poll")
 		}
 		k := store.MailKey{AccountID: a.ID, UIDValidity: sel.UIDValidity, UID: uint32(uid)}
-		state := seen[k.UID]
-		switch state {
-		case store.MailActed, store.MailRefused, store.MailFailed:
+		rec := seen[k.UID]
+		switch rec.State {
+		case store.MailActed:
+			continue
+		case store.MailRefused, store.MailFailed:
+			// Left on the server for the user, never retried; reported while it is there.
+			refusals = append(refusals, rec.Error)
 			continue
 		case store.MailDone: // committed, but the after-action did not happen yet
 			if err := m.afterAction(ctx, s.c, a, uid, k); err != nil {
@@ -137,7 +142,11 @@ func (m *Mail) poll(ctx context.Context, a store.MailAccount, log interface {
 		}
 	}
 	if len(refusals) > 0 {
-		return problem(nil, "%s (%d message(s) left on the server)", refusals[len(refusals)-1], len(refusals))
+		distinct := slices.Compact(slices.Sorted(slices.Values(refusals)))
+		if len(distinct) > 3 {
+			distinct = append(distinct[:3], "…")
+		}
+		return problem(nil, "%d message(s) left on the server: %s", len(refusals), strings.Join(distinct, "; "))
 	}
 	return nil
 }
@@ -201,7 +210,8 @@ func (m *Mail) importMessage(ctx context.Context, c *imapclient.Client, a store.
 		return mailOutcome{}, problem(cmd.Close(), "the server sent no body for message %d", k.UID)
 	}
 	out := mailOutcome{state: store.MailDone}
-	_, err = walkMessage(body.Literal, a.ImportBody == "text", func(f mailFile) error {
+	src := &trackedReader{r: body.Literal}
+	_, err = walkMessage(src, a.ImportBody == "text", func(f mailFile) error {
 		rec, ok := parts[f.Ordinal]
 		if ok && (rec.State == "done" || rec.State == "refused") {
 			return nil
@@ -227,6 +237,10 @@ func (m *Mail) importMessage(ctx context.Context, c *imapclient.Client, a store.
 		case errors.As(err, &r) && (r.Kind == ingest.KindTypeNotAccepted || r.Kind == ingest.KindInvalidType || r.Kind == ingest.KindDuplicate):
 			// Not a document this vault takes, or one it holds already: nothing to report.
 			return m.o.Store.RecordMailPart(ctx, k, f.Ordinal, store.MailPart{State: "refused", Error: r.Message})
+		case errors.As(err, &r) && r.Kind == ingest.KindUnreadable && src.err != nil:
+			return problem(err, "reading message %d from the server failed: %v", k.UID, src.err)
+		case errors.As(err, &r) && r.Kind == ingest.KindUnreadable:
+			return fmt.Errorf("%w: attachment %q cannot be decoded: %v", errMalformed, f.Filename, r.Err)
 		case errors.As(err, &r):
 			out.state, out.reason = store.MailRefused, fmt.Sprintf("%q refused: %s", f.Filename, r.Message)
 			return m.o.Store.RecordMailPart(ctx, k, f.Ordinal, store.MailPart{State: "refused", Error: r.Message})
@@ -297,4 +311,19 @@ func (m *Mail) afterAction(ctx context.Context, c *imapclient.Client, a store.Ma
 		return problem(err, "the after-processing action %q failed: %v", a.AfterAction, err)
 	}
 	return m.o.Store.RecordMailMessage(ctx, k, "", store.MailActed, "")
+}
+
+// trackedReader remembers a failure of the connection, to tell it from a message that
+// cannot be decoded.
+type trackedReader struct {
+	r   io.Reader
+	err error
+}
+
+func (t *trackedReader) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) {
+		t.err = err
+	}
+	return n, err
 }

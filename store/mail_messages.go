@@ -28,23 +28,29 @@ type MailPart struct {
 	Error      string
 }
 
+// MailMessage is the recorded state of one message.
+type MailMessage struct {
+	State string
+	Error string // why it was refused or failed
+}
+
 // MailMessages gives the recorded state of each message of an account's folder under
 // uidValidity, by UID.
-func (s *Store) MailMessages(ctx context.Context, accountID string, uidValidity uint32) (map[uint32]string, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT uid, state FROM mail_messages WHERE account_id = $1 AND uid_validity = $2`,
+func (s *Store) MailMessages(ctx context.Context, accountID string, uidValidity uint32) (map[uint32]MailMessage, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT uid, state, error FROM mail_messages WHERE account_id = $1 AND uid_validity = $2`,
 		accountID, int64(uidValidity))
 	if err != nil {
 		return nil, fmt.Errorf("store: mail messages: %w", err)
 	}
 	defer rows.Close()
-	out := map[uint32]string{}
+	out := map[uint32]MailMessage{}
 	for rows.Next() {
 		var uid int64
-		var state string
-		if err := rows.Scan(&uid, &state); err != nil {
+		var m MailMessage
+		if err := rows.Scan(&uid, &m.State, &m.Error); err != nil {
 			return nil, fmt.Errorf("store: mail messages: %w", err)
 		}
-		out[uint32(uid)] = state
+		out[uint32(uid)] = m
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: mail messages: %w", err)
