@@ -17,6 +17,7 @@ import (
 
 	"github.com/docuvault/docuvault/blob"
 	"github.com/docuvault/docuvault/ingest"
+	"github.com/docuvault/docuvault/intake"
 	"github.com/docuvault/docuvault/store"
 )
 
@@ -52,6 +53,9 @@ type Options struct {
 	Metrics             *Metrics // nil: the server makes its own
 	Version             string
 	Timeouts            Timeouts // zero fields take their defaults
+	// Mail sets up mail intake; the server fills in its store and ingest path, and a nil
+	// Keys uses the database's instance key.
+	Mail intake.MailOptions
 }
 
 // Server serves the API and the UI.
@@ -70,6 +74,9 @@ type Server struct {
 	hashes    hashLimiter
 	uploads   *uploadLimiter  // in-flight uploads through this server, per user
 	ingest    *ingest.Service // one-shot uploads and confirms, shared with the other intake paths
+
+	mailMu sync.Mutex
+	mail   *intake.Mail // built on first use (mailIntake)
 
 	deviceMu     sync.Mutex
 	deviceSecret []byte // key of the known-device cookie, loaded on first use
@@ -198,6 +205,12 @@ func (s *Server) routes() {
 	owner := []echo.MiddlewareFunc{s.requireAuth, s.requireRole(store.RoleUser), s.checkInput}
 	member := e.Group("/api")
 	member.POST("/documents/upload-url", s.uploadURL, owner...)
+	member.GET("/auth/me/mail-accounts", s.listMailAccounts, owner...)
+	member.POST("/auth/me/mail-accounts", s.createMailAccount, owner...)
+	member.GET("/auth/me/mail-accounts/:id", s.getMailAccount, owner...)
+	member.PATCH("/auth/me/mail-accounts/:id", s.patchMailAccount, owner...)
+	member.DELETE("/auth/me/mail-accounts/:id", s.deleteMailAccount, owner...)
+	member.POST("/auth/me/mail-accounts/:id/test", s.testMailAccount, owner...)
 	member.POST("/documents", s.uploadOneShot, owner...)
 	member.GET("/documents", s.listDocuments, owner...)
 	member.GET("/documents/:id", s.getDocument, owner...)
