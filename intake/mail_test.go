@@ -188,12 +188,12 @@ func (f *fixture) documentBytes(t *testing.T, u store.User, name string) []byte 
 func TestMailImportsAttachmentsExactlyOnce(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, f *fixture) {
 		srv := newIMAPServer(t)
-		srv.mailbox(t, "alice@example.org", "mail-pass-alice")
+		srv.Mailbox(t, "alice@example.org", "mail-pass-alice")
 		alice := f.user(t, "alice", 5<<20)
 		uids := map[string]imap.UID{}
 		for name, raw := range map[string]string{"pdf": msgPDF, "inline": msgInlineImage, "nested": msgNested,
 			"rfc2231": msgRFC2231, "plain": msgPlain, "big": bigMessage(30 << 20), "malformed": msgMalformed} {
-			uids[name] = srv.deliver(t, "alice@example.org", "INBOX", raw)
+			uids[name] = srv.Deliver(t, "alice@example.org", "INBOX", raw)
 		}
 		adder := ingest.New(ingest.Options{Store: f.store, Blobs: f.blobs, Logger: quiet, MaxUploadBytes: 64 << 20,
 			AllowedContentTypes: []string{"application/pdf", "text/*", "image/*"}})
@@ -218,7 +218,7 @@ func TestMailImportsAttachmentsExactlyOnce(t *testing.T) {
 		if err != nil || q.UsedBytes > q.LimitBytes {
 			t.Fatalf("quota %+v, %v", q, err)
 		}
-		flags := srv.inspect(t, "alice@example.org", "mail-pass-alice", "INBOX")
+		flags := srv.Flags(t, "alice@example.org", "mail-pass-alice", "INBOX")
 		for name, uid := range uids {
 			seen := hasFlag(flags[uid], imap.FlagSeen)
 			if wantSeen := name != "big" && name != "malformed"; seen != wantSeen {
@@ -240,7 +240,7 @@ func TestMailImportsAttachmentsExactlyOnce(t *testing.T) {
 		for _, uid := range uids {
 			clearSeen(t, srv, "alice@example.org", uid)
 		}
-		srv.deliver(t, "alice@example.org", "INBOX", strings.ReplaceAll(strings.ReplaceAll(msgPDF, "pdf-1@", "pdf-2@"), "invoice-2026-10", "invoice-2026-11"))
+		srv.Deliver(t, "alice@example.org", "INBOX", strings.ReplaceAll(strings.ReplaceAll(msgPDF, "pdf-1@", "pdf-2@"), "invoice-2026-10", "invoice-2026-11"))
 		st2 := openStore(t, f.dialect, f.dsn)
 		m2 := f.mail(t, st2, srv, ingest.New(ingest.Options{Store: st2, Blobs: f.blobs, Logger: quiet, MaxUploadBytes: 64 << 20}))
 		pollNow(t, m2, st2, a)
@@ -254,7 +254,7 @@ func TestMailImportsAttachmentsExactlyOnce(t *testing.T) {
 // clearSeen takes the \Seen flag off a message (a user marking it unread).
 func clearSeen(t *testing.T, srv *imapServer, user string, uid imap.UID) {
 	t.Helper()
-	c := srv.client(t, user, "mail-pass-alice")
+	c := srv.Client(t, user, "mail-pass-alice")
 	defer c.Close()
 	if _, err := c.Select("INBOX", nil).Wait(); err != nil {
 		t.Fatal(err)
@@ -269,31 +269,31 @@ func clearSeen(t *testing.T, srv *imapServer, user string, uid imap.UID) {
 func TestMailAfterActions(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, f *fixture) {
 		srv := newIMAPServer(t)
-		srv.mailbox(t, "a@example.org", "mail-pass-alice")
-		srv.mailbox(t, "b@example.org", "mail-pass-alice")
+		srv.Mailbox(t, "a@example.org", "mail-pass-alice")
+		srv.Mailbox(t, "b@example.org", "mail-pass-alice")
 		alice := f.user(t, "alice", 5<<20)
 		m := f.mail(t, f.store, srv, nil)
 
-		srv.deliver(t, "a@example.org", "INBOX", msgPDF)
+		srv.Deliver(t, "a@example.org", "INBOX", msgPDF)
 		moving := f.account(t, m, srv, alice, "a@example.org", "mail-pass-alice", "move:Archive")
 		if got := pollNow(t, m, f.store, moving); got.LastError != "" {
 			t.Fatalf("move: %s", got.LastError)
 		}
-		if n := len(srv.inspect(t, "a@example.org", "mail-pass-alice", "INBOX")); n != 0 {
+		if n := len(srv.Flags(t, "a@example.org", "mail-pass-alice", "INBOX")); n != 0 {
 			t.Fatalf("INBOX still holds %d messages after the move", n)
 		}
-		if n := len(srv.inspect(t, "a@example.org", "mail-pass-alice", "Archive")); n != 1 {
+		if n := len(srv.Flags(t, "a@example.org", "mail-pass-alice", "Archive")); n != 1 {
 			t.Fatalf("Archive holds %d messages, want 1", n)
 		}
 
-		srv.deliver(t, "b@example.org", "INBOX", msgNested)
+		srv.Deliver(t, "b@example.org", "INBOX", msgNested)
 		deleting := f.account(t, m, srv, alice, "b@example.org", "mail-pass-alice", "delete")
 		pollNow(t, m, f.store, deleting)
-		if n := len(srv.inspect(t, "b@example.org", "mail-pass-alice", "INBOX")); n != 0 {
+		if n := len(srv.Flags(t, "b@example.org", "mail-pass-alice", "INBOX")); n != 0 {
 			t.Fatalf("INBOX still holds %d messages after delete", n)
 		}
 
-		srv.deliver(t, "a@example.org", "INBOX", msgRFC2231)
+		srv.Deliver(t, "a@example.org", "INBOX", msgRFC2231)
 		moving.AfterAction = "move:Later"
 		if _, err := f.store.UpdateMailAccount(context.Background(), moving); err != nil {
 			t.Fatal(err)
@@ -302,13 +302,13 @@ func TestMailAfterActions(t *testing.T) {
 		if !strings.Contains(got.LastError, "move:Later") {
 			t.Fatalf("a failed move is not visible: %q", got.LastError)
 		}
-		if err := srv.users["a@example.org"].Create("Later", nil); err != nil {
+		if err := srv.Users["a@example.org"].Create("Later", nil); err != nil {
 			t.Fatal(err)
 		}
 		if got := pollNow(t, m, f.store, moving); got.LastError != "" {
 			t.Fatalf("second try: %s", got.LastError)
 		}
-		if n := len(srv.inspect(t, "a@example.org", "mail-pass-alice", "Later")); n != 1 {
+		if n := len(srv.Flags(t, "a@example.org", "mail-pass-alice", "Later")); n != 1 {
 			t.Fatalf("Later holds %d messages, want 1", n)
 		}
 		want := map[string]int{"invoice-2026-10.pdf": 1, "statement.csv": 1, "setup.exe": 1, "Nebenkosten März € 2026.pdf": 1, "Übersicht.pdf": 1}
@@ -358,10 +358,10 @@ func (c crashBeforeCommit) Add(ctx context.Context, userID string, f ingest.File
 func TestMailRetryAfterCrash(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, f *fixture) {
 		srv := newIMAPServer(t)
-		srv.mailbox(t, "a@example.org", "mail-pass-alice")
+		srv.Mailbox(t, "a@example.org", "mail-pass-alice")
 		alice := f.user(t, "alice", 5<<20)
 		real := ingest.New(ingest.Options{Store: f.store, Blobs: f.blobs, Logger: quiet, MaxUploadBytes: 64 << 20})
-		srv.deliver(t, "a@example.org", "INBOX", msgRFC2231) // two attachments
+		srv.Deliver(t, "a@example.org", "INBOX", msgRFC2231) // two attachments
 
 		before := f.mail(t, f.store, srv, crashBeforeCommit{Adder: real, st: f.store})
 		a := f.account(t, before, srv, alice, "a@example.org", "mail-pass-alice", "mark_read")
@@ -389,7 +389,7 @@ func TestMailRetryAfterCrash(t *testing.T) {
 		if err := f.store.DB().QueryRow(`SELECT COUNT(*) FROM documents WHERE status = 'pending'`).Scan(&pending); err != nil || pending != 0 {
 			t.Fatalf("%d pending documents left (%v)", pending, err)
 		}
-		for _, fl := range srv.inspect(t, "a@example.org", "mail-pass-alice", "INBOX") {
+		for _, fl := range srv.Flags(t, "a@example.org", "mail-pass-alice", "INBOX") {
 			if !hasFlag(fl, imap.FlagSeen) {
 				t.Fatal("the message was not marked read after the retry")
 			}
@@ -402,11 +402,11 @@ func TestMailRetryAfterCrash(t *testing.T) {
 func TestMailWrongPasswordAndIsolation(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, f *fixture) {
 		srv := newIMAPServer(t)
-		srv.mailbox(t, "alice@example.org", "mail-pass-alice")
-		srv.mailbox(t, "bob@example.org", "mail-pass-bob")
+		srv.Mailbox(t, "alice@example.org", "mail-pass-alice")
+		srv.Mailbox(t, "bob@example.org", "mail-pass-bob")
 		alice, bob := f.user(t, "alice", 5<<20), f.user(t, "bob", 5<<20)
-		srv.deliver(t, "alice@example.org", "INBOX", msgPDF)
-		srv.deliver(t, "bob@example.org", "INBOX", msgNested)
+		srv.Deliver(t, "alice@example.org", "INBOX", msgPDF)
+		srv.Deliver(t, "bob@example.org", "INBOX", msgNested)
 		m := f.mail(t, f.store, srv, nil)
 		wrong := f.account(t, m, srv, alice, "alice@example.org", "not-the-password", "mark_read")
 		got := pollNow(t, m, f.store, wrong)
