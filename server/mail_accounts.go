@@ -219,9 +219,14 @@ func (s *Server) patchMailAccount(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	before := a
 	password, err := s.applyMailRequest(req, &a, m)
 	if err != nil {
 		return err
+	}
+	if req.Password == nil && (a.Host != before.Host || a.Port != before.Port || a.TLSMode != before.TLSMode || a.Username != before.Username) {
+		// The stored password is only ever sent where its owner typed it for.
+		return fail(http.StatusUnprocessableEntity, "password is required when host, port, tls_mode or username change")
 	}
 	if req.Password != nil {
 		if a.PasswordEnc, err = m.Keys().Seal(a.ID, password); err != nil {

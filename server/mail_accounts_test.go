@@ -233,5 +233,10 @@ func TestMailAccountsValidation(t *testing.T) {
 		}
 		alice.call("POST", "/api/auth/me/mail-accounts", ok(), 422)
 		alice.call("GET", "/api/auth/me/mail-accounts/not-a-uuid", nil, 404)
+		// The stored password is never sent to a server it was not typed for.
+		alice.call("PATCH", "/api/auth/me/mail-accounts/"+id, map[string]any{"host": "127.0.0.2"}, 422)
+		alice.call("PATCH", "/api/auth/me/mail-accounts/"+id, map[string]any{"port": 2143}, 422)
+		alice.call("PATCH", "/api/auth/me/mail-accounts/"+id, map[string]any{"host": "127.0.0.2", "password": "pw2"}, 200)
+		alice.call("PATCH", "/api/auth/me/mail-accounts/"+id, map[string]any{"folder": "Receipts", "after": "delete"}, 200)
 	})
 }

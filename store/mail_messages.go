@@ -59,14 +59,15 @@ func (s *Store) MailMessages(ctx context.Context, accountID string, uidValidity 
 }
 
 // MailMessageIDSeen tells whether the account already imported a message with this
-// Message-ID under another UID (a copy, or a folder whose UIDVALIDITY changed).
+// Message-ID under another UID (a copy, or a folder whose UIDVALIDITY changed). A refused
+// or unreadable one does not count: its copy is tried on its own.
 func (s *Store) MailMessageIDSeen(ctx context.Context, k MailKey, messageID string) (bool, error) {
 	if messageID == "" {
 		return false, nil
 	}
 	var n int
 	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM mail_messages WHERE account_id = $1 AND message_id = $2
-		AND NOT (uid_validity = $3 AND uid = $4)`, k.AccountID, messageID, int64(k.UIDValidity), int64(k.UID)).Scan(&n)
+		AND state IN ('done', 'acted') AND NOT (uid_validity = $3 AND uid = $4)`, k.AccountID, messageID, int64(k.UIDValidity), int64(k.UID)).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("store: mail message-id: %w", err)
 	}
