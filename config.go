@@ -15,6 +15,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/docuvault/docuvault/classify"
+	"github.com/docuvault/docuvault/intake"
 	"github.com/docuvault/docuvault/server"
 )
 
@@ -135,6 +136,13 @@ type Config struct {
 		ConsumeDir string   `toml:"consume_dir"`
 		Settle     Duration `toml:"settle"`
 		Rescan     Duration `toml:"rescan"`
+		// Mail intake (intake/mail.go): the key that seals IMAP passwords, keys that only
+		// open (rotation), how often accounts are polled and for how long at most.
+		MailKey            string   `toml:"mail_key"`
+		MailOldKeys        []string `toml:"mail_old_keys"`
+		MailInterval       Duration `toml:"mail_interval"`
+		MailTimeout        Duration `toml:"mail_timeout"`
+		MailAllowPlaintext bool     `toml:"mail_allow_plaintext"`
 	} `toml:"intake"`
 	OpenAI struct {
 		APIKey  string `toml:"api_key"`
@@ -203,6 +211,8 @@ func defaultConfig() Config {
 	c.Classify.MaxTextChars = classify.DefaultMaxTextChars
 	c.Intake.Settle = Duration(5 * time.Second)
 	c.Intake.Rescan = Duration(time.Minute)
+	c.Intake.MailInterval = Duration(5 * time.Minute)
+	c.Intake.MailTimeout = Duration(5 * time.Minute)
 	c.OpenAI.BaseURL = "https://api.openai.com/v1"
 	c.OpenAI.Model = "gpt-4o-mini"
 	c.Anthropic.BaseURL = "https://api.anthropic.com"
@@ -390,6 +400,19 @@ func (c Config) validate() error {
 	}
 	if c.Classify.Margin < 0 || c.Classify.Margin > 1 {
 		return bad("classify.margin", "must be between 0 and 1")
+	}
+	if c.Intake.MailKey != "" {
+		if _, err := intake.ParseKey(c.Intake.MailKey); err != nil {
+			return bad("intake.mail_key", "%v", err)
+		}
+	}
+	for _, k := range c.Intake.MailOldKeys {
+		if _, err := intake.ParseKey(k); err != nil {
+			return bad("intake.mail_old_keys", "%v", err)
+		}
+	}
+	if c.Intake.MailInterval <= 0 || c.Intake.MailTimeout <= 0 {
+		return bad("intake.mail_interval", "intake.mail_interval and intake.mail_timeout must be greater than zero")
 	}
 	if c.Quota.PendingAllowance < 0 {
 		return bad("quota.pending_allowance", "must be 0 (the user's own limit) or a number of bytes")

@@ -23,6 +23,7 @@ import (
 	"github.com/docuvault/docuvault/blob"
 	"github.com/docuvault/docuvault/classify"
 	"github.com/docuvault/docuvault/content"
+	"github.com/docuvault/docuvault/intake"
 	"github.com/docuvault/docuvault/server"
 	"github.com/docuvault/docuvault/store"
 )
@@ -45,6 +46,8 @@ Usage:
                                             link an account to single sign-on (never by username)
   docuvault add -user U [-config FILE] PATH…  add files, or folders recursively, as U's documents
                                             (progress on a terminal; exit 1 when any was refused)
+  docuvault mail rekey [-config FILE]        re-seal every IMAP password with intake.mail_key
+                                            (after a rotation; old keys in intake.mail_old_keys)
   docuvault backup -out FILE [-config FILE]   SQLite installs: database and files in one .tar.gz
   docuvault restore -in FILE [-force] [-config FILE]
   docuvault export -out FILE [-user U] [-text] [-config FILE]
@@ -88,6 +91,8 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, en
 		err = cmdUser(ctx, args, stdout, stderr, env)
 	case "version":
 		fmt.Fprintln(stdout, "docuvault", version)
+	case "mail":
+		err = cmdMail(ctx, args, stdout, stderr, env)
 	case "add":
 		err = cmdAdd(ctx, args, stdout, stderr, env)
 	case "backup":
@@ -254,6 +259,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 	opts := serverOptions(cfg, st, blobs, log)
 	opts.OCR = server.OCRStatus{Available: reader.OCR != nil, Languages: cfg.OCR.Languages}
 	opts.Queue, opts.Metrics = pool, metrics
+	if opts.Mail.Keys, err = mailKeyring(ctx, cfg, st); err != nil {
+		return err
+	}
 	srv, err := server.New(opts)
 	if err != nil {
 		return err
@@ -401,6 +409,8 @@ func serverOptions(cfg Config, st *store.Store, blobs blob.Store, log *slog.Logg
 			AdminGroups: cfg.OIDC.AdminGroups, AllowedGroups: cfg.OIDC.AllowedGroups, AutoCreate: cfg.OIDC.AutoCreate,
 			DisablePasswordLogin: cfg.OIDC.DisablePasswordLogin, BreakGlassAdmin: cfg.OIDC.BreakGlassAdmin},
 		Version: version,
+		Mail: intake.MailOptions{Timeout: time.Duration(cfg.Intake.MailTimeout),
+			AllowPlaintext: cfg.Intake.MailAllowPlaintext},
 		Timeouts: server.Timeouts{
 			Request:    time.Duration(cfg.Server.RequestTimeout),
 			Upload:     time.Duration(cfg.Server.UploadTimeout),
@@ -419,6 +429,7 @@ func jobsConfig(cfg Config, st *store.Store) server.JobsConfig {
 		PendingTTL:        time.Duration(cfg.Quota.PendingTTL),
 		ReconcileInterval: time.Duration(cfg.Jobs.ReconcileInterval),
 		IntegrityInterval: time.Duration(cfg.Jobs.IntegrityInterval),
+		MailInterval:      time.Duration(cfg.Intake.MailInterval),
 	}
 }
 

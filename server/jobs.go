@@ -21,6 +21,7 @@ type JobsConfig struct {
 	PendingTTL        time.Duration // age at which an unconfirmed upload is removed
 	ReconcileInterval time.Duration // quota recomputation
 	IntegrityInterval time.Duration // integrity sweep (see package integrity)
+	MailInterval      time.Duration // mail accounts polled (0: every 5 minutes)
 	// Distributed runs each job once per tick across every replica sharing the database:
 	// a Postgres advisory lock for the run, and the job_runs table for the tick.
 	Distributed bool
@@ -113,6 +114,13 @@ func (s *Server) maintenance(cfg JobsConfig) map[string]func(context.Context) er
 				"problems", len(r.Problems), "unfixed", r.Unfixed())
 			return err
 		},
+		"poll-mail": func(ctx context.Context) error {
+			m, err := s.mailIntake(ctx)
+			if err != nil {
+				return err
+			}
+			return m.PollAll(ctx)
+		},
 		"prune-sessions": func(ctx context.Context) error {
 			if _, err := s.store.PruneSessions(ctx); err != nil {
 				return err
@@ -138,6 +146,7 @@ func (s *Server) StartJobs(cfg JobsConfig) (*Jobs, error) {
 		"drain-deletions": cfg.DrainInterval, "expire-pending": cfg.ExpiryInterval,
 		"reconcile-quotas": cfg.ReconcileInterval, "prune-sessions": time.Hour,
 		"integrity-sweep": cmp.Or(cfg.IntegrityInterval, 24*time.Hour),
+		"poll-mail":       cmp.Or(cfg.MailInterval, 5*time.Minute),
 	}
 	var opts []gocron.SchedulerOption
 	if cfg.Distributed {

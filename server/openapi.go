@@ -49,6 +49,12 @@ var operations = []operation{
 	{"GET", "/api/auth/me/tokens", "API tokens (never their secrets)", "user", "", 200, "TokenList", []int{401, 403}},
 	{"POST", "/api/auth/me/tokens", "Create an API token; the secret is shown once", "user", "NewToken", 201, "CreatedToken", []int{400, 401, 403, 422}},
 	{"DELETE", "/api/auth/me/tokens/{id}", "Revoke an API token", "user", "", 204, "", []int{401, 403, 404}},
+	{"GET", "/api/auth/me/mail-accounts", "Your IMAP accounts for mail intake, with each one's last poll and last error (never the password)", "member", "", 200, "MailAccountList", []int{401, 403}},
+	{"POST", "/api/auth/me/mail-accounts", "Add an IMAP account: its attachments become your documents at each poll (intake.mail_interval). The password is write-only and stored encrypted; at most 10 accounts", "member", "MailAccountCreate", 201, "MailAccount", []int{400, 401, 403, 413, 422}},
+	{"GET", "/api/auth/me/mail-accounts/{id}", "One of your IMAP accounts", "member", "", 200, "MailAccount", []int{401, 403, 404}},
+	{"PATCH", "/api/auth/me/mail-accounts/{id}", "Change an IMAP account; only the fields given change (a new password replaces the stored one). 422 when host, port, tls_mode or username change without the password: a stored password is only sent where it was typed for", "member", "MailAccountPatch", 200, "MailAccount", []int{400, 401, 403, 404, 413, 422}},
+	{"DELETE", "/api/auth/me/mail-accounts/{id}", "Remove an IMAP account and its import records (the documents stay)", "member", "", 204, "", []int{401, 403, 404}},
+	{"POST", "/api/auth/me/mail-accounts/{id}/test", "Log in and list the folders without importing anything; a failed login is ok false with the reason", "member", "", 200, "MailAccountTest", []int{401, 403, 404}},
 	{"POST", "/api/documents/upload-url", "Step 1 of an upload: a pending document and a presigned PUT bound to size_bytes (413 also when the pending uploads would pass the limit plus quota.pending_allowance). 409 {detail, existing_id} when the declared sha256 is that of one of your documents (documents.duplicates = \"reject\")", "member", "UploadRequest", 201, "UploadTicket", []int{400, 401, 403, 409, 413, 415, 503}},
 	{"POST", "/api/documents/{id}/confirm", "Step 3: charge the quota with the stored size and queue classification. 409 {detail, existing_id} when you already have a document with the same bytes (documents.duplicates = \"reject\"): the upload is discarded and nothing is charged", "member", "", 200, "Document", []int{401, 403, 404, 409, 413, 422, 503}},
 	{"POST", "/api/documents", "One-shot multipart upload (field \"file\"); 429 when too many uploads are in progress for the account (Retry-After); 409 {detail, existing_id} for a duplicate of one of your documents", "member", "Multipart", 201, "Document", []int{400, 401, 403, 409, 413, 415, 429, 503}},
@@ -78,6 +84,20 @@ var operations = []operation{
 	{"PATCH", "/api/admin/topics/{id}", "Change a system topic", "admin", "TopicPatch", 200, "Topic", []int{400, 401, 403, 404, 409, 422}},
 	{"DELETE", "/api/admin/topics/{id}", "Delete a system topic", "admin", "", 204, "", []int{401, 403, 404}},
 }
+
+var (
+	mailTLSMode = map[string]any{"enum": []string{"tls", "starttls", "none"},
+		"description": "none only for a loopback host, unless intake.mail_allow_plaintext"}
+	mailAfter = map[string]any{"type": "string", "pattern": "^(mark_read|delete|move:.+)$",
+		"description": "what happens to a message once all its attachments are documents: mark_read, delete, or move:<folder>"}
+	mailBody         = map[string]any{"enum": []string{"none", "text"}, "description": "text: the plain-text body becomes a <subject>.txt document too"}
+	mailAccountInput = map[string]any{"host": str, "port": map[string]any{"type": "integer", "minimum": 1, "maximum": 65535, "description": "default 993 with tls, 143 otherwise"},
+		"tls_mode": mailTLSMode, "username": str, "password": map[string]any{"type": "string", "writeOnly": true},
+		"folder": map[string]any{"type": "string", "description": "default INBOX"}, "after": mailAfter,
+		"from_filter":    map[string]any{"type": "string", "description": "only messages whose From contains this"},
+		"subject_filter": map[string]any{"type": "string", "description": "only messages whose Subject contains this"},
+		"import_body":    mailBody, "enabled": boolean}
+)
 
 func obj(required []string, props map[string]any) map[string]any {
 	o := map[string]any{"type": "object", "properties": props}
@@ -122,6 +142,13 @@ var schemas = map[string]any{
 	"TokenList":      listOf("Token"),
 	"NewToken":       obj([]string{"name"}, map[string]any{"name": str, "expires_in_days": integer}),
 	"CreatedToken":   obj(nil, map[string]any{"id": str, "name": str, "token": str, "expires_at": dtNull}),
+	"MailAccount": obj(nil, map[string]any{"id": str, "host": str, "port": integer, "tls_mode": mailTLSMode, "username": str,
+		"folder": str, "after": mailAfter, "from_filter": str, "subject_filter": str, "import_body": mailBody, "enabled": boolean,
+		"last_polled_at": dtNull, "last_error": str, "last_error_at": dtNull, "created_at": dateTime, "updated_at": dateTime}),
+	"MailAccountList":   listOf("MailAccount"),
+	"MailAccountCreate": obj([]string{"host", "username", "password"}, mailAccountInput),
+	"MailAccountPatch":  obj(nil, mailAccountInput),
+	"MailAccountTest":   obj([]string{"ok", "folders", "error"}, map[string]any{"ok": boolean, "folders": map[string]any{"type": "array", "items": str}, "error": str}),
 	"UploadRequest": obj([]string{"filename", "size_bytes"}, map[string]any{"filename": str, "content_type": str, "size_bytes": integer,
 		"sha256": map[string]any{"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "optional SHA-256 of the file: a duplicate of one of your documents is refused (409) before any byte is sent"}}),
 	"UploadTicket": obj(nil, map[string]any{"document_id": str, "upload_url": str, "method": str,

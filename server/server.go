@@ -18,6 +18,7 @@ import (
 
 	"github.com/docuvault/docuvault/blob"
 	"github.com/docuvault/docuvault/ingest"
+	"github.com/docuvault/docuvault/intake"
 	"github.com/docuvault/docuvault/store"
 )
 
@@ -56,6 +57,9 @@ type Options struct {
 	Version             string
 	Timeouts            Timeouts // zero fields take their defaults
 	OCR                 OCRStatus
+	// Mail sets up mail intake; the server fills in its store and ingest path, and a nil
+	// Keys uses the database's instance key.
+	Mail intake.MailOptions
 }
 
 // OCRStatus tells /readyz whether scans get their text recognised.
@@ -82,6 +86,9 @@ type Server struct {
 	ingest    *ingest.Service // one-shot uploads and confirms, shared with the other intake paths
 	trusted   []*net.IPNet    // server.trusted_proxies
 	oidc      oidcClient
+
+	mailMu sync.Mutex
+	mail   *intake.Mail // built on first use (mailIntake)
 
 	deviceMu     sync.Mutex
 	deviceSecret []byte // key of the known-device cookie, loaded on first use
@@ -213,6 +220,12 @@ func (s *Server) routes() {
 	owner := []echo.MiddlewareFunc{s.requireAuth, s.requireRole(store.RoleUser), s.checkInput}
 	member := e.Group("/api")
 	member.POST("/documents/upload-url", s.uploadURL, owner...)
+	member.GET("/auth/me/mail-accounts", s.listMailAccounts, owner...)
+	member.POST("/auth/me/mail-accounts", s.createMailAccount, owner...)
+	member.GET("/auth/me/mail-accounts/:id", s.getMailAccount, owner...)
+	member.PATCH("/auth/me/mail-accounts/:id", s.patchMailAccount, owner...)
+	member.DELETE("/auth/me/mail-accounts/:id", s.deleteMailAccount, owner...)
+	member.POST("/auth/me/mail-accounts/:id/test", s.testMailAccount, owner...)
 	member.POST("/documents", s.uploadOneShot, owner...)
 	member.GET("/documents", s.listDocuments, owner...)
 	member.GET("/documents/zip", s.zipDocuments, owner...)

@@ -2,12 +2,14 @@
 import { api, fmtDate } from './api.js';
 import { h, mount, field, toast, errorBox } from './dom.js';
 import { state, passwordForm } from './app.js';
+import { mailSection } from './mail.js';
 
 export async function accountPage() {
   const me = state.me;
   const sections = [h('h1', {}, 'Account'), passwordForm(false)];
   if (me.role !== 'admin') sections.push(await aiSection());
   sections.push(await totpSection(), await tokensSection());
+  if (me.role !== 'admin') sections.push(await mailSection());
   mount(...sections);
 }
 
