@@ -41,6 +41,7 @@ type documentJSON struct {
 	CreatedAt    time.Time      `json:"created_at"`
 	UploadedAt   *time.Time     `json:"uploaded_at"`
 	ClassifiedAt *time.Time     `json:"classified_at"`
+	TrashedAt    *time.Time     `json:"trashed_at"`
 }
 
 func toDocumentJSON(d store.Document) documentJSON {
@@ -50,7 +51,7 @@ func toDocumentJSON(d store.Document) documentJSON {
 	}
 	return documentJSON{ID: d.ID, Filename: d.Filename, ContentType: d.ContentType, SizeBytes: d.SizeBytes,
 		Status: d.Status, Topics: topics, Error: d.Error, CreatedAt: d.CreatedAt, UploadedAt: d.UploadedAt,
-		ClassifiedAt: d.ClassifiedAt}
+		ClassifiedAt: d.ClassifiedAt, TrashedAt: d.TrashedAt}
 }
 
 type topicJSON struct {

@@ -48,7 +48,7 @@ var operations = []operation{
 	{"POST", "/api/documents/upload-url", "Step 1 of an upload: a pending document and a presigned PUT bound to size_bytes (413 also when the pending uploads would pass the limit plus quota.pending_allowance)", "member", "UploadRequest", 201, "UploadTicket", []int{400, 401, 403, 413, 415, 503}},
 	{"POST", "/api/documents/{id}/confirm", "Step 3: charge the quota with the stored size and queue classification", "member", "", 200, "Document", []int{401, 403, 404, 413, 422, 503}},
 	{"POST", "/api/documents", "One-shot multipart upload (field \"file\"); 429 when too many uploads are in progress for the account (Retry-After)", "member", "Multipart", 201, "Document", []int{400, 401, 403, 413, 415, 429, 503}},
-	{"GET", "/api/documents", "Your documents, newest first (or best match with q); keyset pagination", "member", "", 200, "DocumentPage", []int{400, 401, 403}},
+	{"GET", "/api/documents", "Your documents, newest first (or by sort and order; best match with q); keyset pagination; trashed ones only with trashed=true", "member", "", 200, "DocumentPage", []int{400, 401, 403}},
 	{"GET", "/api/documents/{id}", "One document", "member", "", 200, "Document", []int{401, 403, 404}},
 	{"GET", "/api/documents/{id}/download", "Download: 302 to a presigned URL (S3) or the bytes (local)", "member", "", 200, "", []int{302, 401, 403, 404, 409, 503}},
 	{"PATCH", "/api/documents/{id}", "Rename and/or set topics", "member", "DocumentPatch", 200, "Document", []int{400, 401, 403, 404, 422}},
@@ -101,18 +101,19 @@ var schemas = map[string]any{
 	"Login":          obj([]string{"username", "password"}, map[string]any{"username": str, "password": str, "otp": str}),
 	"LoginResult":    obj(nil, map[string]any{"user": ref("User"), "csrf_token": str}),
 	"PasswordChange": obj([]string{"current_password", "new_password"}, map[string]any{"current_password": str, "new_password": map[string]any{"type": "string", "minLength": 12}}),
-	"Quota":          obj(nil, map[string]any{"used_bytes": integer, "limit_bytes": integer}),
-	"AISettings":     obj(nil, map[string]any{"ai_provider": strNull, "ai_model": strNull}),
-	"Providers":      obj(nil, map[string]any{"providers": strList, "default": str}),
-	"TOTPSetup":      obj(nil, map[string]any{"secret": str, "otpauth_url": str, "qr_png": str}),
-	"Code":           obj([]string{"code"}, map[string]any{"code": str}),
-	"Password":       obj([]string{"password"}, map[string]any{"password": str}),
-	"BackupCodes":    obj(nil, map[string]any{"backup_codes": strList}),
-	"Token":          obj(nil, map[string]any{"id": str, "name": str, "created_at": dateTime, "last_used_at": dtNull, "expires_at": dtNull}),
-	"TokenList":      listOf("Token"),
-	"NewToken":       obj([]string{"name"}, map[string]any{"name": str, "expires_in_days": integer}),
-	"CreatedToken":   obj(nil, map[string]any{"id": str, "name": str, "token": str, "expires_at": dtNull}),
-	"UploadRequest":  obj([]string{"filename", "size_bytes"}, map[string]any{"filename": str, "content_type": str, "size_bytes": integer}),
+	"Quota": obj(nil, map[string]any{"used_bytes": integer, "limit_bytes": integer,
+		"trash_bytes": map[string]any{"type": "integer", "description": "the part of used_bytes held by trashed documents"}}),
+	"AISettings":    obj(nil, map[string]any{"ai_provider": strNull, "ai_model": strNull}),
+	"Providers":     obj(nil, map[string]any{"providers": strList, "default": str}),
+	"TOTPSetup":     obj(nil, map[string]any{"secret": str, "otpauth_url": str, "qr_png": str}),
+	"Code":          obj([]string{"code"}, map[string]any{"code": str}),
+	"Password":      obj([]string{"password"}, map[string]any{"password": str}),
+	"BackupCodes":   obj(nil, map[string]any{"backup_codes": strList}),
+	"Token":         obj(nil, map[string]any{"id": str, "name": str, "created_at": dateTime, "last_used_at": dtNull, "expires_at": dtNull}),
+	"TokenList":     listOf("Token"),
+	"NewToken":      obj([]string{"name"}, map[string]any{"name": str, "expires_in_days": integer}),
+	"CreatedToken":  obj(nil, map[string]any{"id": str, "name": str, "token": str, "expires_at": dtNull}),
+	"UploadRequest": obj([]string{"filename", "size_bytes"}, map[string]any{"filename": str, "content_type": str, "size_bytes": integer}),
 	"UploadTicket": obj(nil, map[string]any{"document_id": str, "upload_url": str, "method": str,
 		"headers": map[string]any{"type": "object", "additionalProperties": str},
 		"fields": map[string]any{"type": "object", "additionalProperties": str,
@@ -122,8 +123,10 @@ var schemas = map[string]any{
 	"TopicRef":  obj(nil, map[string]any{"id": str, "name": str, "system": boolean}),
 	"Document": obj(nil, map[string]any{"id": str, "filename": str, "content_type": str, "size_bytes": integer,
 		"status": map[string]any{"enum": []string{"pending", "uploaded", "classified", "classification_failed"}},
-		"topics": listOf("TopicRef"), "error": strNull, "created_at": dateTime, "uploaded_at": dtNull, "classified_at": dtNull}),
-	"DocumentPage":      obj(nil, map[string]any{"items": listOf("Document"), "next_cursor": strNull}),
+		"topics": listOf("TopicRef"), "error": strNull, "created_at": dateTime, "uploaded_at": dtNull, "classified_at": dtNull,
+		"trashed_at": map[string]any{"type": []string{"string", "null"}, "format": "date-time", "description": "in the trash since; null when not trashed"}}),
+	"DocumentPage": obj(nil, map[string]any{"items": listOf("Document"), "next_cursor": strNull,
+		"total": map[string]any{"type": []string{"integer", "null"}, "description": "documents in the whole list (the trash with trashed=true); null when filtered by status, topic or q"}}),
 	"DocumentPatch":     obj(nil, map[string]any{"filename": str, "topic_ids": strList}),
 	"Topic":             obj(nil, map[string]any{"id": str, "name": str, "description": str, "system": boolean, "color": str}),
 	"TopicList":         listOf("Topic"),
@@ -181,6 +184,7 @@ func openAPIDocument(version string) []byte {
 			for _, q := range []string{"limit", "cursor", "status", "topic", "q"} {
 				params = append(params, map[string]any{"name": q, "in": "query", "schema": str})
 			}
+			params = append(params, listOrderParams...)
 		}
 		if params != nil {
 			o["parameters"] = params
@@ -240,6 +244,15 @@ func openAPIDocument(version string) []byte {
 		panic(err) // the document is built from literals
 	}
 	return b
+}
+
+// listOrderParams are the order and trash parameters of GET /api/documents.
+var listOrderParams = []any{
+	map[string]any{"name": "sort", "in": "query", "schema": map[string]any{"enum": []string{"created", "name", "size"}, "default": "created"},
+		"description": "order of a plain list (name: case-insensitive; ties by id); with q only created. A cursor serves only the sort and order it was made for (400 otherwise)"},
+	map[string]any{"name": "order", "in": "query", "schema": map[string]any{"enum": []string{"desc", "asc"}, "default": "desc"}},
+	map[string]any{"name": "trashed", "in": "query", "schema": map[string]any{"enum": []string{"false", "true"}, "default": "false"},
+		"description": "true: only the trash; otherwise trashed documents are hidden (lists and search)"},
 }
 
 // addLimitResponses adds the answers every route may give because of the timeouts
