@@ -81,6 +81,9 @@ type Config struct {
 		MaxConcurrentUpload int      `toml:"max_concurrent_uploads"`
 		AllowedContentTypes []string `toml:"allowed_content_types"`
 	} `toml:"quota"`
+	Documents struct {
+		TrashDays int `toml:"trash_days"`
+	} `toml:"documents"`
 	Jobs struct {
 		DrainInterval     Duration `toml:"drain_interval"`
 		ExpiryInterval    Duration `toml:"expiry_interval"`
@@ -136,6 +139,7 @@ func defaultConfig() Config {
 	c.Quota.MaxUploadBytes = 512 << 20
 	c.Quota.PendingTTL = Duration(time.Hour)
 	c.Quota.MaxConcurrentUpload = 4
+	c.Documents.TrashDays = 30
 	c.Jobs.DrainInterval = Duration(time.Minute)
 	c.Jobs.ExpiryInterval = Duration(5 * time.Minute)
 	c.Jobs.ReconcileInterval = Duration(24 * time.Hour)
@@ -300,6 +304,10 @@ func (c Config) validate() error {
 		"server.body_timeout": int64(c.Server.BodyTimeout), "server.read_header_timeout": int64(c.Server.ReadHeaderTimeout),
 		"server.idle_timeout":     int64(c.Server.IdleTimeout),
 		"jobs.integrity_interval": int64(c.Jobs.IntegrityInterval), "quota.max_concurrent_uploads": int64(c.Quota.MaxConcurrentUpload),
+		"documents.trash_days": int64(c.Documents.TrashDays),
+	}
+	if c.Documents.TrashDays > 36500 {
+		return bad("documents.trash_days", "must be at most 36500")
 	}
 	if c.Quota.PendingAllowance < 0 {
 		return bad("quota.pending_allowance", "must be 0 (the user's own limit) or a number of bytes")

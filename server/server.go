@@ -199,6 +199,8 @@ func (s *Server) routes() {
 	member.PATCH("/documents/:id", s.patchDocument, owner...)
 	member.DELETE("/documents/:id", s.deleteDocument, owner...)
 	member.POST("/documents/:id/classify", s.reclassify, owner...)
+	member.POST("/documents/:id/trash", s.trashDocument, owner...)
+	member.POST("/documents/:id/restore", s.restoreDocument, owner...)
 	member.GET("/topics", s.listTopics, owner...)
 	member.POST("/topics", s.createTopic, owner...)
 	member.PATCH("/topics/:id", s.patchTopic, owner...)
