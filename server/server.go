@@ -193,6 +193,7 @@ func (s *Server) routes() {
 	member.POST("/documents/upload-url", s.uploadURL, owner...)
 	member.POST("/documents", s.uploadOneShot, owner...)
 	member.GET("/documents", s.listDocuments, owner...)
+	member.POST("/documents/bulk", s.bulkDocuments, owner...)
 	member.GET("/documents/:id", s.getDocument, owner...)
 	member.POST("/documents/:id/confirm", s.confirmUpload, owner...)
 	member.GET("/documents/:id/download", s.downloadDocument, owner...)
