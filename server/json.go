@@ -60,6 +60,9 @@ type topicJSON struct {
 	Description string `json:"description"`
 	System      bool   `json:"system"`
 	Color       string `json:"color"`
+	// DocumentCount is how many of the caller's documents (not trashed) have the topic;
+	// only in the caller's own list.
+	DocumentCount *int64 `json:"document_count,omitempty"`
 }
 
 func toTopicJSON(t store.Topic) topicJSON {

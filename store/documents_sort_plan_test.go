@@ -97,3 +97,40 @@ func explain(t *testing.T, s *store.Store, q string, args []any) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// TestTopicCountsReadOnlyTheUsersDocuments: the per-topic counts of a user read that user's
+// range of a list index and each document's topics by key — no scan of all documents or of
+// all assignments — on both databases.
+func TestTopicCountsReadOnlyTheUsersDocuments(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, s *store.Store) {
+		alice := mustUser(t, s, "alice", "user", 1<<40)
+		bob := mustUser(t, s, "bob", "user", 1<<40)
+		seedDocuments(t, s, alice.ID, 100)
+		seedDocuments(t, s, bob.ID, 3000)
+		ctx := context.Background()
+		topic, err := s.CreateTopic(ctx, nil, "system", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.DB().ExecContext(ctx, `INSERT INTO document_topics (document_id, topic_id, source)
+			SELECT id, $1, 'ai' FROM documents`, topic.ID); err != nil {
+			t.Fatal(err)
+		}
+		for _, table := range []string{"documents", "document_topics"} {
+			if _, err := s.DB().ExecContext(ctx, `ANALYZE `+table); err != nil {
+				t.Fatal(err)
+			}
+		}
+		plan := explain(t, s, store.TopicCountsSQL(s), []any{alice.ID, false})
+		if !strings.Contains(plan, "ix_documents_list_") || strings.Contains(plan, "Seq Scan on documents") ||
+			strings.Contains(plan, "SCAN d ") || strings.HasSuffix(plan, "SCAN d") || strings.Contains(plan, "SCAN dt") ||
+			strings.Contains(plan, "Seq Scan on document_topics") {
+			t.Fatalf("topic counts plan reads beyond the user's documents:\n%s", plan)
+		}
+		t.Logf("plan:\n%s", plan)
+		counts, err := s.TopicDocumentCounts(ctx, alice.ID)
+		if err != nil || counts[topic.ID] != 100 {
+			t.Fatalf("counts %v, %v", counts, err)
+		}
+	})
+}

@@ -18,3 +18,6 @@ func SortedListSQL(sort string, asc bool, after *Cursor, userID string) (string,
 	}
 	return `SELECT ` + documentColumns + ` FROM ` + p.from + ` WHERE ` + where + ` ORDER BY ` + p.order + ` LIMIT ` + arg(51), args
 }
+
+// TopicCountsSQL is the statement of TopicDocumentCounts (arguments: user id, false).
+func TopicCountsSQL(s *Store) string { return s.topicCountsSQL() }
