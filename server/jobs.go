@@ -112,7 +112,10 @@ func (s *Server) maintenance(cfg JobsConfig) map[string]func(context.Context) er
 			return err
 		},
 		"reconcile-quotas": func(ctx context.Context) error {
-			_, err := s.store.ReconcileQuotas(ctx)
+			if _, err := s.store.ReconcileQuotas(ctx); err != nil {
+				return err
+			}
+			_, err := s.store.ReconcileListCounters(ctx)
 			return err
 		},
 		"integrity-sweep": func(ctx context.Context) error {
