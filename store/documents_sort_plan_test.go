@@ -11,7 +11,7 @@ import (
 
 // seedDocuments inserts n confirmed documents for the user in one statement, with names and
 // sizes that repeat (ties), as a large collection would have them.
-func seedDocuments(t *testing.T, s *store.Store, userID string, n int) {
+func seedDocuments(t testing.TB, s *store.Store, userID string, n int) {
 	t.Helper()
 	ctx := context.Background()
 	var q string
@@ -22,7 +22,8 @@ func seedDocuments(t *testing.T, s *store.Store, userID string, n int) {
 	} else {
 		q = `WITH RECURSIVE seq(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM seq WHERE i < $2)
 			INSERT INTO documents (id, user_id, filename, name_key, content_type, object_key, size_bytes, status, created_at)
-			SELECT lower(hex(randomblob(16))), $1, 'doc ' || (i % 97), 'doc ' || (i % 97), 'text/plain', $1 || '/' || i, i % 113, 'classified',
+			SELECT lower(printf('%s-%s-4%s-a%s-%s', hex(randomblob(4)), hex(randomblob(2)), substr(hex(randomblob(2)), 2),
+				substr(hex(randomblob(2)), 2), hex(randomblob(6)))), $1, 'doc ' || (i % 97), 'doc ' || (i % 97), 'text/plain', $1 || '/' || i, i % 113, 'classified',
 				datetime('now', '-' || i || ' seconds') FROM seq`
 	}
 	if _, err := s.DB().ExecContext(ctx, q, userID, n); err != nil {
