@@ -105,6 +105,7 @@ type Config struct {
 		AllowedContentTypes []string `toml:"allowed_content_types"`
 	} `toml:"quota"`
 	Documents struct {
+		TrashDays  int    `toml:"trash_days"`
 		Duplicates string `toml:"duplicates"`
 	} `toml:"documents"`
 	OCR struct {
@@ -195,6 +196,7 @@ func defaultConfig() Config {
 	c.OCR.Languages = "eng"
 	c.OCR.MaxPages = 20
 	c.OCR.Timeout = Duration(5 * time.Minute)
+	c.Documents.TrashDays = 30
 	c.Jobs.DrainInterval = Duration(time.Minute)
 	c.Jobs.ExpiryInterval = Duration(5 * time.Minute)
 	c.Jobs.ReconcileInterval = Duration(24 * time.Hour)
@@ -394,6 +396,10 @@ func (c Config) validate() error {
 		"server.body_timeout": int64(c.Server.BodyTimeout), "server.read_header_timeout": int64(c.Server.ReadHeaderTimeout),
 		"server.idle_timeout":     int64(c.Server.IdleTimeout),
 		"jobs.integrity_interval": int64(c.Jobs.IntegrityInterval), "quota.max_concurrent_uploads": int64(c.Quota.MaxConcurrentUpload),
+		"documents.trash_days": int64(c.Documents.TrashDays),
+	}
+	if c.Documents.TrashDays > 36500 {
+		return bad("documents.trash_days", "must be at most 36500")
 	}
 	if c.Classify.MinConfidence < 0 || c.Classify.MinConfidence > 1 {
 		return bad("classify.min_confidence", "must be between 0 and 1")

@@ -430,6 +430,7 @@ func jobsConfig(cfg Config, st *store.Store) server.JobsConfig {
 		ReconcileInterval: time.Duration(cfg.Jobs.ReconcileInterval),
 		IntegrityInterval: time.Duration(cfg.Jobs.IntegrityInterval),
 		MailInterval:      time.Duration(cfg.Intake.MailInterval),
+		TrashRetention:    time.Duration(cfg.Documents.TrashDays) * 24 * time.Hour,
 	}
 }
 

@@ -61,6 +61,7 @@ type documentJSON struct {
 	ClassifiedAt *time.Time           `json:"classified_at"`
 	Snippet      *string              `json:"snippet,omitempty"`
 	HasThumbnail bool                 `json:"has_thumbnail"`
+	TrashedAt    *time.Time           `json:"trashed_at"`
 }
 
 func toDocumentJSON(d store.Document) documentJSON {
@@ -74,7 +75,7 @@ func toDocumentJSON(d store.Document) documentJSON {
 	}
 	return documentJSON{ID: d.ID, Filename: d.Filename, ContentType: d.ContentType, SizeBytes: d.SizeBytes,
 		Status: d.Status, Topics: topics, NeedsTopic: d.NeedsTopic(), Suggested: suggested, Error: d.Error, CreatedAt: d.CreatedAt, UploadedAt: d.UploadedAt,
-		ClassifiedAt: d.ClassifiedAt, Snippet: d.Snippet, HasThumbnail: d.HasThumbnail}
+		ClassifiedAt: d.ClassifiedAt, Snippet: d.Snippet, HasThumbnail: d.HasThumbnail, TrashedAt: d.TrashedAt}
 }
 
 type topicJSON struct {
@@ -83,6 +84,9 @@ type topicJSON struct {
 	Description string `json:"description"`
 	System      bool   `json:"system"`
 	Color       string `json:"color"`
+	// DocumentCount is how many of the caller's documents (not trashed) have the topic;
+	// only in the caller's own list.
+	DocumentCount *int64 `json:"document_count,omitempty"`
 }
 
 func toTopicJSON(t store.Topic) topicJSON {
