@@ -1,5 +1,5 @@
--- Imports skip a file the user already holds by its SHA-256: one index lookup per file.
-CREATE INDEX ix_documents_user_sha256 ON documents(user_id, sha256);
+-- Imports skip a file the user already holds by its SHA-256 through ix_documents_user_sha256
+-- (0013-document-content).
 
 -- Single sign-on: a provider's (issuer, subject) names one local user, linked at the first
 -- login by a verified email or by an admin, never by a bare username.
