@@ -14,6 +14,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/docuvault/docuvault/classify"
 	"github.com/docuvault/docuvault/server"
 )
 
@@ -97,6 +98,10 @@ type Config struct {
 		PollInterval    Duration `toml:"poll_interval"`
 		Lease           Duration `toml:"lease"`
 		Timeout         Duration `toml:"timeout"`
+		MinConfidence   float64  `toml:"min_confidence"`
+		MaxTopics       int      `toml:"max_topics"`
+		Margin          float64  `toml:"margin"`
+		MaxTextChars    int      `toml:"max_text_chars"`
 	} `toml:"classify"`
 	OpenAI struct {
 		APIKey  string `toml:"api_key"`
@@ -150,6 +155,10 @@ func defaultConfig() Config {
 	c.Classify.PollInterval = Duration(5 * time.Second)
 	c.Classify.Lease = Duration(2 * time.Minute)
 	c.Classify.Timeout = Duration(60 * time.Second)
+	c.Classify.MinConfidence = classify.DefaultPolicy.MinConfidence
+	c.Classify.MaxTopics = classify.DefaultPolicy.MaxTopics
+	c.Classify.Margin = classify.DefaultPolicy.Margin
+	c.Classify.MaxTextChars = classify.DefaultMaxTextChars
 	c.OpenAI.BaseURL = "https://api.openai.com/v1"
 	c.OpenAI.Model = "gpt-4o-mini"
 	c.Anthropic.BaseURL = "https://api.anthropic.com"
@@ -231,6 +240,12 @@ func setField(f reflect.Value, raw string) error {
 			return fmt.Errorf("bad integer %q", raw)
 		}
 		f.SetInt(v)
+	case reflect.Float64:
+		v, err := strconv.ParseFloat(raw, 64)
+		if err != nil {
+			return fmt.Errorf("bad number %q", raw)
+		}
+		f.SetFloat(v)
 	case reflect.Slice:
 		var parts []string
 		for _, p := range strings.Split(raw, ",") {
@@ -301,12 +316,19 @@ func (c Config) validate() error {
 		"server.session_idle_timeout": int64(c.Server.SessionIdle), "server.session_lifetime": int64(c.Server.SessionLifetime),
 		"classify.workers": int64(c.Classify.Workers), "classify.max_attempts": int64(c.Classify.MaxAttempts),
 		"classify.poll_interval": int64(c.Classify.PollInterval), "classify.lease": int64(c.Classify.Lease),
-		"classify.timeout": int64(c.Classify.Timeout), "jobs.drain_interval": int64(c.Jobs.DrainInterval),
+		"classify.timeout": int64(c.Classify.Timeout), "classify.max_topics": int64(c.Classify.MaxTopics),
+		"classify.max_text_chars": int64(c.Classify.MaxTextChars), "jobs.drain_interval": int64(c.Jobs.DrainInterval),
 		"jobs.expiry_interval": int64(c.Jobs.ExpiryInterval), "jobs.reconcile_interval": int64(c.Jobs.ReconcileInterval),
 		"server.request_timeout": int64(c.Server.RequestTimeout), "server.upload_timeout": int64(c.Server.UploadTimeout),
 		"server.body_timeout": int64(c.Server.BodyTimeout), "server.read_header_timeout": int64(c.Server.ReadHeaderTimeout),
 		"server.idle_timeout":     int64(c.Server.IdleTimeout),
 		"jobs.integrity_interval": int64(c.Jobs.IntegrityInterval), "quota.max_concurrent_uploads": int64(c.Quota.MaxConcurrentUpload),
+	}
+	if c.Classify.MinConfidence < 0 || c.Classify.MinConfidence > 1 {
+		return bad("classify.min_confidence", "must be between 0 and 1")
+	}
+	if c.Classify.Margin < 0 || c.Classify.Margin > 1 {
+		return bad("classify.margin", "must be between 0 and 1")
 	}
 	if c.Quota.PendingAllowance < 0 {
 		return bad("quota.pending_allowance", "must be 0 (the user's own limit) or a number of bytes")

@@ -47,6 +47,9 @@ Usage:
   docuvault check [-fix] [-config FILE]     integrity: every document's object, size and SHA-256;
                                             orphan objects, stale temp files, quota counters;
                                             exit 1 on problems (-fix repairs what it can)
+  docuvault classify eval [-user NAME | -corpus DIR] [-folds K] [-config FILE]
+                                            accuracy of the local classifier: top-1, precision
+                                            and recall per topic, mistakes (K-fold; 0 = leave-one-out)
 
 Without -config, DocuVault runs on its embedded defaults (SQLite and blobs in ./data,
 listening on 127.0.0.1:8080). Every setting can be overridden by DOCUVAULT_<SECTION>_<KEY>.
@@ -80,6 +83,8 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, en
 		err = cmdRestore(ctx, args, stdout, stderr, env)
 	case "check":
 		err = cmdCheck(ctx, args, stdout, stderr, env)
+	case "classify":
+		err = cmdClassify(ctx, args, stdout, stderr, env)
 	case "healthcheck":
 		err = cmdHealthcheck(ctx, args, stderr, env)
 	case "help", "-h", "--help", "-help":
@@ -276,13 +281,13 @@ func newPool(cfg Config, st *store.Store, blobs blob.Store, log *slog.Logger, ob
 	providers := map[string]classify.Provider{}
 	timeout := time.Duration(cfg.Classify.Timeout)
 	if cfg.providerEnabled("openai") {
-		providers["openai"] = classify.NewOpenAI(classify.RemoteConfig{APIKey: cfg.OpenAI.APIKey, BaseURL: cfg.OpenAI.BaseURL, Model: cfg.OpenAI.Model, Timeout: timeout})
+		providers["openai"] = classify.NewOpenAI(classify.RemoteConfig{APIKey: cfg.OpenAI.APIKey, BaseURL: cfg.OpenAI.BaseURL, Model: cfg.OpenAI.Model, Timeout: timeout, MaxTextChars: cfg.Classify.MaxTextChars})
 	}
 	if cfg.providerEnabled("anthropic") {
-		providers["anthropic"] = classify.NewAnthropic(classify.RemoteConfig{APIKey: cfg.Anthropic.APIKey, BaseURL: cfg.Anthropic.BaseURL, Model: cfg.Anthropic.Model, Timeout: timeout})
+		providers["anthropic"] = classify.NewAnthropic(classify.RemoteConfig{APIKey: cfg.Anthropic.APIKey, BaseURL: cfg.Anthropic.BaseURL, Model: cfg.Anthropic.Model, Timeout: timeout, MaxTextChars: cfg.Classify.MaxTextChars})
 	}
 	if cfg.providerEnabled("ollama") {
-		providers["ollama"] = classify.NewOllama(classify.RemoteConfig{BaseURL: cfg.Ollama.BaseURL, Model: cfg.Ollama.Model, Timeout: timeout})
+		providers["ollama"] = classify.NewOllama(classify.RemoteConfig{BaseURL: cfg.Ollama.BaseURL, Model: cfg.Ollama.Model, Timeout: timeout, MaxTextChars: cfg.Classify.MaxTextChars})
 	}
 	return classify.New(classify.Config{
 		Workers:         cfg.Classify.Workers,
@@ -291,6 +296,7 @@ func newPool(cfg Config, st *store.Store, blobs blob.Store, log *slog.Logger, ob
 		Lease:           time.Duration(cfg.Classify.Lease),
 		Timeout:         timeout,
 		DefaultProvider: cfg.Classify.DefaultProvider,
+		Policy:          classify.Policy{MinConfidence: cfg.Classify.MinConfidence, MaxTopics: cfg.Classify.MaxTopics, Margin: cfg.Classify.Margin},
 		Logger:          log,
 		Observe:         observe,
 	}, st, blobs, providers)

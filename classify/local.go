@@ -4,128 +4,178 @@ import (
 	"context"
 	"math"
 	"sort"
-	"strings"
-	"unicode"
 )
 
-// Local is the offline classifier: it scores the document's words against each topic's name
-// and description with BM25 and keeps the best topics above a threshold. Deterministic.
+// Local is the offline classifier. Cold, it scores the document's stemmed words against each
+// topic's name and description with BM25 in the document's language; once the user has
+// corrected documents (Request.Learned), a naive Bayes model of their own choices joins in.
+// Deterministic.
 type Local struct{}
 
-// BM25 parameters, and the score a topic needs.
+// BM25 parameters and how the scores become confidences.
 const (
-	bm25K1         = 1.2
-	bm25B          = 0.5
-	avgDocTokens   = 400.0
-	maxDocTokens   = 2000.0 // longer documents are not penalized further
-	localThreshold = 0.5
-	nameWeight     = 3.0
+	bm25K1       = 1.2
+	bm25B        = 0.5
+	avgDocTokens = 400.0
+	maxDocTokens = 2000.0 // longer documents are not penalized further
+	nameWeight   = 3.0
+	// priorTemperature turns BM25 scores into a distribution over the topics: a topic that
+	// leads by this many points is e times as likely.
+	priorTemperature = 1.5
+	// noneScore is the score of "none of these topics", the baseline a topic must beat:
+	// with nothing in the text, no topic gets a confidence worth assigning.
+	noneScore = 2.0
+	// minChoice is the confidence below which a topic is not worth mentioning at all.
+	minChoice = 0.05
+	// maxChoices is how many topics Local returns (assigned and suggested together).
+	maxChoices = 5
 )
 
-// Classify scores every candidate and returns up to three, best first.
+// Classify ranks every candidate and returns the likely ones, best first, with confidences
+// that sum to at most 1.
 func (Local) Classify(_ context.Context, req Request) ([]Choice, error) {
-	doc := tokenize(req.Text)
-	tf := make(map[string]int, len(doc))
-	for _, t := range doc {
-		tf[t]++
+	if len(req.Candidates) == 0 {
+		return []Choice{}, nil
 	}
-	// The file name is a strong hint: each of its words counts as a mention in the text.
-	inName := map[string]bool{}
-	for _, t := range tokenize(req.Filename) {
-		inName[t] = true
-	}
-	dl := min(float64(len(doc)), maxDocTokens)
-	// A term that names many topics tells less: weight by inverse topic frequency.
-	df := map[string]int{}
-	terms := make([]map[string]float64, len(req.Candidates))
-	for i, c := range req.Candidates {
-		terms[i] = map[string]float64{}
-		for _, t := range tokenize(c.Name) {
-			terms[i][t] += nameWeight
-		}
-		for _, t := range tokenize(c.Description) {
-			terms[i][t]++
-		}
-		for t := range terms[i] {
-			df[t]++
+	a := analyze(req.Filename, req.Text)
+	profiles := topicProfiles(a.lang, req.Candidates)
+	conf := softmax(append(bm25Scores(a, profiles), noneScore), priorTemperature)[:len(profiles)]
+	if w, learned := learnedPosterior(a, profiles, req.Candidates, req.Learned); learned != nil {
+		for i := range conf {
+			conf[i] = (1-w)*conf[i] + w*learned[i]
 		}
 	}
-	n := float64(len(req.Candidates))
-	type scored struct {
-		name  string
-		score float64
+	order := make([]int, len(conf))
+	for i := range order {
+		order[i] = i
 	}
-	var out []scored
-	for i, c := range req.Candidates {
-		score := 0.0
-		for t, w := range terms[i] {
-			idf := 1 + math.Log(n/float64(df[t]))
-			if inName[t] {
-				score += w * idf
-			}
-			f := float64(tf[t])
-			if f == 0 {
-				continue
-			}
-			score += w * idf * f * (bm25K1 + 1) / (f + bm25K1*(1-bm25B+bm25B*dl/avgDocTokens))
+	sort.SliceStable(order, func(x, y int) bool {
+		if conf[order[x]] != conf[order[y]] {
+			return conf[order[x]] > conf[order[y]]
 		}
-		if score >= localThreshold {
-			out = append(out, scored{c.Name, score})
-		}
-	}
-	sort.Slice(out, func(a, b int) bool {
-		if out[a].score != out[b].score {
-			return out[a].score > out[b].score
-		}
-		return out[a].name < out[b].name
+		return req.Candidates[order[x]].Name < req.Candidates[order[y]].Name
 	})
 	choices := []Choice{}
-	for i, s := range out {
-		if i == 3 {
+	for _, i := range order {
+		if len(choices) == maxChoices || conf[i] < minChoice {
 			break
 		}
-		choices = append(choices, Choice{Name: s.name, Confidence: math.Round(1000*s.score/(s.score+localThreshold*2)) / 1000})
+		choices = append(choices, Choice{Name: req.Candidates[i].Name, Confidence: math.Round(1000*conf[i]) / 1000})
 	}
 	return choices, nil
 }
 
-// stopwords are too common to say anything about a topic (English; other languages pass).
-var stopwords = map[string]bool{"the": true, "and": true, "for": true, "with": true, "that": true, "this": true,
-	"are": true, "was": true, "from": true, "you": true, "your": true, "not": true, "all": true, "any": true, "but": true,
-	"der": true, "die": true, "das": true, "und": true, "les": true, "des": true, "pdf": true, "txt": true, "doc": true, "docx": true}
+// profile is a topic's terms in one language: a word of its name weighs nameWeight, a word
+// of its description 1. Repeating a word in a description does not make it weigh more, so
+// a long description does not drown out a short one.
+type profile map[string]float64
 
-// tokenize splits text into lowercase words of letters and digits (any script), drops
-// stopwords and one-letter words, and strips common English endings so that "invoices" and
-// "invoice" meet.
-func tokenize(s string) []string {
-	fields := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-	out := fields[:0]
-	for _, f := range fields {
-		if len([]rune(f)) < 2 || stopwords[f] {
-			continue
+func topicProfiles(lang string, candidates []Candidate) []profile {
+	out := make([]profile, len(candidates))
+	for i, c := range candidates {
+		p := profile{}
+		for _, t := range stemAll(lang, c.Description) {
+			p[t] = 1
 		}
-		out = append(out, stem(f))
+		for _, t := range stemAll(lang, c.Name) {
+			p[t] = nameWeight
+		}
+		out[i] = p
 	}
 	return out
 }
 
-// stem removes a few English endings from Latin-script words (plural s, -ing, -ed); other
-// words pass unchanged.
-func stem(w string) string {
-	if len(w) < 4 || w[len(w)-1] > unicode.MaxASCII {
-		return w
+// bm25Scores scores the document against each profile. A term naming many topics tells
+// less (inverse topic frequency); a word of the file name counts as one more mention.
+func bm25Scores(a analyzed, profiles []profile) []float64 {
+	df := map[string]int{}
+	for _, p := range profiles {
+		for t := range p {
+			df[t]++
+		}
 	}
-	switch {
-	case strings.HasSuffix(w, "ies") && len(w) > 4:
-		return w[:len(w)-3] + "y"
-	case strings.HasSuffix(w, "sses"):
-		return w[:len(w)-2]
-	case strings.HasSuffix(w, "ing") && len(w) > 5:
-		return w[:len(w)-3]
-	case strings.HasSuffix(w, "ed") && len(w) > 4:
-		return w[:len(w)-2]
-	case strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") && !strings.HasSuffix(w, "us") && !strings.HasSuffix(w, "is"):
-		return w[:len(w)-1]
+	tf := make(map[string]float64, len(a.tokens))
+	for _, t := range a.tokens {
+		tf[t]++
 	}
-	return w
+	splitCompounds(tf, df, a.lang == German || a.lang == Dutch)
+	inName := map[string]bool{}
+	for _, t := range a.name {
+		inName[t] = true
+	}
+	dl := min(float64(len(a.tokens)), maxDocTokens)
+	n := float64(len(profiles))
+	scores := make([]float64, len(profiles))
+	for i, p := range profiles {
+		for t, w := range p {
+			idf := 1 + math.Log(n/float64(df[t]))
+			if inName[t] {
+				score := w * idf
+				scores[i] += score
+			}
+			f := tf[t]
+			if f == 0 {
+				continue
+			}
+			scores[i] += w * idf * f * (bm25K1 + 1) / (f + bm25K1*(1-bm25B+bm25B*dl/avgDocTokens))
+		}
+	}
+	return scores
+}
+
+// minCompoundPart is the shortest stem a compound word is split into.
+const minCompoundPart = 5
+
+// splitCompounds credits the parts of words a topic knows only in part: the longest known
+// head of any word ("diagnosi" also counts as "diagnos", where the stemmer treats singular
+// and plural apart), and in German and Dutch the longest known tail of a compound too
+// ("stromrechnung" counts as "rechnung", "versicherungsnummer" as "versicher").
+func splitCompounds(tf map[string]float64, vocab map[string]int, compounds bool) {
+	extra := map[string]float64{}
+	for w, f := range tf {
+		if len(w) <= minCompoundPart {
+			continue
+		}
+		if _, known := vocab[w]; known {
+			continue
+		}
+		if compounds {
+			for i := 3; i <= len(w)-minCompoundPart; i++ { // tails, longest first
+				if _, ok := vocab[w[i:]]; ok && isBoundary(w, i) {
+					extra[w[i:]] += f
+					break
+				}
+			}
+		}
+		for i := len(w) - 1; i >= minCompoundPart; i-- { // heads, longest first
+			if _, ok := vocab[w[:i]]; ok && isBoundary(w, i) {
+				extra[w[:i]] += f
+				break
+			}
+		}
+	}
+	for t, f := range extra {
+		tf[t] += f
+	}
+}
+
+// isBoundary tells whether byte i of w starts a character.
+func isBoundary(w string, i int) bool { return i < len(w) && (w[i]&0xC0 != 0x80) }
+
+// softmax turns scores into a distribution: exp(s/T) normalized.
+func softmax(scores []float64, temperature float64) []float64 {
+	out := make([]float64, len(scores))
+	top := math.Inf(-1)
+	for _, s := range scores {
+		top = max(top, s)
+	}
+	sum := 0.0
+	for i, s := range scores {
+		out[i] = math.Exp((s - top) / temperature)
+		sum += out[i]
+	}
+	for i := range out {
+		out[i] /= sum
+	}
+	return out
 }

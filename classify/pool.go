@@ -24,6 +24,7 @@ type Store interface {
 	ReleaseJob(ctx context.Context, j store.Job) error
 	UserByID(ctx context.Context, id string) (store.User, error)
 	VisibleTopics(ctx context.Context, userID string) ([]store.Topic, error)
+	UserTopicModel(ctx context.Context, userID string, terms func() []string) (store.TopicModel, error)
 	RecordChecksum(ctx context.Context, id, sum string) error
 }
 
@@ -43,6 +44,7 @@ type Config struct {
 	BackoffMax      time.Duration
 	DefaultProvider string
 	Limits          Limits
+	Policy          Policy // which ranked topics are assigned; zero: DefaultPolicy
 	Now             func() time.Time
 	Logger          *slog.Logger
 	// Observe, if set, is told each outcome ("classified", "retry", "failed") with its provider and duration.
@@ -98,6 +100,9 @@ func New(cfg Config, st Store, blobs Blobs, providers map[string]Provider) *Pool
 	}
 	if cfg.Limits == (Limits{}) {
 		cfg.Limits = DefaultLimits
+	}
+	if cfg.Policy == (Policy{}) {
+		cfg.Policy = DefaultPolicy
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -299,18 +304,51 @@ func (p *Pool) classify(ctx context.Context, j store.Job) (provider, text string
 	if len(candidates) == 0 {
 		return provider, text, nil, note, nil // nothing to choose from
 	}
-	choices, err := prov.Classify(ctx, Request{Model: model, Filename: j.Filename, Text: text, Candidates: candidates})
+	req := Request{Model: model, Filename: j.Filename, Text: text, Candidates: candidates}
+	if _, local := prov.(Local); local {
+		req.Learned, err = p.store.UserTopicModel(ctx, j.UserID, func() []string {
+			terms := Terms(j.Filename, text)
+			out := make([]string, 0, len(terms))
+			for t := range terms {
+				out = append(out, t)
+			}
+			return out
+		})
+		if err != nil {
+			return provider, "", nil, nil, err
+		}
+	}
+	choices, err := prov.Classify(ctx, req)
 	if err != nil {
 		return provider, "", nil, nil, err
 	}
+	return provider, text, p.assignments(choices, candidates), note, nil
+}
+
+// assignments keeps the choices that name a candidate and lets the policy decide which are
+// assigned and which only suggested.
+func (p *Pool) assignments(choices []Choice, candidates []Candidate) []store.Assignment {
 	confidence := map[string]float64{}
 	for _, c := range choices {
-		confidence[normName(c.Name)] = c.Confidence
+		if _, seen := confidence[normName(c.Name)]; !seen {
+			confidence[normName(c.Name)] = c.Confidence
+		}
 	}
+	var valid []Choice
+	ids := map[string]string{}
 	for _, c := range Resolve(choices, candidates) {
-		topics = append(topics, store.Assignment{TopicID: c.ID, Confidence: confidence[normName(c.Name)]})
+		valid = append(valid, Choice{Name: c.Name, Confidence: confidence[normName(c.Name)]})
+		ids[c.Name] = c.ID
 	}
-	return provider, text, topics, note, nil
+	assign, suggest := p.cfg.Policy.Decide(valid)
+	var out []store.Assignment
+	for _, c := range assign {
+		out = append(out, store.Assignment{TopicID: ids[c.Name], Confidence: c.Confidence})
+	}
+	for _, c := range suggest {
+		out = append(out, store.Assignment{TopicID: ids[c.Name], Confidence: c.Confidence, Suggested: true})
+	}
+	return out
 }
 
 // extract reads the document's text; a file it cannot read is still classified by its name,

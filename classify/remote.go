@@ -19,6 +19,15 @@ type RemoteConfig struct {
 	BaseURL string
 	Model   string
 	Timeout time.Duration // per request
+	// MaxTextChars bounds the document text a prompt carries (0: DefaultMaxTextChars).
+	MaxTextChars int
+}
+
+func (c RemoteConfig) maxText() int {
+	if c.MaxTextChars <= 0 {
+		return DefaultMaxTextChars
+	}
+	return c.MaxTextChars
 }
 
 func (c RemoteConfig) timeout() time.Duration {
@@ -46,7 +55,8 @@ func retryAfter(resp *http.Response) time.Duration {
 	return 0
 }
 
-// OpenAI uses the Chat Completions API in JSON mode; any OpenAI-compatible server works.
+// OpenAI uses the Chat Completions API with a JSON-schema response format whose topic names
+// are an enum of the candidates; any OpenAI-compatible server that supports it works.
 // It is one JSON request, so it is plain net/http rather than an SDK of several megabytes.
 type OpenAI struct {
 	cfg  RemoteConfig
@@ -66,7 +76,7 @@ type chatMessage struct {
 	Content string `json:"content"`
 }
 
-// Classify asks for a JSON object naming the topics.
+// Classify asks for a JSON object naming the topics, bound to the answer schema.
 func (p *OpenAI) Classify(ctx context.Context, req Request) ([]Choice, error) {
 	var out struct {
 		Choices []struct {
@@ -75,10 +85,11 @@ func (p *OpenAI) Classify(ctx context.Context, req Request) ([]Choice, error) {
 	}
 	err := postJSON(ctx, p.http, "openai", strings.TrimSuffix(p.cfg.BaseURL, "/")+"/chat/completions",
 		map[string]string{"Authorization": "Bearer " + p.cfg.APIKey}, map[string]any{
-			"model":           p.cfg.model(req),
-			"messages":        []chatMessage{{Role: "system", Content: systemPrompt}, {Role: "user", Content: userPrompt(req)}},
-			"response_format": map[string]string{"type": "json_object"},
-			"temperature":     0,
+			"model":    p.cfg.model(req),
+			"messages": []chatMessage{{Role: "system", Content: systemPrompt}, {Role: "user", Content: userPrompt(req, p.cfg.maxText())}},
+			"response_format": map[string]any{"type": "json_schema", "json_schema": map[string]any{
+				"name": "topics", "strict": true, "schema": answerSchema(req.Candidates)}},
+			"temperature": 0,
 		}, &out)
 	if err != nil {
 		return nil, err
@@ -86,7 +97,8 @@ func (p *OpenAI) Classify(ctx context.Context, req Request) ([]Choice, error) {
 	if len(out.Choices) == 0 {
 		return nil, &ProviderError{Provider: "openai", Retryable: true, Err: errors.New("answer without choices")}
 	}
-	return parseAnswer("openai", out.Choices[0].Message.Content)
+	choices, err := parseAnswer("openai", out.Choices[0].Message.Content)
+	return onlyCandidates(choices, req.Candidates), err
 }
 
 // anthropicVersion is the Messages API version the requests are written for.
@@ -106,12 +118,13 @@ func NewAnthropic(cfg RemoteConfig) *Anthropic {
 	return &Anthropic{cfg: cfg, http: &http.Client{Timeout: cfg.timeout()}}
 }
 
-// Classify asks for the JSON answer as the whole reply.
+// Classify makes the model call a tool whose input schema is the answer's.
 func (p *Anthropic) Classify(ctx context.Context, req Request) ([]Choice, error) {
 	var out struct {
 		Content []struct {
-			Type string `json:"type"`
-			Text string `json:"text"`
+			Type  string          `json:"type"`
+			Name  string          `json:"name"`
+			Input json.RawMessage `json:"input"`
 		} `json:"content"`
 	}
 	err := postJSON(ctx, p.http, "anthropic", strings.TrimSuffix(p.cfg.BaseURL, "/")+"/v1/messages",
@@ -119,19 +132,25 @@ func (p *Anthropic) Classify(ctx context.Context, req Request) ([]Choice, error)
 			"model":      p.cfg.model(req),
 			"max_tokens": 512,
 			"system":     systemPrompt,
-			"messages":   []chatMessage{{Role: "user", Content: userPrompt(req)}},
+			"messages":   []chatMessage{{Role: "user", Content: userPrompt(req, p.cfg.maxText())}},
+			"tools": []map[string]any{{"name": anthropicTool, "description": "Record the topics of the document, chosen only from the allowed list.",
+				"input_schema": answerSchema(req.Candidates)}},
+			"tool_choice": map[string]any{"type": "tool", "name": anthropicTool},
 		}, &out)
 	if err != nil {
 		return nil, err
 	}
-	var text strings.Builder
 	for _, block := range out.Content {
-		if block.Type == "text" {
-			text.WriteString(block.Text)
+		if block.Type == "tool_use" && block.Name == anthropicTool {
+			choices, err := parseAnswer("anthropic", string(block.Input))
+			return onlyCandidates(choices, req.Candidates), err
 		}
 	}
-	return parseAnswer("anthropic", text.String())
+	return nil, &ProviderError{Provider: "anthropic", Retryable: true, Err: errors.New("malformed answer: no " + anthropicTool + " tool call")}
 }
+
+// anthropicTool is the tool whose input is the answer.
+const anthropicTool = "assign_topics"
 
 // maxAnswerBytes bounds what a provider's answer may weigh.
 const maxAnswerBytes = 1 << 20
@@ -184,8 +203,8 @@ func apiMessage(raw []byte) string {
 	return string(raw)
 }
 
-// Ollama uses Ollama's native chat API with format "json" (no official Go SDK outside the
-// server module), over net/http with an explicit timeout.
+// Ollama uses Ollama's native chat API with a JSON schema as its format (no official Go SDK
+// outside the server module), over net/http with an explicit timeout.
 type Ollama struct {
 	cfg  RemoteConfig
 	http *http.Client
@@ -206,13 +225,14 @@ func (p *Ollama) Classify(ctx context.Context, req Request) ([]Choice, error) {
 	}
 	err := postJSON(ctx, p.http, "ollama", strings.TrimSuffix(p.cfg.BaseURL, "/")+"/api/chat", nil, map[string]any{
 		"model":    p.cfg.model(req),
-		"messages": []chatMessage{{Role: "system", Content: systemPrompt}, {Role: "user", Content: userPrompt(req)}},
-		"format":   "json",
+		"messages": []chatMessage{{Role: "system", Content: systemPrompt}, {Role: "user", Content: userPrompt(req, p.cfg.maxText())}},
+		"format":   answerSchema(req.Candidates),
 		"stream":   false,
 		"options":  map[string]any{"temperature": 0},
 	}, &out)
 	if err != nil {
 		return nil, err
 	}
-	return parseAnswer("ollama", out.Message.Content)
+	choices, err := parseAnswer("ollama", out.Message.Content)
+	return onlyCandidates(choices, req.Candidates), err
 }

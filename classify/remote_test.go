@@ -66,6 +66,29 @@ func anthropicReply(content string) string {
 		string(b) + `}],"stop_reason":"end_turn","stop_sequence":null,"usage":{"input_tokens":1,"output_tokens":1}}`
 }
 
+func anthropicToolReply(input string) string {
+	return `{"id":"msg_1","type":"message","role":"assistant","model":"claude-3-5-haiku-latest","content":[{"type":"tool_use","id":"toolu_1","name":"assign_topics","input":` +
+		input + `}],"stop_reason":"tool_use","stop_sequence":null,"usage":{"input_tokens":1,"output_tokens":1}}`
+}
+
+// checkSchema fails unless schema binds topic names to exactly the candidates' names.
+func checkSchema(t *testing.T, where string, schema any) {
+	t.Helper()
+	s, _ := schema.(map[string]any)
+	props, _ := s["properties"].(map[string]any)
+	topics, _ := props["topics"].(map[string]any)
+	items, _ := topics["items"].(map[string]any)
+	iprops, _ := items["properties"].(map[string]any)
+	name, _ := iprops["name"].(map[string]any)
+	enum, _ := name["enum"].([]any)
+	if len(enum) != 2 || enum[0] != "Finance" || enum[1] != "Health" {
+		t.Errorf("%s: topic names are not bound to the candidates: %v", where, schema)
+	}
+	if _, ok := iprops["confidence"]; !ok {
+		t.Errorf("%s: no confidence in the schema: %v", where, schema)
+	}
+}
+
 func ollamaReply(content string) string {
 	b, _ := json.Marshal(content)
 	return `{"model":"llama3.1","created_at":"2026-01-01T00:00:00Z","message":{"role":"assistant","content":` + string(b) + `},"done":true}`
@@ -95,9 +118,12 @@ func TestOpenAIProvider(t *testing.T) {
 		if body["model"] != "gpt-4o" {
 			t.Errorf("model %v", body["model"])
 		}
-		if rf, _ := body["response_format"].(map[string]any); rf["type"] != "json_object" {
+		rf, _ := body["response_format"].(map[string]any)
+		js, _ := rf["json_schema"].(map[string]any)
+		if rf["type"] != "json_schema" || js["strict"] != true {
 			t.Errorf("response_format %v", body["response_format"])
 		}
+		checkSchema(t, "openai", js["schema"])
 		msgs, _ := body["messages"].([]any)
 		if len(msgs) != 2 || msgs[0].(map[string]any)["role"] != "system" || msgs[1].(map[string]any)["role"] != "user" {
 			t.Errorf("messages %v", msgs)
@@ -109,11 +135,9 @@ func TestOpenAIProvider(t *testing.T) {
 	req := sampleReq
 	req.Model = "gpt-4o"
 	got, err := p.Classify(context.Background(), req)
-	if err != nil || len(got) != 2 || got[0].Name != "Finance" || got[0].Confidence != 0.92 {
+	// "Invented" is outside the enum: dropped.
+	if err != nil || len(got) != 1 || got[0].Name != "Finance" || got[0].Confidence != 0.92 {
 		t.Fatalf("classify: %+v %v", got, err)
-	}
-	if res := Resolve(got, sampleReq.Candidates); len(res) != 1 || res[0].ID != "1" {
-		t.Fatalf("resolve kept %+v", res)
 	}
 }
 
@@ -128,38 +152,66 @@ func TestAnthropicProvider(t *testing.T) {
 		}
 		msgs, _ := body["messages"].([]any)
 		checkPrompt(t, append(msgs, body["system"]))
+		tools, _ := body["tools"].([]any)
+		choice, _ := body["tool_choice"].(map[string]any)
+		if len(tools) != 1 || choice["type"] != "tool" || choice["name"] != "assign_topics" {
+			t.Errorf("tools %v, tool_choice %v", body["tools"], body["tool_choice"])
+			return
+		}
+		tool, _ := tools[0].(map[string]any)
+		checkSchema(t, "anthropic", tool["input_schema"])
 	}}
 	srv := f.serve()
 	p := NewAnthropic(RemoteConfig{APIKey: "ant-key", BaseURL: srv.URL, Model: "claude-3-5-haiku-latest"})
-	// Prose around the JSON is a malformed answer: retried, not trusted.
+	// A text answer instead of the tool call is malformed: retried, not trusted.
 	_, err := p.Classify(context.Background(), sampleReq)
 	var pe *ProviderError
 	if !errors.As(err, &pe) || !pe.Retryable {
 		t.Fatalf("prose answer: %v", err)
 	}
-	f.reply = anthropicReply(goodAnswer)
+	f.reply = anthropicToolReply(goodAnswer)
 	got, err := p.Classify(context.Background(), sampleReq)
-	if err != nil || len(got) != 2 || got[0].Name != "Finance" {
+	if err != nil || len(got) != 1 || got[0].Name != "Finance" || got[0].Confidence != 0.92 {
 		t.Fatalf("classify: %+v %v", got, err)
 	}
 }
 
 func TestOllamaProvider(t *testing.T) {
-	f := &fakeAPI{t: t, reply: ollamaReply(`{"topics":["Health"]}`), check: func(r *http.Request, body map[string]any) {
+	f := &fakeAPI{t: t, reply: ollamaReply(`{"topics":[{"name":"Health","confidence":0.7},{"name":"Secrets","confidence":0.99}]}`), check: func(r *http.Request, body map[string]any) {
 		if r.Method != "POST" || r.URL.Path != "/api/chat" {
 			t.Errorf("request %s %s", r.Method, r.URL.Path)
 		}
-		if body["model"] != "llama3.1" || body["format"] != "json" || body["stream"] != false {
+		if body["model"] != "llama3.1" || body["stream"] != false {
 			t.Errorf("body %v", body)
 		}
+		checkSchema(t, "ollama", body["format"])
 		msgs, _ := body["messages"].([]any)
 		checkPrompt(t, msgs)
 	}}
 	srv := f.serve()
 	p := NewOllama(RemoteConfig{BaseURL: srv.URL, Model: "llama3.1"})
 	got, err := p.Classify(context.Background(), sampleReq)
-	if err != nil || len(got) != 1 || got[0].Name != "Health" {
+	if err != nil || len(got) != 1 || got[0].Name != "Health" || got[0].Confidence != 0.7 {
 		t.Fatalf("classify: %+v %v", got, err)
+	}
+}
+
+// TestPromptCarriesAtMostMaxTextChars: a long document is cut to classify.max_text_chars.
+func TestPromptCarriesAtMostMaxTextChars(t *testing.T) {
+	var prompt string
+	f := &fakeAPI{t: t, reply: ollamaReply(`{"topics":[]}`), check: func(_ *http.Request, body map[string]any) {
+		b, _ := json.Marshal(body["messages"])
+		prompt = string(b)
+	}}
+	srv := f.serve()
+	p := NewOllama(RemoteConfig{BaseURL: srv.URL, Model: "llama3.1", MaxTextChars: 100})
+	req := sampleReq
+	req.Text = strings.Repeat("ä", 100) + "BEYOND-THE-CAP"
+	if _, err := p.Classify(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(prompt, strings.Repeat("ä", 100)) || strings.Contains(prompt, "BEYOND-THE-CAP") {
+		t.Fatalf("prompt was not cut at 100 characters: %s", prompt)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/docuvault/docuvault/blob"
+	"github.com/docuvault/docuvault/classify"
 	"github.com/docuvault/docuvault/store"
 )
 
@@ -130,7 +131,7 @@ func (s *Server) patchDocument(c echo.Context) error {
 		}
 	}
 	d, err := s.store.UpdateDocument(c.Request().Context(), caller(c).ID, c.Param("id"),
-		store.DocumentPatch{Filename: req.Filename, TopicIDs: req.TopicIDs})
+		store.DocumentPatch{Filename: req.Filename, TopicIDs: req.TopicIDs, Terms: classify.Terms})
 	if err != nil {
 		return err
 	}

@@ -25,32 +25,54 @@ func toUserJSON(u store.User) userJSON {
 }
 
 type topicRefJSON struct {
-	ID     string `json:"id"`
-	Name   string `json:"name"`
-	System bool   `json:"system"`
+	ID         string  `json:"id"`
+	Name       string  `json:"name"`
+	System     bool    `json:"system"`
+	Confidence float64 `json:"confidence"`
+	Source     string  `json:"source"` // "auto" or "manual"
+}
+
+type suggestedTopicJSON struct {
+	ID         string  `json:"id"`
+	Name       string  `json:"name"`
+	Confidence float64 `json:"confidence"`
+}
+
+// topicSource names a store source in the API.
+func topicSource(s string) string {
+	if s == store.SourceManual {
+		return "manual"
+	}
+	return "auto"
 }
 
 type documentJSON struct {
-	ID           string         `json:"id"`
-	Filename     string         `json:"filename"`
-	ContentType  string         `json:"content_type"`
-	SizeBytes    int64          `json:"size_bytes"`
-	Status       string         `json:"status"`
-	Topics       []topicRefJSON `json:"topics"`
-	Error        *string        `json:"error"`
-	CreatedAt    time.Time      `json:"created_at"`
-	UploadedAt   *time.Time     `json:"uploaded_at"`
-	ClassifiedAt *time.Time     `json:"classified_at"`
-	HasThumbnail bool           `json:"has_thumbnail"`
+	ID           string               `json:"id"`
+	Filename     string               `json:"filename"`
+	ContentType  string               `json:"content_type"`
+	SizeBytes    int64                `json:"size_bytes"`
+	Status       string               `json:"status"`
+	Topics       []topicRefJSON       `json:"topics"`
+	NeedsTopic   bool                 `json:"needs_topic"`
+	Suggested    []suggestedTopicJSON `json:"suggested_topics"`
+	Error        *string              `json:"error"`
+	CreatedAt    time.Time            `json:"created_at"`
+	UploadedAt   *time.Time           `json:"uploaded_at"`
+	ClassifiedAt *time.Time           `json:"classified_at"`
+	HasThumbnail bool                 `json:"has_thumbnail"`
 }
 
 func toDocumentJSON(d store.Document) documentJSON {
 	topics := make([]topicRefJSON, len(d.Topics))
 	for i, t := range d.Topics {
-		topics[i] = topicRefJSON{ID: t.ID, Name: t.Name, System: t.System}
+		topics[i] = topicRefJSON{ID: t.ID, Name: t.Name, System: t.System, Confidence: t.Confidence, Source: topicSource(t.Source)}
+	}
+	suggested := make([]suggestedTopicJSON, len(d.Suggested))
+	for i, t := range d.Suggested {
+		suggested[i] = suggestedTopicJSON{ID: t.ID, Name: t.Name, Confidence: t.Confidence}
 	}
 	return documentJSON{ID: d.ID, Filename: d.Filename, ContentType: d.ContentType, SizeBytes: d.SizeBytes,
-		Status: d.Status, Topics: topics, Error: d.Error, CreatedAt: d.CreatedAt, UploadedAt: d.UploadedAt,
+		Status: d.Status, Topics: topics, NeedsTopic: d.NeedsTopic(), Suggested: suggested, Error: d.Error, CreatedAt: d.CreatedAt, UploadedAt: d.UploadedAt,
 		ClassifiedAt: d.ClassifiedAt, HasThumbnail: d.HasThumbnail}
 }
 

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -33,15 +34,28 @@ type Document struct {
 	UploadedAt   *time.Time
 	ClassifiedAt *time.Time
 	HasThumbnail bool
-	Topics       []DocumentTopic
+	Topics       []DocumentTopic // assigned, best first: manual, then by confidence
+	Suggested    []DocumentTopic // likely but below the threshold, best first (only while Topics is empty)
 }
 
-// DocumentTopic is a topic assigned to a document.
+// Topic sources: chosen by a provider, or by the user (which also teaches the user's model).
+const (
+	SourceAuto   = "ai"
+	SourceManual = "user"
+)
+
+// DocumentTopic is a topic assigned to (or suggested for) a document.
 type DocumentTopic struct {
-	ID     string
-	Name   string
-	System bool
+	ID         string
+	Name       string
+	System     bool
+	Confidence float64 // 0–1; 1 for a manual assignment
+	Source     string  // SourceAuto or SourceManual; empty for a suggestion
 }
+
+// NeedsTopic tells whether the classifier placed the document nowhere: classified, and no
+// topic above the threshold, so the user is asked to pick one (see Suggested).
+func (d Document) NeedsTopic() bool { return d.Status == StatusClassified && len(d.Topics) == 0 }
 
 const documentColumns = `d.id, d.user_id, d.filename, d.content_type, d.object_key, d.size_bytes, d.status, d.error,
 	d.attempts, d.created_at, d.uploaded_at, d.classified_at, d.thumbnail_type IS NOT NULL`
@@ -59,7 +73,7 @@ func scanDocument(row scanner, extra ...any) (Document, error) {
 		d.Error = &errText.String
 	}
 	d.CreatedAt, d.UploadedAt, d.ClassifiedAt = d.CreatedAt.UTC(), timePtr(uploaded), timePtr(classified)
-	d.Topics = []DocumentTopic{}
+	d.Topics, d.Suggested = []DocumentTopic{}, []DocumentTopic{}
 	return d, nil
 }
 
@@ -261,6 +275,9 @@ func (s *Store) deleteDocumentTx(ctx context.Context, tx *sql.Tx, userID, id str
 type DocumentPatch struct {
 	Filename *string
 	TopicIDs *[]string
+	// Terms, if set, turns the document into the counts its owner's model learns from when
+	// TopicIDs changes its manual topics (see learn).
+	Terms func(filename, text string) map[string]int
 }
 
 // UpdateDocument renames and/or sets the user's topics of a document. Topic ids must be
@@ -292,14 +309,7 @@ func (s *Store) UpdateDocument(ctx context.Context, userID, id string, p Documen
 					return &InvalidError{Reason: "topic_ids must be system topics or your own"}
 				}
 			}
-			if _, err := tx.ExecContext(ctx, `DELETE FROM document_topics WHERE document_id = $1`, id); err != nil {
-				return err
-			}
-			for _, t := range ids {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO document_topics (document_id, topic_id, source) VALUES ($1, $2, 'user')`, id, t); err != nil {
-					return err
-				}
-			}
+			return s.setManualTopics(ctx, tx, userID, id, ids, p.Terms)
 		}
 		return nil
 	})
@@ -389,7 +399,7 @@ func (s *Store) ListDocuments(ctx context.Context, userID string, f DocumentFilt
 	return docs, next, nil
 }
 
-// attachTopics loads the topics of docs with one query.
+// attachTopics loads the topics and suggestions of docs with one query each.
 func (s *Store) attachTopics(ctx context.Context, docs []Document) error {
 	if len(docs) == 0 {
 		return nil
@@ -400,8 +410,10 @@ func (s *Store) attachTopics(ctx context.Context, docs []Document) error {
 		args[i] = d.ID
 		index[d.ID] = i
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT dt.document_id, t.id, t.name, t.user_id IS NULL FROM document_topics dt
-		JOIN topics t ON t.id = dt.topic_id WHERE dt.document_id IN (`+placeholders(1, len(docs))+`) ORDER BY t.name`, args...)
+	in := placeholders(1, len(docs))
+	rows, err := s.db.QueryContext(ctx, `SELECT dt.document_id, t.id, t.name, t.user_id IS NULL, COALESCE(dt.confidence, 1), dt.source
+		FROM document_topics dt JOIN topics t ON t.id = dt.topic_id WHERE dt.document_id IN (`+in+`)
+		ORDER BY dt.source = 'user' DESC, COALESCE(dt.confidence, 1) DESC, t.name_key, t.id`, args...)
 	if err != nil {
 		return fmt.Errorf("store: document topics: %w", err)
 	}
@@ -409,13 +421,35 @@ func (s *Store) attachTopics(ctx context.Context, docs []Document) error {
 	for rows.Next() {
 		var docID string
 		var t DocumentTopic
-		if err := rows.Scan(&docID, &t.ID, &t.Name, &t.System); err != nil {
+		if err := rows.Scan(&docID, &t.ID, &t.Name, &t.System, &t.Confidence, &t.Source); err != nil {
 			return fmt.Errorf("store: document topics: %w", err)
 		}
+		t.Confidence = roundConfidence(t.Confidence)
 		i := index[docID]
 		docs[i].Topics = append(docs[i].Topics, t)
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("store: document topics: %w", err)
+	}
+	srows, err := s.db.QueryContext(ctx, `SELECT ds.document_id, t.id, t.name, t.user_id IS NULL, ds.confidence
+		FROM document_suggestions ds JOIN topics t ON t.id = ds.topic_id WHERE ds.document_id IN (`+in+`)
+		ORDER BY ds.confidence DESC, t.name_key, t.id`, args...)
+	if err != nil {
+		return fmt.Errorf("store: document suggestions: %w", err)
+	}
+	defer srows.Close()
+	for srows.Next() {
+		var docID string
+		var t DocumentTopic
+		if err := srows.Scan(&docID, &t.ID, &t.Name, &t.System, &t.Confidence); err != nil {
+			return fmt.Errorf("store: document suggestions: %w", err)
+		}
+		t.Confidence = roundConfidence(t.Confidence)
+		if i := index[docID]; len(docs[i].Topics) == 0 {
+			docs[i].Suggested = append(docs[i].Suggested, t)
+		}
+	}
+	return srows.Err()
 }
 
 // ExpirePending removes pending documents created before cutoff, gives back their
@@ -524,3 +558,7 @@ func (s *Store) Requeue(ctx context.Context, userID, id string) error {
 	}
 	return nil
 }
+
+// roundConfidence keeps three decimals: PostgreSQL's REAL holds a float32, and 0.9 should
+// read back as 0.9 on both databases.
+func roundConfidence(c float64) float64 { return math.Round(c*1000) / 1000 }

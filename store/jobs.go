@@ -66,15 +66,18 @@ func (s *Store) skipLocked() string {
 	return ""
 }
 
-// Assignment is a topic chosen for a document by a provider.
+// Assignment is a topic chosen for a document by a provider: assigned, or (Suggested) only
+// offered to the user because it did not clear the threshold.
 type Assignment struct {
 	TopicID    string
 	Confidence float64
+	Suggested  bool
 }
 
 // CompleteJob stores the classification: the extracted text, the provider's topics (only
 // system topics or the owner's own are written, whatever the caller passes) and a note
-// (nil when extraction went well). Topics users set by hand stay.
+// (nil when extraction went well). Topics users set by hand stay, and while a document has
+// any, the provider's topics are not added: the user has decided.
 func (s *Store) CompleteJob(ctx context.Context, j Job, text string, topics []Assignment, note *string) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `UPDATE documents SET status = 'classified', text = $1, error = $2, classified_at = $3,
@@ -86,10 +89,24 @@ func (s *Store) CompleteJob(ctx context.Context, j Job, text string, topics []As
 		if _, err := tx.ExecContext(ctx, `DELETE FROM document_topics WHERE document_id = $1 AND source = 'ai'`, j.DocumentID); err != nil {
 			return err
 		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM document_suggestions WHERE document_id = $1`, j.DocumentID); err != nil {
+			return err
+		}
+		var manual int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM document_topics WHERE document_id = $1`, j.DocumentID).Scan(&manual); err != nil {
+			return err
+		}
+		if manual > 0 {
+			return nil
+		}
 		for _, a := range topics {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO document_topics (document_id, topic_id, source, confidence)
-				SELECT $1, t.id, 'ai', $2 FROM topics t WHERE t.id = $3 AND (t.user_id IS NULL OR t.user_id = $4)
-				ON CONFLICT (document_id, topic_id) DO NOTHING`, j.DocumentID, a.Confidence, a.TopicID, j.UserID); err != nil {
+			table, source := `document_topics (document_id, topic_id, source, confidence)`, `, 'ai'`
+			if a.Suggested {
+				table, source = `document_suggestions (document_id, topic_id, confidence)`, ``
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+`
+				SELECT $1, t.id`+source+`, $2 FROM topics t WHERE t.id = $3 AND (t.user_id IS NULL OR t.user_id = $4)
+				ON CONFLICT DO NOTHING`, j.DocumentID, a.Confidence, a.TopicID, j.UserID); err != nil {
 				return err
 			}
 		}
