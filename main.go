@@ -42,6 +42,12 @@ Usage:
   docuvault user reset-password -username U [-config FILE]
   docuvault backup -out FILE [-config FILE]   SQLite installs: database and files in one .tar.gz
   docuvault restore -in FILE [-force] [-config FILE]
+  docuvault export -out FILE [-user U] [-text] [-config FILE]
+                                            one user's documents and manifest.json as a zip
+  docuvault import -in FILE -user U [-dry-run] [-config FILE]
+                                            a DocuVault export back (skips files already there)
+  docuvault import-paperless -in DIR -user U [-dry-run] [-correspondents] [-document-types]
+                                            a Paperless-ngx document_exporter folder
   docuvault version
   docuvault healthcheck [-config FILE]      exit 0 when the local server answers /healthz
   docuvault check [-fix] [-config FILE]     integrity: every document's object, size and SHA-256;
@@ -85,6 +91,12 @@ func runContext(ctx context.Context, args []string, stdout, stderr io.Writer, en
 		err = cmdCheck(ctx, args, stdout, stderr, env)
 	case "classify":
 		err = cmdClassify(ctx, args, stdout, stderr, env)
+	case "export":
+		err = cmdExport(ctx, args, stdout, stderr, env)
+	case "import":
+		err = cmdImport(ctx, args, stdout, stderr, env)
+	case "import-paperless":
+		err = cmdImportPaperless(ctx, args, stdout, stderr, env)
 	case "healthcheck":
 		err = cmdHealthcheck(ctx, args, stderr, env)
 	case "help", "-h", "--help", "-help":

@@ -362,6 +362,9 @@ func (p *Pool) extract(ctx context.Context, j store.Job) (string, *string, error
 	if err := p.recordChecksum(ctx, j, r); err != nil {
 		return "", nil, err
 	}
+	if j.Text != "" {
+		return j.Text, nil, nil // it came with the document (an import): no extraction or OCR again
+	}
 	ra, ok := r.(io.ReaderAt)
 	if !ok {
 		ra = &seekReaderAt{r: r}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"mime"
 	"net/http"
-	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/docuvault/docuvault/blob"
 	"github.com/docuvault/docuvault/classify"
+	"github.com/docuvault/docuvault/ingest"
 	"github.com/docuvault/docuvault/store"
 )
 
@@ -21,52 +21,24 @@ const downloadURLTTL = 5 * time.Minute
 
 func isControl(r rune) bool { return unicode.IsControl(r) || r == utf8.RuneError }
 
-// validFilename refuses what could not be a plain file name.
+// validFilename refuses (400) what could not be a plain file name.
 func validFilename(name string) error {
-	switch {
-	case name == "" || strings.TrimSpace(name) == "":
-		return fail(http.StatusBadRequest, "filename must not be empty")
-	case len(name) > 255:
-		return fail(http.StatusBadRequest, "filename must be at most 255 bytes")
-	case !utf8.ValidString(name) || strings.ContainsFunc(name, isControl):
-		return fail(http.StatusBadRequest, "filename must not contain control characters")
-	case strings.ContainsFunc(name, invisibleInName):
-		return fail(http.StatusBadRequest, "filename must not contain bidi controls or invisible separators")
-	case strings.ContainsAny(name, `/\`) || name == "." || name == "..":
-		return fail(http.StatusBadRequest, "filename must not contain path separators")
+	if err := ingest.ValidFilename(name); err != nil {
+		return fail(http.StatusBadRequest, ingest.Reason(err))
 	}
 	return nil
 }
 
-// contentTypeFor validates a declared media type against the allow-list (empty = any).
+// contentTypeFor validates a declared media type against the allow-list (empty = any):
+// 400 when malformed, 415 when not accepted.
 func (s *Server) contentTypeFor(declared string) (string, error) {
-	if declared == "" {
-		return "application/octet-stream", nil
+	ct, err := ingest.ContentType(declared, s.opts.AllowedContentTypes)
+	var r *ingest.Refusal
+	if errors.As(err, &r) && r.Kind == ingest.KindTypeNotAccepted {
+		return "", fail(http.StatusUnsupportedMediaType, r.Message)
 	}
-	mt, params, err := mime.ParseMediaType(declared)
 	if err != nil {
-		return "", fail(http.StatusBadRequest, "content_type is not a valid media type")
-	}
-	if !validMediaTypeShape(mt) {
-		return "", fail(http.StatusBadRequest, "content_type must be type/subtype")
-	}
-	for k, v := range params {
-		if !validText(k) || !validText(v) {
-			return "", fail(http.StatusBadRequest, "content_type"+badText)
-		}
-	}
-	if len(s.opts.AllowedContentTypes) > 0 {
-		ok := false
-		for _, a := range s.opts.AllowedContentTypes {
-			ok = ok || strings.EqualFold(a, mt) || (strings.HasSuffix(a, "/*") && strings.HasPrefix(mt, strings.TrimSuffix(a, "*")))
-		}
-		if !ok {
-			return "", fail(http.StatusUnsupportedMediaType, "content type "+mt+" is not accepted here")
-		}
-	}
-	ct := mime.FormatMediaType(mt, params)
-	if ct == "" || len(ct) > maxContentType {
-		return "", fail(http.StatusBadRequest, "content_type must be a media type of at most 255 bytes")
+		return "", fail(http.StatusBadRequest, ingest.Reason(err))
 	}
 	return ct, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/docuvault/docuvault/blob"
+	"github.com/docuvault/docuvault/ingest"
 	"github.com/docuvault/docuvault/store"
 )
 
@@ -219,51 +220,22 @@ func (s *Server) leaseConfirm(c echo.Context, d store.Document) (time.Time, stor
 // charged by one conditional UPDATE in the transaction that marks the document uploaded; a
 // refused upload (over quota, or a duplicate of the user's own document) is discarded. The confirmed document is queued for classification.
 func (s *Server) charge(c echo.Context, id string, size int64, sum string) (store.Document, error) {
-	u := caller(c)
-	d, err := s.store.ConfirmUpload(c.Request().Context(), u.ID, id, size, sum)
-	if errors.Is(err, store.ErrQuotaExceeded) || errors.Is(err, store.ErrDuplicate) {
-		s.discard(c, id)
-		return d, err
-	}
-	if errors.Is(err, store.ErrNotFound) {
-		// Deleted or expired while its bytes were stored or moved: the delete may have
-		// removed the keys before they were written, and no row will ever refer to them.
-		key := store.ObjectKeyFor(u.ID, id)
-		s.deleteObjectsNow(context.WithoutCancel(c.Request().Context()), key, store.StagingKeyFor(key))
-	}
-	if err != nil {
-		return d, err
-	}
-	s.log.Info("upload confirmed", "document_id", d.ID, "user_id", u.ID, "size_bytes", d.SizeBytes,
-		"request_id", c.Response().Header().Get(echo.HeaderXRequestID))
-	s.notifyQueue(c, d.ID)
-	return d, nil
+	return s.ingest.Confirm(s.ingestContext(c), caller(c).ID, id, size, sum)
 }
 
-// discard removes a refused pending upload: its row and reservation, and its objects through
-// the outbox. With the row already gone (deleted or expired meanwhile) its objects are
-// removed all the same: no row will ever refer to them again.
+// discard removes a refused pending upload with its reservation and objects.
 func (s *Server) discard(c echo.Context, id string) {
-	ctx := context.WithoutCancel(c.Request().Context())
-	userID := caller(c).ID
-	keys, err := s.store.DiscardPending(ctx, userID, id)
-	if errors.Is(err, store.ErrNotFound) {
-		if _, gone := s.store.Document(ctx, userID, id); errors.Is(gone, store.ErrNotFound) {
-			key := store.ObjectKeyFor(userID, id)
-			keys, err = []string{key, store.StagingKeyFor(key)}, nil
-		}
-	}
-	if err != nil {
-		s.log.Warn("refused upload left for expiry", "document_id", id, "err", err)
-		return
-	}
-	s.deleteObjectsNow(ctx, keys...)
+	s.ingest.Discard(c.Request().Context(), caller(c).ID, id)
+}
+
+// ingestContext carries the request's ID to the classification queue.
+func (s *Server) ingestContext(c echo.Context) context.Context {
+	return ingest.WithRequestID(c.Request().Context(), c.Response().Header().Get(echo.HeaderXRequestID))
 }
 
 // uploadOneShot takes a multipart upload (field "file") for scripts, streaming it to the blob
 // store and stopping as soon as it passes the largest upload or the remaining quota.
 func (s *Server) uploadOneShot(c echo.Context) error {
-	ctx := c.Request().Context()
 	u := caller(c)
 	release, err := s.uploads.acquire(c.Response(), u.ID)
 	if err != nil {
@@ -292,48 +264,37 @@ func (s *Server) uploadOneShot(c echo.Context) error {
 	}
 	// The raw name, not part.FileName(), which would quietly strip a path.
 	_, params, _ := mime.ParseMediaType(part.Header.Get("Content-Disposition"))
-	filename := params["filename"]
-	if err := validFilename(filename); err != nil {
+	ct := part.Header.Get("Content-Type")
+	if ct == "" {
+		ct = ingest.DefaultContentType // a script that names no type gets no guess either
+	}
+	d, err := s.ingest.Add(s.ingestContext(c), u.ID, ingest.File{Filename: params["filename"], ContentType: ct,
+		Body: part, Size: -1, Bound: c.Request().ContentLength})
+	if err != nil {
+		return uploadRefused(err)
+	}
+	return c.JSON(http.StatusCreated, toDocumentJSON(d))
+}
+
+// uploadRefused maps an ingest refusal to the status the API has always answered; other
+// errors go to the error handler as they are.
+func uploadRefused(err error) error {
+	var r *ingest.Refusal
+	var qe *store.QuotaError
+	if !errors.As(err, &r) || errors.As(err, &qe) {
 		return err
 	}
-	ct, err := s.contentTypeFor(part.Header.Get("Content-Type"))
-	if err != nil {
-		return err
+	switch r.Kind {
+	case ingest.KindInvalidName, ingest.KindInvalidType:
+		return fail(http.StatusBadRequest, r.Message)
+	case ingest.KindTypeNotAccepted:
+		return fail(http.StatusUnsupportedMediaType, r.Message)
+	case ingest.KindTooLarge, ingest.KindQuotaExceeded:
+		return fail(http.StatusRequestEntityTooLarge, quotaDetail(r.UsedBytes, r.LimitBytes, r.RejectedBytes))
+	case ingest.KindUnreadable:
+		return fail(http.StatusBadRequest, "malformed multipart body")
 	}
-	q, err := s.store.QuotaOf(ctx, u.ID)
-	if err != nil {
-		return err
-	}
-	room := min(s.opts.MaxUploadBytes, max(q.LimitBytes-q.UsedBytes, 0))
-	if n := c.Request().ContentLength; n >= 0 && n < room {
-		room = n // the file is no larger than the body
-	}
-	// The room is reserved like a declared size, so one-shot uploads count as pending too.
-	d, err := s.store.CreatePendingWithin(ctx, u.ID, filename, ct, room, s.opts.PendingAllowance)
-	if err != nil {
-		return err
-	}
-	body := &clientBody{r: part}
-	info, err := s.blobs.Put(ctx, d.ObjectKey, body, room, ct)
-	if err == nil && body.err != nil {
-		err = body.err // the store took the cut body's short read for its end (minio-go does)
-	}
-	if err != nil {
-		s.discard(c, d.ID)
-		var mbe *http.MaxBytesError
-		switch {
-		case errors.Is(err, blob.ErrTooLarge), errors.As(err, &mbe), errors.As(body.err, &mbe):
-			return fail(http.StatusRequestEntityTooLarge, quotaDetail(q.UsedBytes, q.LimitBytes, room+1))
-		case body.err != nil: // the request body failed, not the blob store
-			return fail(http.StatusBadRequest, "malformed multipart body")
-		}
-		return blobDown(err)
-	}
-	confirmed, err := s.charge(c, d.ID, info.Size, info.SHA256)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusCreated, toDocumentJSON(confirmed))
+	return err
 }
 
 // tokenUploads is a blob store that takes uploads through this server (the local store).

@@ -49,6 +49,8 @@ var operations = []operation{
 	{"POST", "/api/documents/{id}/confirm", "Step 3: charge the quota with the stored size and queue classification. 409 {detail, existing_id} when you already have a document with the same bytes (documents.duplicates = \"reject\"): the upload is discarded and nothing is charged", "member", "", 200, "Document", []int{401, 403, 404, 409, 413, 422, 503}},
 	{"POST", "/api/documents", "One-shot multipart upload (field \"file\"); 429 when too many uploads are in progress for the account (Retry-After); 409 {detail, existing_id} for a duplicate of one of your documents", "member", "Multipart", 201, "Document", []int{400, 401, 403, 409, 413, 415, 429, 503}},
 	{"GET", "/api/documents", "Your documents, newest first (or best match with q); keyset pagination", "member", "", 200, "DocumentPage", []int{400, 401, 403}},
+	{"GET", "/api/documents/zip", "Bulk download: the chosen documents (ids=a,b,… or ids repeated; at most 500) as one streamed application/zip, each under its filename made unique; any id not one of your finished documents is a 404 before a byte is sent", "member", "", 200, "", []int{400, 401, 403, 404, 503}},
+	{"GET", "/api/export", "Download all my documents: a streamed application/zip of every original under its filename (made unique) and manifest.json (ids, filenames, content types, sizes, SHA-256, dates, topics with names, descriptions and colours; text=true adds the extracted text)", "member", "", 200, "", []int{400, 401, 403, 503}},
 	{"GET", "/api/documents/{id}", "One document", "member", "", 200, "Document", []int{401, 403, 404}},
 	{"GET", "/api/documents/{id}/download", "Download: 302 to a presigned URL (S3) or the bytes (local)", "member", "", 200, "", []int{302, 401, 403, 404, 409, 503}},
 	{"GET", "/api/documents/{id}/preview", "The bytes inline for types a browser shows safely (PDF, PNG, JPEG, GIF, WebP, AVIF, BMP; text as text/plain; charset=utf-8) with Content-Security-Policy: sandbox and X-Content-Type-Options: nosniff; S3: 302 to a presigned GET with an inline disposition and that type. 415 for HTML, SVG, Office files and unknown types (download them); 409 while the upload is unfinished", "member", "", 200, "", []int{302, 401, 403, 404, 409, 415, 503}},
@@ -180,6 +182,12 @@ func errorStatuses(op operation) []int {
 	return out
 }
 
+// queryParams are the query parameters of routes other than the document list.
+var queryParams = map[string][]string{
+	"GET /api/documents/zip": {"ids"},
+	"GET /api/export":        {"text"},
+}
+
 // openAPIDocument builds the OpenAPI 3.1 document from the table above.
 func openAPIDocument(version string) []byte {
 	paths := map[string]map[string]any{}
@@ -193,6 +201,9 @@ func openAPIDocument(version string) []byte {
 			for _, q := range []string{"limit", "cursor", "status", "topic", "q"} {
 				params = append(params, map[string]any{"name": q, "in": "query", "schema": str})
 			}
+		}
+		for _, q := range queryParams[op.method+" "+op.path] {
+			params = append(params, map[string]any{"name": q, "in": "query", "schema": str})
 		}
 		if params != nil {
 			o["parameters"] = params

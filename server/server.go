@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/docuvault/docuvault/blob"
+	"github.com/docuvault/docuvault/ingest"
 	"github.com/docuvault/docuvault/store"
 )
 
@@ -67,7 +68,8 @@ type Server struct {
 	handler   http.Handler
 	dummyHash string // verified for unknown users so their logins cost the same
 	hashes    hashLimiter
-	uploads   *uploadLimiter // in-flight uploads through this server, per user
+	uploads   *uploadLimiter  // in-flight uploads through this server, per user
+	ingest    *ingest.Service // one-shot uploads and confirms, shared with the other intake paths
 
 	deviceMu     sync.Mutex
 	deviceSecret []byte // key of the known-device cookie, loaded on first use
@@ -123,6 +125,8 @@ func New(o Options) (*Server, error) {
 	s := &Server{opts: o, store: o.Store, rawBlobs: o.Blobs, blobs: countedBlobs{Store: o.Blobs, errs: o.Metrics.blobErrors},
 		metrics: o.Metrics, log: o.Logger, now: o.Now, dummyHash: dummy, hashes: newHashLimiter(),
 		uploads: newUploadLimiter(o.MaxUploadsPerUser)}
+	s.ingest = ingest.New(ingest.Options{Store: o.Store, Blobs: s.blobs, Queue: o.Queue, Logger: o.Logger,
+		MaxUploadBytes: o.MaxUploadBytes, PendingAllowance: o.PendingAllowance, AllowedContentTypes: o.AllowedContentTypes})
 
 	s.sessions = scs.New()
 	s.sessions.Store = o.Store.Sessions() // honours request deadlines; expired rows go in a scheduled job
@@ -193,6 +197,8 @@ func (s *Server) routes() {
 	member.POST("/documents/upload-url", s.uploadURL, owner...)
 	member.POST("/documents", s.uploadOneShot, owner...)
 	member.GET("/documents", s.listDocuments, owner...)
+	member.GET("/documents/zip", s.zipDocuments, owner...)
+	member.GET("/export", s.exportAll, owner...)
 	member.GET("/documents/:id", s.getDocument, owner...)
 	member.POST("/documents/:id/confirm", s.confirmUpload, owner...)
 	member.GET("/documents/:id/download", s.downloadDocument, owner...)

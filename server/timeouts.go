@@ -56,7 +56,8 @@ func streaming(r *http.Request) bool {
 	case http.MethodPost:
 		return p == "/api/documents"
 	case http.MethodGet:
-		return strings.HasPrefix(p, "/api/documents/") && strings.HasSuffix(p, "/download")
+		return strings.HasPrefix(p, "/api/documents/") && strings.HasSuffix(p, "/download") ||
+			p == "/api/documents/zip" || p == "/api/export"
 	}
 	return false
 }

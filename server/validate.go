@@ -18,7 +18,6 @@ const (
 	maxTopicDescription = 2000 // bytes
 	maxTokenName        = 100  // bytes, after trimming
 	maxAIModel          = 200  // bytes
-	maxContentType      = 255  // bytes of the normalized media type
 	maxLoginField       = 1024 // bytes of a username, password or code at login
 	maxQueryText        = 500  // bytes of q
 
@@ -119,40 +118,4 @@ func invalidIn(v reflect.Value, path string) string {
 		}
 	}
 	return ""
-}
-
-// invisibleInName are characters that make a file name display differently from what it
-// is: bidi embeddings, overrides and isolates (an "exe.pdf" that shows as "fdp.exe"),
-// zero-width characters, marks, line and paragraph separators, and the byte order mark.
-func invisibleInName(r rune) bool {
-	switch {
-	case r >= 0x200B && r <= 0x200F, // zero-width space/joiners, LRM, RLM
-		r >= 0x202A && r <= 0x202E, // bidi embeddings and overrides
-		r >= 0x2066 && r <= 0x2069, // bidi isolates
-		r == 0x2028, r == 0x2029,   // line and paragraph separators
-		r == 0x061C, // Arabic letter mark
-		r == 0x2060, // word joiner
-		r == 0xFEFF: // byte order mark, zero-width no-break space
-		return true
-	}
-	return false
-}
-
-// validMediaTypeShape tells whether mt is type/subtype made of RFC 2045 token characters.
-func validMediaTypeShape(mt string) bool {
-	typ, sub, ok := strings.Cut(mt, "/")
-	return ok && isToken(typ) && isToken(sub)
-}
-
-func isToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c <= ' ' || c >= 0x7F || strings.IndexByte(`()<>@,;:\"/[]?=`, c) >= 0 {
-			return false
-		}
-	}
-	return true
 }

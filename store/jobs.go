@@ -20,6 +20,7 @@ type Job struct {
 	Attempts    int
 	Lease       time.Time
 	SHA256      string // the recorded checksum of its bytes, "" while none is
+	Text        string // text already stored (one that came with an import), kept as is
 }
 
 // ErrLeaseLost means another worker claimed the document after this worker's lease ran out.
@@ -38,8 +39,8 @@ func (s *Store) ClaimNext(ctx context.Context, lease time.Duration) (Job, error)
 			WHERE status = 'uploaded' AND (next_attempt_at IS NULL OR next_attempt_at <= $2)
 				AND (claimed_until IS NULL OR claimed_until < $2)
 			ORDER BY next_attempt_at, id LIMIT 1`+s.skipLocked()+`)
-		RETURNING id, user_id, filename, content_type, object_key, size_bytes, attempts, COALESCE(sha256, '')`, until, now).
-		Scan(&j.DocumentID, &j.UserID, &j.Filename, &j.ContentType, &j.ObjectKey, &j.SizeBytes, &j.Attempts, &j.SHA256)
+		RETURNING id, user_id, filename, content_type, object_key, size_bytes, attempts, COALESCE(sha256, ''), text`, until, now).
+		Scan(&j.DocumentID, &j.UserID, &j.Filename, &j.ContentType, &j.ObjectKey, &j.SizeBytes, &j.Attempts, &j.SHA256, &j.Text)
 	if err != nil {
 		return Job{}, notFound(err)
 	}
@@ -80,7 +81,9 @@ type Assignment struct {
 // any, the provider's topics are not added: the user has decided.
 func (s *Store) CompleteJob(ctx context.Context, j Job, text string, topics []Assignment, note *string) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `UPDATE documents SET status = 'classified', text = $1, error = $2, classified_at = $3,
+		// A text stored meanwhile (an import's, set after its upload was queued) wins over
+		// the extracted one.
+		res, err := tx.ExecContext(ctx, `UPDATE documents SET status = 'classified', text = CASE WHEN text = '' THEN $1 ELSE text END, error = $2, classified_at = $3,
 			claimed_until = NULL, next_attempt_at = NULL WHERE id = $4 AND claimed_until = $5 AND status = 'uploaded'`,
 			text, note, s.Now(), j.DocumentID, j.Lease)
 		if err := leaseHeld(res, err); err != nil {

@@ -1,0 +1,1 @@
+DROP INDEX ix_documents_user_sha256;
