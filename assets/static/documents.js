@@ -120,7 +120,7 @@ export async function documentsPage(params, page) {
       onclick: (e) => { e.preventDefault(); selectRow(i, e); } });
     const name = [h('a', { class: 'name trunc', href: `#/documents/${d.id}`, title: d.filename }, d.filename)];
     if (d.snippet) name.push(h('span', { class: 'snippet', title: d.snippet.replace(/<\/?mark>/g, '') }, marked(d.snippet)));
-    return h('tr', { 'data-id': d.id, 'data-status': d.status, 'aria-selected': String(selected.has(d.id)) },
+    return h('tr', { 'data-id': d.id, 'data-status': d.status, class: selected.has(d.id) ? 'selected' : null },
       h('td', { class: 'c-sel' }, box),
       h('td', { class: 'c-name' }, name),
       h('td', { class: 'c-topics' }, h('div', { class: 'chips' }, topicChips(d, byId))),
@@ -128,7 +128,7 @@ export async function documentsPage(params, page) {
       h('td', { class: 'c-size' }, fmtBytes(d.size_bytes)),
       h('td', { class: 'c-status' }, badge(d)));
   };
-  const tile = (d, i) => h('div', { class: 'tile', 'data-id': d.id, 'data-status': d.status, 'aria-selected': String(selected.has(d.id)) },
+  const tile = (d, i) => h('div', { class: 'tile' + (selected.has(d.id) ? ' selected' : ''), 'data-id': d.id, 'data-status': d.status },
     h('label', { class: 'sel' }, h('input', { type: 'checkbox', class: 'pick', 'aria-label': 'Select ' + d.filename, checked: selected.has(d.id),
       onclick: (e) => { e.preventDefault(); selectRow(i, e); } })),
     h('div', { class: 'thumb' }, d.has_thumbnail ? h('img', { src: `/api/documents/${d.id}/thumbnail`, alt: '', loading: 'lazy' }) : icon('file')),
@@ -176,7 +176,7 @@ export async function documentsPage(params, page) {
     if (bulk.hidden) return;
     const topicPick = h('select', { id: 'bulk-topic', 'aria-label': 'Topic for the selected documents' }, topics.map((t) => h('option', { value: t.id }, t.name)));
     const b = (id, label, fn, cls = 'secondary') => h('button', { type: 'button', id, class: cls, onclick: fn }, label);
-    bulk.replaceChildren(
+    bulk.replaceChildren(...[
       h('strong', { id: 'bulk-count' }, `${count()} selected`),
       cursor && !allMatching && total ? b('select-all', `Select all ${total}`, async () => { await loadAll(); allMatching = true; render(); }) : null,
       f.trashed ? null : [topics.length ? topicPick : null, topics.length ? b('bulk-add-topic', 'Add topic', () => bulkAct('add_topics', { topic_ids: [topicPick.value] })) : null,
@@ -184,7 +184,7 @@ export async function documentsPage(params, page) {
         h('a', { class: 'button secondary', id: 'bulk-zip', href: '/api/documents/zip?ids=' + ids().join(','), download: 'documents.zip' }, icon('download'), 'Download zip'),
         b('bulk-trash', 'Move to trash', () => bulkAct('trash'), 'danger')],
       f.trashed ? [b('bulk-restore', 'Restore', () => bulkAct('restore')), b('bulk-delete', 'Delete for good', () => confirmDelete(), 'danger')] : null,
-      b('bulk-clear', 'Clear selection', () => { selected.clear(); allMatching = false; render(); }, 'ghost'));
+      b('bulk-clear', 'Clear selection', () => { selected.clear(); allMatching = false; render(); }, 'ghost')].flat(2).filter(Boolean));
   };
   const confirmDelete = () => {
     const n = count();
@@ -236,8 +236,8 @@ export async function documentsPage(params, page) {
     if ('q' in change || 'topic' in change || 'status' in change || 'trashed' in change) { selected.clear(); allMatching = false; }
     navigate(hashOf(), replace);
     if ('view' in change && Object.keys(change).length === 1) { render(); return; }
-    items = []; render();
-    reload();
+    reload(); // the old rows stay until the new ones arrive: no flash of an empty list
+    syncControls();
   };
 
   let debounce;
@@ -284,7 +284,7 @@ export async function documentsPage(params, page) {
     h('div', { class: 'toolbar', role: 'search' }, h('div', { class: 'grow' }, search), topicSel, statusSel, sortSel,
       h('div', { class: 'seg', role: 'group', 'aria-label': 'View' }, viewList, viewGrid), trashBtn),
     counts, bulk, listBox, sentinel, more, uploads, zone);
-  page.update = (p) => { readParams(p); syncControls(); search.value = f.q; selected.clear(); items = []; render(); return reload(); };
+  page.update = (p) => { readParams(p); syncControls(); if (document.activeElement !== search) search.value = f.q; selected.clear(); return reload(); };
   await reload();
   // Status and topics update without a reload while classification runs.
   every(2000, async () => {

@@ -3,7 +3,7 @@
 import { api } from './api.js';
 import { h, mount, toast, errorBox, chip } from './dom.js';
 
-// confirmInline swaps a button for "Sure? Yes / No" so nothing needs confirm().
+// confirmInline swaps a button for "Sure? Yes / No": no browser dialog.
 export function confirmInline(btn, question, yes) {
   const box = h('span', { class: 'row', style: { display: 'inline-flex', flexWrap: 'nowrap' } }, h('span', { role: 'alert' }, question),
     h('button', { type: 'button', class: 'danger', onclick: yes }, 'Yes'), h('button', { type: 'button', class: 'secondary', onclick: () => box.replaceWith(btn) }, 'No'));

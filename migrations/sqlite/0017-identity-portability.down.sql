@@ -1,1 +1,2 @@
-DROP INDEX ix_documents_user_sha256;
+-- The index belongs to 0013-document-content, which drops it.
+SELECT 1;
