@@ -118,38 +118,3 @@ async function tokensSection() {
   await load();
   return card;
 }
-
-// topicsPage lists system topics read-only and the user's own with create, edit, delete.
-export async function topicsPage() {
-  const err = errorBox('topic-error');
-  const own = h('tbody', { id: 'own-topics' });
-  const sys = h('ul', { id: 'system-topics' });
-  const load = async () => {
-    const topics = await api('GET', '/api/topics');
-    sys.replaceChildren(...topics.filter((t) => t.system).map((t) => h('li', {}, h('strong', {}, t.name), t.description ? ' — ' + t.description : '')));
-    own.replaceChildren(...topics.filter((t) => !t.system).map((t) => {
-      const n = h('input', { type: 'text', value: t.name, 'aria-label': 'Name of ' + t.name });
-      const d = h('input', { type: 'text', value: t.description, 'aria-label': 'Description of ' + t.name });
-      return h('tr', {}, h('td', {}, n), h('td', {}, d), h('td', {},
-        h('button', { type: 'button', class: 'secondary', onclick: async () => {
-          try { await api('PATCH', `/api/topics/${t.id}`, { name: n.value, description: d.value }); toast('Saved.'); load(); } catch (e) { err.textContent = e.status === 409 ? 'You already have a topic with that name.' : e.message; }
-        } }, 'Save'), ' ',
-        h('button', { type: 'button', class: 'danger', onclick: async () => {
-          if (!confirm(`Delete topic "${t.name}"? Documents keep existing.`)) return;
-          await api('DELETE', `/api/topics/${t.id}`); load();
-        } }, 'Delete')));
-    }));
-  };
-  const name = h('input', { type: 'text', id: 'topic-name', required: true });
-  const desc = h('input', { type: 'text', id: 'topic-desc', placeholder: 'words that describe it (helps classification)' });
-  mount(h('h1', {}, 'Topics'),
-    h('section', { class: 'card' }, h('h2', {}, 'System topics'), h('p', { class: 'muted' }, 'Set by the administrator, available to everyone.'), sys),
-    h('section', { class: 'card' }, h('h2', {}, 'Your topics'),
-      h('form', { class: 'row', onsubmit: async (e) => {
-        e.preventDefault();
-        err.textContent = '';
-        try { await api('POST', '/api/topics', { name: name.value, description: desc.value }); name.value = ''; desc.value = ''; load(); } catch (e2) { err.textContent = e2.status === 409 ? 'You already have a topic with that name.' : e2.message; }
-      } }, h('div', {}, h('label', { for: 'topic-name' }, 'Name'), name), h('div', {}, h('label', { for: 'topic-desc' }, 'Description'), desc), h('button', { type: 'submit', id: 'topic-create' }, 'Add')),
-      err, h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', {}, 'Description'), h('th', {}, ''))), own)));
-  await load();
-}

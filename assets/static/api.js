@@ -12,8 +12,16 @@ export class ApiError extends Error {
 
 export function setCSRF(token) { csrf = token; }
 
+// hooks lets the app react to a lost session (401) and to the network going away and back.
+export const hooks = { signedOut() {}, offline() {}, online() {} };
+
 async function refreshCSRF() {
-  const res = await fetch('/api/auth/csrf', { credentials: 'same-origin' });
+  let res;
+  try { res = await fetch('/api/auth/csrf', { credentials: 'same-origin' }); } catch (e) {
+    hooks.offline(e);
+    throw new ApiError(0, 'The server cannot be reached.');
+  }
+  if (!res.ok) throw new ApiError(res.status, 'HTTP ' + res.status);
   csrf = (await res.json()).csrf_token;
 }
 
@@ -27,7 +35,15 @@ export async function api(method, path, body, retried = false) {
     if (!csrf) await refreshCSRF();
     opts.headers['X-CSRF-Token'] = csrf;
   }
-  const res = await fetch(path, opts);
+  let res;
+  try {
+    res = await fetch(path, opts);
+  } catch (e) {
+    // The server could not be reached: say so once, with a way to try again.
+    hooks.offline(e);
+    throw new ApiError(0, 'The server cannot be reached.');
+  }
+  hooks.online();
   const renewed = res.headers.get('X-CSRF-Token');
   if (renewed) csrf = renewed;
   const text = await res.text();
@@ -37,6 +53,7 @@ export async function api(method, path, body, retried = false) {
     await refreshCSRF();
     return api(method, path, body, true);
   }
+  if (res.status === 401 && !path.startsWith('/api/auth/login') && path !== '/api/auth/me') hooks.signedOut();
   if (!res.ok) throw new ApiError(res.status, data && data.detail, res.headers.get('Retry-After'));
   return data;
 }
@@ -59,6 +76,12 @@ export function fmtBytes(n) {
 export function fmtDate(s) {
   if (!s) return '';
   return new Date(s).toLocaleString();
+}
+
+// fmtDay writes a date compactly (date only), for columns.
+export function fmtDay(s) {
+  if (!s) return '';
+  return new Date(s).toLocaleDateString(undefined, { year: 'numeric', month: 'short', day: 'numeric' });
 }
 
 // quotaMessage explains a 413 with the numbers in human units.

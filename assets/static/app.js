@@ -1,14 +1,18 @@
-// DocuVault web UI: hash routes over the JSON API.
-import { api, ApiError, setCSRF } from './api.js';
-import { h, mount, field, errorBox } from './dom.js';
-import { documentsPage, documentPage } from './documents.js';
-import { accountPage, topicsPage } from './account.js';
+// DocuVault web UI: hash routes (#/page/id?filters) over the JSON API.
+import { api, ApiError, setCSRF, hooks, fmtBytes } from './api.js';
+import { h, mount, field, errorBox, clearToasts, quotaBar, icon } from './dom.js';
+import { documentsPage } from './documents.js';
+import { documentPage } from './docpage.js';
+import { topicsPage } from './topics.js';
+import { accountPage } from './account.js';
 import { adminPage } from './admin.js';
 
-export const state = { me: null, timers: [] };
+export const state = { me: null, timers: [], page: null };
 
 // every registers a timer that stops when the page changes.
-export function every(ms, fn) { state.timers.push(setInterval(fn, ms)); }
+export function every(ms, fn) {
+  state.timers.push(setInterval(() => { Promise.resolve().then(fn).catch(() => { /* the next tick tries again */ }); }, ms));
+}
 
 // stopTimers ends the current page's timers (a page re-rendering itself calls it).
 export function stopTimers() {
@@ -16,16 +20,34 @@ export function stopTimers() {
   state.timers = [];
 }
 
-function nav() {
+// parseHash splits "#/documents/ID?q=x" into its page, id and query.
+export function parseHash() {
+  const hash = location.hash || '#/';
+  const [path, query] = hash.slice(1).split('?');
+  const [, page = '', id = ''] = path.split('/');
+  return { page, id, params: new URLSearchParams(query || '') };
+}
+
+function nav(page) {
   const n = document.getElementById('nav');
-  if (!state.me) { n.replaceChildren(); return; }
+  const tools = document.getElementById('hdr-tools');
+  tools.querySelector('#logout')?.remove();
+  document.getElementById('who').textContent = state.me ? state.me.username : '';
+  if (!state.me || state.me.password_must_change) { n.replaceChildren(); document.getElementById('hdr-quota').replaceChildren(); return; }
   const links = state.me.role === 'admin'
-    ? [['#/admin', 'Admin'], ['#/account', 'Account']]
-    : [['#/documents', 'Documents'], ['#/topics', 'Topics'], ['#/account', 'Account']];
-  n.replaceChildren(
-    ...links.map(([href, text]) => h('a', { href }, text)),
-    h('span', { class: 'muted hide-narrow' }, state.me.username),
-    h('button', { class: 'secondary', id: 'logout', type: 'button', onclick: logout }, 'Sign out'));
+    ? [['admin', 'Admin'], ['account', 'Account']]
+    : [['documents', 'Documents'], ['topics', 'Topics'], ['account', 'Account']];
+  n.replaceChildren(...links.map(([p, text]) => h('a', { href: '#/' + p, 'aria-current': p === page ? 'page' : null }, text)));
+  tools.append(h('button', { class: 'secondary', id: 'logout', type: 'button', onclick: logout }, 'Sign out'));
+}
+
+// refreshQuota redraws the header's slim storage bar (users only: admins hold no documents).
+export async function refreshQuota() {
+  const box = document.getElementById('hdr-quota');
+  if (!state.me || state.me.role === 'admin' || state.me.password_must_change) { box.replaceChildren(); return; }
+  const q = await api('GET', '/api/auth/me/quota');
+  const trash = q.trash_bytes ? ` · ${fmtBytes(q.trash_bytes)} in trash` : '';
+  box.replaceChildren(h('span', { id: 'quota-text' }, `${fmtBytes(q.used_bytes)} of ${fmtBytes(q.limit_bytes)} used${trash}`), quotaBar(q));
 }
 
 async function logout() {
@@ -43,27 +65,51 @@ async function loadMe() {
 
 async function route() {
   stopTimers();
-  const hash = location.hash || '#/';
-  if (state.me === null) await loadMe();
-  nav();
-  if (!state.me) return loginPage();
-  if (state.me.password_must_change) return passwordPage(true);
-  const [, page, id] = hash.split('/');
-  const isAdmin = state.me.role === 'admin';
-  switch (page) {
-    case 'documents': return id && !isAdmin ? documentPage(id) : isAdmin ? adminPage() : documentsPage();
-    case 'topics': return isAdmin ? adminPage() : topicsPage();
-    case 'account': return accountPage();
-    case 'admin': return isAdmin ? adminPage() : documentsPage();
-    default: location.hash = isAdmin ? '#/admin' : '#/documents';
+  clearToasts();
+  const { page, id, params } = parseHash();
+  if (state.me === null && page !== 'login') await loadMe();
+  nav(page);
+  if (!state.me) {
+    if (page !== 'login') {
+      sessionStorage.setItem('after-login', location.hash);
+      history.replaceState(null, '', '#/login');
+    }
+    state.page = null;
+    return loginPage();
   }
+  if (state.me.password_must_change) return passwordPage(true);
+  const isAdmin = state.me.role === 'admin';
+  const key = page + '/' + id;
+  // A page that can take new filters (the documents list) updates in place: no re-render,
+  // so focus and scroll stay where they were.
+  if (state.page && state.page.key === key && state.page.update) return state.page.update(params);
+  state.page = { key };
+  refreshQuota().catch(() => { /* the banner or sign-in page already shows why */ });
+  switch (page) {
+    case 'documents':
+      if (isAdmin) return go('#/admin');
+      if (id) return documentPage(id, state.page);
+      return documentsPage(params, state.page);
+    case 'topics': return isAdmin ? go('#/admin') : topicsPage();
+    case 'account': return accountPage();
+    case 'admin': return isAdmin ? adminPage() : go('#/documents');
+    default: return go(isAdmin ? '#/admin' : '#/documents');
+  }
+}
+
+function go(hash) { history.replaceState(null, '', hash); return route(); }
+
+// navigate changes the URL: push for a new view (back returns to it), replace while typing.
+export function navigate(hash, replace) {
+  if (location.hash === hash) return;
+  if (replace) history.replaceState(null, '', hash); else history.pushState(null, '', hash);
 }
 
 function loginPage() {
   const err = errorBox('login-error');
   const otpWrap = h('div', { id: 'otp-wrap', hidden: true }, field('login-otp', 'Two-factor code (or a backup code)',
     { autocomplete: 'one-time-code', inputmode: 'text' }));
-  const form = h('form', { class: 'card', id: 'login-form', onsubmit: async (e) => {
+  const form = h('form', { class: 'card narrow', id: 'login-form', onsubmit: async (e) => {
     e.preventDefault();
     err.textContent = '';
     const body = { username: form.querySelector('#login-username').value, password: form.querySelector('#login-password').value };
@@ -73,7 +119,9 @@ function loginPage() {
       const res = await api('POST', '/api/auth/login', body);
       setCSRF(res.csrf_token);
       state.me = res.user;
-      location.hash = state.me.role === 'admin' ? '#/admin' : '#/documents';
+      const back = sessionStorage.getItem('after-login');
+      sessionStorage.removeItem('after-login');
+      history.replaceState(null, '', back && !back.startsWith('#/login') ? back : state.me.role === 'admin' ? '#/admin' : '#/documents');
       route();
     } catch (e2) {
       if (!(e2 instanceof ApiError)) { err.textContent = e2.message; return; }
@@ -106,7 +154,7 @@ function loginPage() {
   }).catch(() => {});
 }
 
-// passwordPage changes the password; forced says the server requires it before anything else.
+// passwordForm changes the password; forced says the server requires it before anything else.
 export function passwordForm(forced) {
   const err = errorBox('cp-error');
   const form = h('form', { class: 'card', id: 'cp-form', onsubmit: async (e) => {
@@ -122,13 +170,13 @@ export function passwordForm(forced) {
       err.className = 'ok';
       err.textContent = 'Password changed. Your other sessions have ended and your API tokens were revoked.';
       document.querySelector('#tokens')?.dispatchEvent(new Event('reload'));
-      if (forced) route();
+      if (forced) { state.page = null; route(); }
     } catch (e2) {
       err.className = 'error';
       err.textContent = e2.status === 403 ? 'The current password is wrong.' : e2.message;
     }
   } },
-  h('h2', {}, forced ? 'Choose your own password' : 'Change password'),
+  h(forced ? 'h1' : 'h2', {}, forced ? 'Choose your own password' : 'Change password'),
   forced ? h('p', {}, 'Your password was set by an administrator. Choose your own before you continue.') : null,
   field('cp-current', 'Current password', { type: 'password', autocomplete: 'current-password', required: true }),
   field('cp-new', 'New password (12 characters or more)', { type: 'password', autocomplete: 'new-password', minlength: 12, required: true }),
@@ -137,7 +185,54 @@ export function passwordForm(forced) {
   return form;
 }
 
-function passwordPage(forced) { mount(passwordForm(forced)); }
+function passwordPage(forced) { state.page = null; mount(passwordForm(forced)); }
+
+// Theme: light or dark, remembered; the first visit follows the system setting.
+function applyThemeButton() {
+  const dark = document.documentElement.dataset.theme === 'dark' ||
+    (!document.documentElement.dataset.theme && matchMedia('(prefers-color-scheme: dark)').matches);
+  document.documentElement.dataset.theme = dark ? 'dark' : 'light';
+  const b = document.getElementById('theme-toggle');
+  b.setAttribute('aria-pressed', String(dark));
+  b.replaceChildren(icon(dark ? 'sun' : 'moon'));
+}
+document.getElementById('theme-toggle').addEventListener('click', () => {
+  const next = document.documentElement.dataset.theme === 'dark' ? 'light' : 'dark';
+  document.documentElement.dataset.theme = next;
+  try { localStorage.setItem('theme', next); } catch { /* not remembered */ }
+  applyThemeButton();
+});
+applyThemeButton();
+
+// A lost session goes to sign-in and comes back here after; a lost network shows a banner.
+hooks.signedOut = () => {
+  if (!state.me) return;
+  state.me = null;
+  state.page = null;
+  setCSRF(null);
+  route();
+};
+const banner = document.getElementById('net-banner');
+hooks.offline = () => { banner.hidden = false; };
+hooks.online = () => { banner.hidden = true; };
+document.getElementById('net-retry').addEventListener('click', () => { banner.hidden = true; state.page = null; route(); });
+// Anything that still escapes a handler is an unreachable server or a bug: say so, never a dead page.
+window.addEventListener('unhandledrejection', (e) => {
+  e.preventDefault();
+  if (e.reason instanceof ApiError && e.reason.status === 401) return;
+  banner.hidden = false;
+  document.getElementById('net-msg').textContent = e.reason instanceof ApiError && e.reason.status === 0
+    ? 'The server cannot be reached.' : 'Something went wrong: ' + ((e.reason && e.reason.message) || 'unknown error') + '.';
+});
+// "/" focuses the search box wherever there is one.
+document.addEventListener('keydown', (e) => {
+  if (e.key !== '/' || e.ctrlKey || e.metaKey || e.altKey) return;
+  const t = e.target;
+  if (t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || t instanceof HTMLSelectElement || t.isContentEditable) return;
+  const s = document.getElementById('search');
+  if (s) { e.preventDefault(); s.focus(); s.select(); }
+});
 
 window.addEventListener('hashchange', route);
 route();
+document.querySelector('.skip').addEventListener('click', (e) => { e.preventDefault(); document.getElementById('main').focus(); });

@@ -1,152 +1,297 @@
-// Documents: quota bar, uploads, the list with filters and search, and one document's page.
-import { api, fmtBytes, fmtDate } from './api.js';
-import { h, mount, quotaBar, toast, errorBox } from './dom.js';
+// The documents page: toolbar (search as you type, filters, sort, view, upload), the list or
+// grid with infinite scroll, bulk selection and actions, and the trash. Filters live in the URL.
+import { api, ApiError, fmtBytes, fmtDay, fmtDate } from './api.js';
+import { h, mount, toast, chip, marked, icon } from './dom.js';
 import { Uploader } from './upload.js';
-import { every, stopTimers } from './app.js';
+import { every, navigate, refreshQuota, state } from './app.js';
 
-const STATUSES = ['pending', 'uploaded', 'classified', 'classification_failed'];
+const PAGE = 100;
+const SORTS = [['created:desc', 'Newest first'], ['created:asc', 'Oldest first'], ['name:asc', 'Name A–Z'], ['name:desc', 'Name Z–A'],
+  ['size:desc', 'Largest first'], ['size:asc', 'Smallest first']];
+const STATUS = { pending: 'uploading', uploaded: 'classifying…', classified: 'classified', classification_failed: 'classification failed' };
 
-function badge(status) {
-  const label = { pending: 'upload unfinished', uploaded: 'classifying…', classified: 'classified', classification_failed: 'classification failed' }[status] || status;
-  return h('span', { class: 'badge ' + status }, label);
+export function badge(d) {
+  if (d.trashed_at) return h('span', { class: 'badge trashed' }, 'in trash');
+  if (d.needs_topic) return h('span', { class: 'badge needs' }, 'needs a topic');
+  return h('span', { class: 'badge ' + d.status }, STATUS[d.status] || d.status);
 }
 
-function topicChips(topics) {
-  return (topics || []).map((t) => h('span', { class: 'topic' + (t.system ? ' system' : ''), title: t.system ? 'system topic' : 'your topic' }, t.name));
+// topicChips draws a document's topics with their colours; each filters the list by itself.
+export function topicChips(d, byId) {
+  const list = d.topics || [];
+  if (!list.length) return [h('span', { class: 'muted', title: 'No topic' }, '—')];
+  return list.map((t) => chip({ ...t, color: (byId.get(t.id) || {}).color }, { href: '#/documents?topic=' + encodeURIComponent(t.id) }));
 }
 
-export async function documentsPage() {
-  const quotaText = h('span', { id: 'quota-text' });
-  const quotaWrap = h('div', { class: 'quota' });
-  const refreshQuota = async () => {
-    const q = await api('GET', '/api/auth/me/quota');
-    quotaText.textContent = `${fmtBytes(q.used_bytes)} of ${fmtBytes(q.limit_bytes)} used`;
-    quotaWrap.replaceChildren(quotaBar(q));
+// saveListIds remembers the order of the list so the document page's arrow keys follow it.
+function saveListIds(ids, hash) {
+  try { sessionStorage.setItem('list', JSON.stringify({ ids, hash })); } catch { /* too big: arrows stop at the edges */ }
+}
+
+export async function documentsPage(params, page) {
+  let topics = [];
+  try { topics = await api('GET', '/api/topics'); } catch (e) { if (e.status === 401) return; throw e; }
+  const byId = new Map(topics.map((t) => [t.id, t]));
+  const f = {}; // the current filters, mirrored in the URL
+  const readParams = (p) => {
+    f.q = p.get('q') || ''; f.topic = p.get('topic') || ''; f.status = p.get('status') || '';
+    f.sort = p.get('sort') || 'created'; f.order = p.get('order') || (f.sort === 'name' ? 'asc' : 'desc');
+    f.view = p.get('view') === 'grid' ? 'grid' : 'list'; f.trashed = p.get('trashed') === 'true';
+  };
+  readParams(params);
+  const hashOf = () => {
+    const p = new URLSearchParams();
+    if (f.q) p.set('q', f.q);
+    if (f.topic) p.set('topic', f.topic);
+    if (f.status) p.set('status', f.status);
+    if (f.sort !== 'created' || f.order !== 'desc') { p.set('sort', f.sort); p.set('order', f.order); }
+    if (f.view === 'grid') p.set('view', 'grid');
+    if (f.trashed) p.set('trashed', 'true');
+    const s = p.toString();
+    return '#/documents' + (s ? '?' + s : '');
   };
 
-  const uploads = h('ul', { class: 'uploads', id: 'uploads', 'aria-label': 'Uploads' });
-  const input = h('input', { type: 'file', id: 'file-input', multiple: true, class: 'sr-only',
-    onchange: () => { uploader.add(input.files); input.value = ''; } });
-  const drop = h('div', { class: 'drop', id: 'drop' },
-    h('p', {}, 'Drop files here, or '),
-    h('label', { for: 'file-input', class: 'button', tabindex: 0, onkeydown: (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); input.click(); } } }, 'choose files'),
-    input);
-  drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
-  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-  drop.addEventListener('drop', (e) => { e.preventDefault(); drop.classList.remove('over'); uploader.add(e.dataTransfer.files); });
-
-  let topics = [];
-  try { topics = await api('GET', '/api/topics'); } catch { /* shown as empty filter */ }
-  const search = h('input', { type: 'search', id: 'search', placeholder: 'Search names and contents', 'aria-label': 'Search documents' });
+  // toolbar
+  const search = h('input', { type: 'search', id: 'search', placeholder: 'Search names and contents  ( / )', 'aria-label': 'Search documents', autocomplete: 'off' });
   const topicSel = h('select', { id: 'filter-topic', 'aria-label': 'Filter by topic' }, h('option', { value: '' }, 'All topics'),
-    topics.map((t) => h('option', { value: t.id }, t.name + (t.system ? ' (system)' : ''))));
+    topics.map((t) => h('option', { value: t.id }, t.name + (t.system ? ' · system' : ''))));
   const statusSel = h('select', { id: 'filter-status', 'aria-label': 'Filter by status' }, h('option', { value: '' }, 'Any status'),
-    STATUSES.map((s) => h('option', { value: s }, s.replace('_', ' '))));
-  const tbody = h('tbody', { id: 'doc-list' });
-  const more = h('button', { class: 'secondary', id: 'load-more', type: 'button', hidden: true }, 'Load more');
-  const empty = h('p', { class: 'muted', id: 'doc-empty', hidden: true }, 'No documents yet.');
+    Object.entries(STATUS).map(([v, l]) => h('option', { value: v }, l)));
+  const sortSel = h('select', { id: 'sort', 'aria-label': 'Sort' }, SORTS.map(([v, l]) => h('option', { value: v }, l)));
+  const viewList = h('button', { type: 'button', id: 'view-list', 'aria-label': 'List view', title: 'List view' }, icon('list'));
+  const viewGrid = h('button', { type: 'button', id: 'view-grid', 'aria-label': 'Grid view', title: 'Grid view' }, icon('grid'));
+  const trashBtn = h('button', { type: 'button', class: 'secondary', id: 'show-trash' });
+  const input = h('input', { type: 'file', id: 'file-input', multiple: true, class: 'sr-only', tabindex: -1, 'aria-hidden': 'true',
+    onchange: () => { uploader.add(input.files); input.value = ''; } });
+  const uploadBtn = h('button', { type: 'button', id: 'upload-button', onclick: () => input.click() }, icon('upload'), 'Upload');
+  const title = h('h1', { id: 'docs-title' }, 'Documents');
+
+  const counts = h('p', { class: 'counts', id: 'doc-count', 'aria-live': 'polite' });
+  const bulk = h('div', { class: 'bulkbar', id: 'bulkbar', hidden: true, role: 'region', 'aria-label': 'Selected documents' });
+  const listBox = h('div', { id: 'doc-view' });
+  const sentinel = h('div', { id: 'sentinel', 'aria-hidden': 'true' });
+  const more = h('button', { type: 'button', class: 'secondary', id: 'load-more', hidden: true }, 'Show more');
+  const uploads = h('details', { class: 'uploads', id: 'uploads', hidden: true }, h('summary', { id: 'uploads-summary' }, 'Uploads'), h('ul', { 'aria-label': 'Uploads' }));
+
+  let items = [];
   let cursor = null;
-  let shown = 0;
+  let total = null;
+  let loading = null;
+  let generation = 0;
+  const selected = new Set();
+  let allMatching = false;
+  let lastClicked = -1;
 
-  const row = (d) => h('tr', { 'data-id': d.id, 'data-status': d.status },
-    h('td', {}, h('a', { href: `#/documents/${d.id}` }, d.filename)),
-    h('td', { class: 'hide-narrow' }, fmtBytes(d.size_bytes)),
-    h('td', {}, badge(d.status)),
-    h('td', { class: 'topics' }, topicChips(d.topics)));
+  const syncControls = () => {
+    search.value !== f.q && document.activeElement !== search && (search.value = f.q);
+    topicSel.value = f.topic; statusSel.value = f.status; sortSel.value = `${f.sort}:${f.order}`;
+    viewList.setAttribute('aria-pressed', String(f.view === 'list')); viewGrid.setAttribute('aria-pressed', String(f.view === 'grid'));
+    trashBtn.replaceChildren(icon(f.trashed ? 'list' : 'trash'), f.trashed ? 'All documents' : 'Trash');
+    title.textContent = f.trashed ? 'Trash' : 'Documents';
+    document.title = (f.trashed ? 'Trash' : 'Documents') + ' · DocuVault';
+  };
 
-  const query = () => {
+  const query = (after) => {
     const p = new URLSearchParams();
-    if (search.value.trim()) p.set('q', search.value.trim());
-    if (topicSel.value) p.set('topic', topicSel.value);
-    if (statusSel.value) p.set('status', statusSel.value);
+    if (f.q) p.set('q', f.q);
+    if (f.topic) p.set('topic', f.topic);
+    if (f.status) p.set('status', f.status);
+    p.set('sort', f.sort); p.set('order', f.order);
+    if (f.trashed) p.set('trashed', 'true');
+    p.set('limit', String(PAGE));
+    if (after) p.set('cursor', after);
     return p;
   };
-  // load replaces the list with the first `want` documents (so a refresh keeps what was shown).
-  const load = async (append) => {
-    const p = query();
-    p.set('limit', String(append ? 50 : Math.max(50, Math.min(200, shown))));
-    if (append && cursor) p.set('cursor', cursor);
-    const page = await api('GET', '/api/documents?' + p);
-    const rows = page.items.map(row);
-    if (append) tbody.append(...rows); else tbody.replaceChildren(...rows);
-    shown = tbody.children.length;
-    cursor = page.next_cursor;
+
+  const select = (id, on) => { if (on) selected.add(id); else { selected.delete(id); allMatching = false; } };
+  const selectRow = (i, e) => {
+    const d = items[i];
+    const on = !selected.has(d.id);
+    if (e && e.shiftKey && lastClicked >= 0) {
+      const [a, b] = [Math.min(lastClicked, i), Math.max(lastClicked, i)];
+      for (let k = a; k <= b; k++) select(items[k].id, on);
+    } else select(d.id, on);
+    lastClicked = i;
+    render();
+  };
+
+  const row = (d, i) => {
+    const box = h('input', { type: 'checkbox', class: 'pick', 'aria-label': 'Select ' + d.filename, checked: selected.has(d.id),
+      onclick: (e) => { e.preventDefault(); selectRow(i, e); } });
+    const name = [h('a', { class: 'name trunc', href: `#/documents/${d.id}`, title: d.filename }, d.filename)];
+    if (d.snippet) name.push(h('span', { class: 'snippet', title: d.snippet.replace(/<\/?mark>/g, '') }, marked(d.snippet)));
+    return h('tr', { 'data-id': d.id, 'data-status': d.status, class: selected.has(d.id) ? 'selected' : null },
+      h('td', { class: 'c-sel' }, box),
+      h('td', { class: 'c-name' }, name),
+      h('td', { class: 'c-topics' }, h('div', { class: 'chips' }, topicChips(d, byId))),
+      h('td', { class: 'c-date', title: fmtDate(d.created_at) }, fmtDay(d.created_at)),
+      h('td', { class: 'c-size' }, fmtBytes(d.size_bytes)),
+      h('td', { class: 'c-status' }, badge(d)));
+  };
+  const tile = (d, i) => h('div', { class: 'tile' + (selected.has(d.id) ? ' selected' : ''), 'data-id': d.id, 'data-status': d.status },
+    h('label', { class: 'sel' }, h('input', { type: 'checkbox', class: 'pick', 'aria-label': 'Select ' + d.filename, checked: selected.has(d.id),
+      onclick: (e) => { e.preventDefault(); selectRow(i, e); } })),
+    h('div', { class: 'thumb' }, d.has_thumbnail ? h('img', { src: `/api/documents/${d.id}/thumbnail`, alt: '', loading: 'lazy' }) : icon('file')),
+    h('div', { class: 'meta' }, h('a', { class: 'name trunc', href: `#/documents/${d.id}`, title: d.filename }, d.filename),
+      h('div', { class: 'chips' }, topicChips(d, byId)), h('div', { class: 'muted trunc', style: { fontSize: 'var(--fs-s)' } }, fmtDay(d.created_at), ' · ', fmtBytes(d.size_bytes))));
+
+  const sortHeader = (key, label, cls) => {
+    const active = f.sort === key;
+    const next = active && f.order === 'asc' ? 'desc' : active ? 'asc' : key === 'name' ? 'asc' : 'desc';
+    return h('th', { class: cls, scope: 'col', 'aria-sort': active ? (f.order === 'asc' ? 'ascending' : 'descending') : null },
+      h('button', { type: 'button', class: 'sortbtn', 'data-sort': key, onclick: () => setFilters({ sort: key, order: next }) }, label, active ? (f.order === 'asc' ? ' ↑' : ' ↓') : ''));
+  };
+
+  const filtered = () => f.q || f.topic || f.status;
+  const render = () => {
+    syncControls();
+    if (!items.length && !loading) {
+      listBox.replaceChildren(h('div', { class: 'card empty', id: 'doc-empty' },
+        filtered() ? [h('p', {}, h('strong', {}, 'No documents match.')), h('button', { type: 'button', class: 'secondary', id: 'clear-filters',
+          onclick: () => setFilters({ q: '', topic: '', status: '' }) }, 'Clear filters')]
+          : f.trashed ? h('p', {}, 'The trash is empty.')
+            : [h('p', {}, h('strong', {}, 'No documents yet.')), h('p', { class: 'muted' }, 'Drop files anywhere on this page, or use Upload.')]));
+    } else if (f.view === 'grid') {
+      listBox.replaceChildren(h('div', { class: 'grid', id: 'doc-list' }, items.map(tile)));
+    } else {
+      const allBox = h('input', { type: 'checkbox', id: 'select-page', 'aria-label': 'Select all shown', checked: items.length > 0 && items.every((d) => selected.has(d.id)),
+        onclick: (e) => { const on = e.target.checked; items.forEach((d) => select(d.id, on)); render(); } });
+      listBox.replaceChildren(h('table', { class: 'docs' },
+        h('caption', { class: 'sr-only' }, f.trashed ? 'Documents in the trash' : 'Your documents'),
+        h('thead', {}, h('tr', {}, h('th', { class: 'c-sel', scope: 'col' }, allBox), sortHeader('name', 'Name', 'c-name'),
+          h('th', { class: 'c-topics', scope: 'col' }, 'Topics'), sortHeader('created', 'Date added', 'c-date'), sortHeader('size', 'Size', 'c-size'),
+          h('th', { class: 'c-status', scope: 'col' }, 'Status'))),
+        h('tbody', { id: 'doc-list' }, items.map(row))));
+    }
+    const n = items.length;
+    counts.textContent = total !== null && total !== undefined ? `${n} of ${total} document${total === 1 ? '' : 's'}` : `${n} document${n === 1 ? '' : 's'}${cursor ? ' (more below)' : ''}`;
     more.hidden = !cursor;
-    empty.hidden = shown > 0;
+    renderBulk();
   };
-  more.addEventListener('click', () => load(true));
+
+  const count = () => (allMatching && total ? total : selected.size);
+  const ids = () => [...selected];
+  const renderBulk = () => {
+    bulk.hidden = selected.size === 0;
+    if (bulk.hidden) return;
+    const topicPick = h('select', { id: 'bulk-topic', 'aria-label': 'Topic for the selected documents' }, topics.map((t) => h('option', { value: t.id }, t.name)));
+    const b = (id, label, fn, cls = 'secondary') => h('button', { type: 'button', id, class: cls, onclick: fn }, label);
+    bulk.replaceChildren(...[
+      h('strong', { id: 'bulk-count' }, `${count()} selected`),
+      cursor && !allMatching && total ? b('select-all', `Select all ${total}`, async () => { await loadAll(); allMatching = true; render(); }) : null,
+      f.trashed ? null : [topics.length ? topicPick : null, topics.length ? b('bulk-add-topic', 'Add topic', () => bulkAct('add_topics', { topic_ids: [topicPick.value] })) : null,
+        topics.length ? b('bulk-remove-topic', 'Remove topic', () => bulkAct('remove_topics', { topic_ids: [topicPick.value] })) : null,
+        h('a', { class: 'button secondary', id: 'bulk-zip', href: '/api/documents/zip?ids=' + ids().join(','), download: 'documents.zip' }, icon('download'), 'Download zip'),
+        b('bulk-trash', 'Move to trash', () => bulkAct('trash'), 'danger')],
+      f.trashed ? [b('bulk-restore', 'Restore', () => bulkAct('restore')), b('bulk-delete', 'Delete for good', () => confirmDelete(), 'danger')] : null,
+      b('bulk-clear', 'Clear selection', () => { selected.clear(); allMatching = false; render(); }, 'ghost')].flat(2).filter(Boolean));
+  };
+  const confirmDelete = () => {
+    const n = count();
+    bulk.replaceChildren(h('span', { role: 'alert' }, `Delete ${n} document${n === 1 ? '' : 's'} for good? This cannot be undone.`),
+      h('button', { type: 'button', class: 'danger', id: 'bulk-delete-yes', onclick: () => bulkAct('delete') }, 'Delete for good'),
+      h('button', { type: 'button', class: 'secondary', onclick: renderBulk }, 'Keep'));
+    bulk.querySelector('#bulk-delete-yes').focus();
+  };
+  const bulkAct = async (action, extra = {}) => {
+    const chosen = ids();
+    try {
+      await api('POST', '/api/documents/bulk', { ids: chosen, action, ...extra });
+    } catch (e) { toast(e.message); return; }
+    selected.clear(); allMatching = false;
+    if (action === 'trash') {
+      toast(`${chosen.length} moved to the trash.`, { label: 'Undo', run: () => api('POST', '/api/documents/bulk', { ids: chosen, action: 'restore' }).then(reload, (e) => toast(e.message)) });
+    } else toast({ restore: 'Restored.', delete: 'Deleted for good.', add_topics: 'Topic added.', remove_topics: 'Topic removed.' }[action] || 'Done.');
+    refreshQuota().catch(() => {});
+    reload();
+  };
+
+  // load fetches the next page (or the first, when fresh); a newer query makes older answers moot.
+  const load = async (fresh) => {
+    if (fresh) { generation++; cursor = null; }
+    const gen = generation;
+    const p = query(fresh ? null : cursor);
+    const job = api('GET', '/api/documents?' + p);
+    loading = job;
+    let res;
+    try { res = await job; } catch (e) {
+      if (gen !== generation) return;
+      loading = null;
+      if (e instanceof ApiError && e.status !== 0 && e.status !== 401) toast(e.message);
+      return;
+    } finally { if (loading === job) loading = null; }
+    if (gen !== generation) return;
+    items = fresh ? res.items : items.concat(res.items);
+    cursor = res.next_cursor || null;
+    total = typeof res.total === 'number' ? res.total : null;
+    saveListIds(items.map((d) => d.id), hashOf());
+    render();
+    if (fresh) performance.mark('docs-rows');
+  };
+  const loadAll = async () => { while (cursor) await load(false); };
+  const reload = () => load(true);
+
+  const setFilters = (change, replace) => {
+    Object.assign(f, change);
+    if ('q' in change || 'topic' in change || 'status' in change || 'trashed' in change) { selected.clear(); allMatching = false; }
+    navigate(hashOf(), replace);
+    if ('view' in change && Object.keys(change).length === 1) { render(); return; }
+    reload(); // the old rows stay until the new ones arrive: no flash of an empty list
+    syncControls();
+  };
+
   let debounce;
-  search.addEventListener('input', () => { clearTimeout(debounce); debounce = setTimeout(() => { shown = 0; load(false); }, 250); });
-  topicSel.addEventListener('change', () => { shown = 0; load(false); });
-  statusSel.addEventListener('change', () => { shown = 0; load(false); });
-
-  const uploader = new Uploader(uploads, () => { refreshQuota(); load(false); });
-
-  mount(
-    h('h1', {}, 'Documents'),
-    h('section', { class: 'card', 'aria-label': 'Storage' }, h('div', {}, 'Storage: ', quotaText), quotaWrap),
-    h('section', { class: 'card', 'aria-label': 'Upload' }, drop, uploads),
-    h('section', { class: 'card', 'aria-label': 'Your documents' },
-      h('div', { class: 'row' }, search, topicSel, statusSel),
-      h('table', {}, h('thead', {}, h('tr', {}, h('th', {}, 'Name'), h('th', { class: 'hide-narrow' }, 'Size'), h('th', {}, 'Status'), h('th', {}, 'Topics'))), tbody),
-      empty, more));
-  await Promise.all([refreshQuota(), load(false)]);
-  // Status and topics update without a reload while classification runs.
-  every(1500, () => {
-    if (tbody.querySelector('[data-status="uploaded"]')) load(false);
+  search.addEventListener('input', () => {
+    clearTimeout(debounce);
+    debounce = setTimeout(() => setFilters({ q: search.value.trim() }, true), 120);
   });
-}
+  search.addEventListener('keydown', (e) => { if (e.key === 'Escape' && search.value) { e.preventDefault(); search.value = ''; setFilters({ q: '' }); } });
+  topicSel.addEventListener('change', () => setFilters({ topic: topicSel.value }));
+  statusSel.addEventListener('change', () => setFilters({ status: statusSel.value }));
+  sortSel.addEventListener('change', () => { const [s, o] = sortSel.value.split(':'); setFilters({ sort: s, order: o }); });
+  viewList.addEventListener('click', () => { f.view = 'list'; setFilters({ view: 'list' }, true); });
+  viewGrid.addEventListener('click', () => { f.view = 'grid'; setFilters({ view: 'grid' }, true); });
+  trashBtn.addEventListener('click', () => setFilters({ trashed: !f.trashed, status: '' }));
+  more.addEventListener('click', () => { if (!loading && cursor) load(false); });
+  const io = new IntersectionObserver((es) => { if (es.some((e) => e.isIntersecting) && cursor && !loading) load(false); }, { rootMargin: '600px' });
+  io.observe(sentinel);
 
-export async function documentPage(id) {
-  stopTimers();
-  let d;
-  try { d = await api('GET', `/api/documents/${id}`); } catch (e) {
-    mount(h('h1', {}, 'Document'), h('p', { class: 'error' }, e.status === 404 ? 'This document does not exist.' : e.message),
-      h('a', { href: '#/documents' }, 'Back to documents'));
-    return;
-  }
-  const topics = await api('GET', '/api/topics');
-  const err = errorBox('doc-error');
-  const name = h('input', { type: 'text', id: 'doc-name', value: d.filename, 'aria-label': 'File name' });
-  const checks = topics.map((t) => h('label', { class: 'muted' },
-    h('input', { type: 'checkbox', value: t.id, checked: d.topics.some((x) => x.id === t.id), class: 'topic-check' }), ' ', t.name, t.system ? ' (system)' : ''));
-  const save = async (body) => {
-    err.textContent = '';
-    try { d = await api('PATCH', `/api/documents/${id}`, body); toast('Saved.'); documentPage(id); } catch (e) { err.textContent = e.message; }
-  };
+  // Uploads: a drop anywhere on the page, or the toolbar button; the panel folds when all are done.
+  const uploader = new Uploader(uploads.querySelector('ul'), (allDone, summary) => {
+    uploads.hidden = false;
+    uploads.querySelector('summary').textContent = summary;
+    uploads.open = !allDone;
+    refreshQuota().catch(() => {});
+    reload();
+  }, () => { uploads.hidden = false; uploads.open = true; uploads.querySelector('summary').textContent = 'Uploading…'; });
+  const zone = h('div', { class: 'dropzone', hidden: true }, 'Drop files to upload');
+  let depth = 0;
+  const hasFiles = (e) => [...(e.dataTransfer?.types || [])].includes('Files');
+  const onEnter = (e) => { if (!hasFiles(e)) return; e.preventDefault(); depth++; zone.hidden = false; };
+  const onOver = (e) => { if (hasFiles(e)) e.preventDefault(); };
+  const onLeave = () => { depth = Math.max(0, depth - 1); if (!depth) zone.hidden = true; };
+  const onDrop = (e) => { if (!hasFiles(e)) return; e.preventDefault(); depth = 0; zone.hidden = true; uploader.add(e.dataTransfer.files); };
+  const events = [['dragenter', onEnter], ['dragover', onOver], ['dragleave', onLeave], ['drop', onDrop]];
+  events.forEach(([k, fn]) => document.addEventListener(k, fn));
+  const stop = () => { events.forEach(([k, fn]) => document.removeEventListener(k, fn)); io.disconnect(); window.removeEventListener('hashchange', leave); };
+  const leave = () => { if (state.page !== page) stop(); };
+  window.addEventListener('hashchange', leave);
+
+  syncControls();
+  search.value = f.q;
   mount(
-    h('p', {}, h('a', { href: '#/documents' }, '← Documents')),
-    h('h1', { id: 'doc-title' }, d.filename),
-    h('section', { class: 'card' },
-      h('table', {}, h('tbody', {},
-        h('tr', {}, h('th', {}, 'Status'), h('td', {}, badge(d.status))),
-        d.error ? h('tr', {}, h('th', {}, 'Note'), h('td', { id: 'doc-note' }, d.error)) : null,
-        h('tr', {}, h('th', {}, 'Size'), h('td', {}, fmtBytes(d.size_bytes))),
-        h('tr', {}, h('th', {}, 'Type'), h('td', {}, d.content_type)),
-        h('tr', {}, h('th', {}, 'Uploaded'), h('td', {}, fmtDate(d.uploaded_at || d.created_at))),
-        h('tr', {}, h('th', {}, 'Classified'), h('td', {}, fmtDate(d.classified_at) || '—')),
-        h('tr', {}, h('th', {}, 'Topics'), h('td', {}, topicChips(d.topics))))),
-      h('p', { class: 'row' },
-        d.status !== 'pending' ? h('a', { class: 'button', id: 'doc-download', href: `/api/documents/${id}/download`, download: d.filename }, 'Download') : null,
-        h('button', { class: 'secondary', id: 'doc-reclassify', type: 'button', onclick: async () => {
-          try { await api('POST', `/api/documents/${id}/classify`); toast('Queued for classification.'); documentPage(id); } catch (e) { err.textContent = e.message; }
-        } }, 'Classify again'),
-        h('button', { class: 'danger', id: 'doc-delete', type: 'button', onclick: async () => {
-          if (!confirm(`Delete "${d.filename}" for good?`)) return;
-          try { await api('DELETE', `/api/documents/${id}`); toast('Deleted.'); location.hash = '#/documents'; } catch (e) { err.textContent = e.message; }
-        } }, 'Delete')),
-      err),
-    h('section', { class: 'card' }, h('h2', {}, 'Rename'),
-      h('form', { class: 'row', onsubmit: (e) => { e.preventDefault(); save({ filename: name.value }); } }, name, h('button', { type: 'submit', id: 'doc-rename' }, 'Rename'))),
-    h('section', { class: 'card' }, h('h2', {}, 'Topics'),
-      topics.length ? h('form', { onsubmit: (e) => { e.preventDefault(); save({ topic_ids: checks.map((c) => c.querySelector('input')).filter((i) => i.checked).map((i) => i.value) }); } },
-        h('div', {}, checks.map((c) => h('div', {}, c))), h('p', {}, h('button', { type: 'submit', id: 'doc-topics-save' }, 'Save topics')))
-        : h('p', { class: 'muted' }, 'No topics yet: create some under Topics.')));
-  if (d.status === 'uploaded') {
-    // Classification is running: show its result as soon as it lands.
-    every(1500, async () => {
-      const now = await api('GET', `/api/documents/${id}`);
-      if (now.status !== 'uploaded') documentPage(id);
-    });
-  }
+    h('div', { class: 'titlebar' }, title, uploadBtn, input),
+    h('div', { class: 'toolbar', role: 'search' }, h('div', { class: 'grow' }, search), topicSel, statusSel, sortSel,
+      h('div', { class: 'seg', role: 'group', 'aria-label': 'View' }, viewList, viewGrid), trashBtn),
+    counts, bulk, listBox, sentinel, more, uploads, zone);
+  page.update = (p) => { readParams(p); syncControls(); if (document.activeElement !== search) search.value = f.q; selected.clear(); return reload(); };
+  await reload();
+  // Status and topics update without a reload while classification runs.
+  every(2000, async () => {
+    if (!items.some((d) => d.status === 'uploaded' || d.status === 'pending')) return;
+    const res = await api('GET', '/api/documents?' + query(null).toString().replace('limit=' + PAGE, 'limit=' + Math.min(200, Math.max(PAGE, items.length))));
+    if (loading) return;
+    items = res.items; cursor = res.next_cursor || null; total = typeof res.total === 'number' ? res.total : total;
+    render();
+  });
 }

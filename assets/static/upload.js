@@ -5,26 +5,41 @@ import { h } from './dom.js';
 const PARALLEL = 3;
 
 export class Uploader {
-  constructor(listEl, onDone) {
+  // onChange(allDone, summary) runs after each file ends; onStart when files are added.
+  constructor(listEl, onChange, onStart) {
     this.listEl = listEl;
-    this.onDone = onDone;
+    this.onChange = onChange;
+    this.onStart = onStart || (() => {});
     this.queue = [];
+    this.items = [];
     this.running = 0;
     // share.js hands it files shared from other apps and adds the camera control.
     document.dispatchEvent(new CustomEvent('docuvault:uploader', { detail: this }));
   }
 
+  onDone() {
+    const ended = this.items.filter((i) => i.ended);
+    const failed = ended.filter((i) => i.failed).length;
+    const allDone = ended.length === this.items.length;
+    const summary = allDone
+      ? `${ended.length - failed} of ${this.items.length} uploaded` + (failed ? ` · ${failed} not uploaded` : '')
+      : `Uploading ${ended.length} of ${this.items.length}…`;
+    this.onChange(allDone && failed === 0, summary);
+  }
+
   add(files) {
     for (const file of files) {
       const item = { file, status: h('span', { class: 'status' }, 'waiting'), bar: h('progress', { max: 100, value: 0 }), xhr: null, cancelled: false };
-      const cancel = h('button', { class: 'secondary', type: 'button', 'aria-label': 'Cancel upload of ' + file.name,
+      const cancel = h('button', { class: 'ghost', type: 'button', 'aria-label': 'Cancel upload of ' + file.name,
         onclick: () => this.cancel(item) }, 'Cancel');
       item.cancelBtn = cancel;
       item.el = h('li', { class: 'upload-item', 'data-name': file.name },
-        h('span', { class: 'name' }, file.name, ' ', h('span', { class: 'muted' }, fmtBytes(file.size))), item.bar, item.status, cancel);
+        h('span', { class: 'name', title: file.name }, file.name, ' ', h('span', { class: 'muted' }, fmtBytes(file.size))), cancel, item.bar, item.status);
       this.listEl.append(item.el);
       this.queue.push(item);
+      this.items.push(item);
     }
+    this.onStart();
     this.pump();
   }
 
@@ -42,6 +57,7 @@ export class Uploader {
     if (item.xhr) item.xhr.abort();
     item.status.textContent = 'cancelled';
     item.cancelBtn.disabled = true;
+    if (!item.ended) { item.ended = true; this.onDone(); }
   }
 
   set(item, text, cls) {
@@ -63,12 +79,16 @@ export class Uploader {
       item.bar.value = 100;
       this.set(item, 'done', 'ok');
       item.cancelBtn.hidden = true;
+      item.ended = true;
       this.onDone();
     } catch (err) {
       if (item.cancelled) return;
-      const msg = err instanceof ApiError && err.status === 413 ? quotaMessage(err) : err.message;
+      const msg = err instanceof ApiError && err.status === 413 ? quotaMessage(err)
+        : err instanceof ApiError && err.status === 409 ? 'You already have this document.' : err.message;
       this.set(item, msg, 'error');
-      item.cancelBtn.disabled = true;
+      item.cancelBtn.hidden = true;
+      item.ended = true;
+      item.failed = true;
       this.onDone();
     }
   }
