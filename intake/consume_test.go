@@ -197,7 +197,8 @@ func TestConsumeTwoReplicasTakeEachFileOnce(t *testing.T) {
 			write(t, filepath.Join(dir, fmt.Sprintf("page-%03d.txt", i)), fmt.Sprintf("page %d", i))
 		}
 		waitFor(t, "all documents", 90*time.Second, func() bool { return len(f.documents(t, u)) >= n+1 && len(f.userFiles(t, "ada")) == 0 })
-		time.Sleep(300 * time.Millisecond) // a late second take would show after one more rescan
+		a.Scan(context.Background()) // one more pass of each: a late second take would show now
+		b.Scan(context.Background())
 		got := f.documents(t, u)
 		if len(got) != n+1 {
 			t.Fatalf("%d documents for %d files", len(got), n+1)

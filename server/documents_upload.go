@@ -281,22 +281,11 @@ func (s *Server) uploadOneShot(c echo.Context) error {
 	return c.JSON(http.StatusCreated, toDocumentJSON(d))
 }
 
-// uploadRefused maps an ingest refusal to the status the API has always answered; other
-// errors go to the error handler as they are.
+// uploadRefused keeps the one-shot upload's answer to an unreadable body; every other
+// refusal is answered by the error handler like the same refusal anywhere.
 func uploadRefused(err error) error {
 	var r *ingest.Refusal
-	var qe *store.QuotaError
-	if !errors.As(err, &r) || errors.As(err, &qe) {
-		return err
-	}
-	switch r.Kind {
-	case ingest.KindInvalidName, ingest.KindInvalidType:
-		return fail(http.StatusBadRequest, r.Message)
-	case ingest.KindTypeNotAccepted:
-		return fail(http.StatusUnsupportedMediaType, r.Message)
-	case ingest.KindTooLarge, ingest.KindQuotaExceeded:
-		return fail(http.StatusRequestEntityTooLarge, quotaDetail(r.UsedBytes, r.LimitBytes, r.RejectedBytes))
-	case ingest.KindUnreadable:
+	if errors.As(err, &r) && r.Kind == ingest.KindUnreadable {
 		return fail(http.StatusBadRequest, "malformed multipart body")
 	}
 	return err

@@ -12,6 +12,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/docuvault/docuvault/ingest"
 	"github.com/docuvault/docuvault/store"
 )
 
@@ -79,6 +80,7 @@ func (s *Server) classify(err error) (int, any) {
 	var ie *store.InvalidError
 	var slow *slowBodyError
 	var dup *store.DuplicateError
+	var ref *ingest.Refusal
 	switch {
 	case errors.As(err, &ae):
 		return ae.status, ae.detail
@@ -90,6 +92,8 @@ func (s *Server) classify(err error) (int, any) {
 		return http.StatusRequestEntityTooLarge, d
 	case errors.As(err, &dup):
 		return http.StatusConflict, "you already have a document with the same bytes"
+	case errors.As(err, &ref):
+		return refusalStatus(ref)
 	case errors.As(err, &mbe):
 		return http.StatusRequestEntityTooLarge, "request body too large"
 	case errors.Is(err, store.ErrNotFound):
@@ -138,6 +142,19 @@ func (b *clientBody) Read(p []byte) (int, error) {
 		b.err = err
 	}
 	return n, err
+}
+
+// refusalStatus is the answer to a file the ingest path turned down.
+func refusalStatus(r *ingest.Refusal) (int, any) {
+	switch r.Kind {
+	case ingest.KindTypeNotAccepted:
+		return http.StatusUnsupportedMediaType, r.Message
+	case ingest.KindTooLarge, ingest.KindQuotaExceeded:
+		return http.StatusRequestEntityTooLarge, quotaDetail(r.UsedBytes, r.LimitBytes, r.RejectedBytes)
+	case ingest.KindDuplicate:
+		return http.StatusConflict, r.Message
+	}
+	return http.StatusBadRequest, r.Message
 }
 
 func quotaDetail(used, limit, rejected int64) map[string]int64 {
