@@ -58,6 +58,7 @@ const (
 // oidcClient is the provider, discovered on first use (and again after a failure), so a
 // provider that is down at start does not keep the server from starting.
 type oidcClient struct {
+	http     *http.Client // discovery, key set, code exchange: each call bounded
 	mu       sync.Mutex
 	provider *oidc.Provider
 	verifier *oidc.IDTokenVerifier
@@ -71,8 +72,9 @@ func (s *Server) oidcProvider(ctx context.Context) (*oidc.Provider, *oidc.IDToke
 		return s.oidc.provider, s.oidc.verifier, s.oidc.endSess, nil
 	}
 	// The key set is fetched with a context that outlives this request: go-oidc keeps it
-	// and fetches again when an ID token names a key it does not know (rotation).
-	p, err := oidc.NewProvider(oidc.ClientContext(context.WithoutCancel(ctx), http.DefaultClient), s.opts.OIDC.Issuer)
+	// and fetches again when an ID token names a key it does not know (rotation). Each call
+	// is bounded by the client's timeout, so a provider that hangs holds nobody for long.
+	p, err := oidc.NewProvider(oidc.ClientContext(context.Background(), s.oidc.http), s.opts.OIDC.Issuer)
 	if err != nil {
 		return nil, nil, "", &unavailable{dep: "identity provider", err: err}
 	}
@@ -143,7 +145,7 @@ func (s *Server) oidcCallback(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tok, err := s.oauthConfig(p, c).Exchange(oidc.ClientContext(ctx, http.DefaultClient), c.QueryParam("code"), oauth2.VerifierOption(st.Verifier))
+	tok, err := s.oauthConfig(p, c).Exchange(oidc.ClientContext(ctx, s.oidc.http), c.QueryParam("code"), oauth2.VerifierOption(st.Verifier))
 	if err != nil {
 		s.log.Warn("single sign-on code exchange failed", "err", err)
 		return fail(http.StatusUnauthorized, "the identity provider did not accept the code")

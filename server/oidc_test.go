@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -267,5 +268,28 @@ func enableLocalTOTP(t *testing.T, e *env, userID string) {
 	}
 	if u, _ := e.store.UserByID(ctx, userID); !u.TOTPEnabled {
 		t.Fatal("two-factor not on")
+	}
+}
+
+// TestOIDCProviderDown: with the provider unreachable, the login answers 503 at once, and
+// password logins are not affected.
+func TestOIDCProviderDown(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + l.Addr().String()
+	l.Close() // nothing listens there any more
+	e := newEnv(t, "sqlite", "local", func(o *server.Options) {
+		o.OIDC = server.OIDC{Issuer: issuer, ClientID: "docuvault", ClientSecret: "secret", AutoCreate: true}
+	})
+	if code := e.anonymous().status("GET", "/api/auth/oidc/login", nil); code != 503 {
+		t.Errorf("login with the provider down: %d, want 503", code)
+	}
+	e.createUser("dave", store.RoleUser, 1<<20)
+	e.login("dave", testPassword)
+	off := newEnv(t, "sqlite", "local")
+	if code := off.anonymous().status("GET", "/api/auth/oidc/login", nil); code != 404 {
+		t.Errorf("login without single sign-on configured: %d, want 404", code)
 	}
 }
