@@ -293,3 +293,21 @@ func TestOIDCProviderDown(t *testing.T) {
 		t.Errorf("login without single sign-on configured: %d, want 404", code)
 	}
 }
+
+// TestOIDCClaimsFromUserinfo: a provider that keeps the profile, email and groups out of the
+// ID token (Authelia's default) still signs people in: the userinfo endpoint supplies them
+// for the same subject, and the admin group applies.
+func TestOIDCClaimsFromUserinfo(t *testing.T) {
+	e, p := oidcEnv(t, "sqlite", nil)
+	e.createUser("root", store.RoleAdmin, 0)
+	p.ClaimsInUserinfoOnly()
+	p.AddUser(oidctest.User{Subject: "sub-erin", Username: "erin", Email: "erin@example.org", EmailVerified: true, Groups: []string{"dv-admins"}})
+	p.LoginAs("sub-erin")
+	c := e.anonymous()
+	if code, body := ssoLogin(t, e, c, nil, nil); code != 302 {
+		t.Fatalf("login: %d %s", code, body)
+	}
+	if m := me(t, c); m["username"] != "erin" || m["role"] != "admin" {
+		t.Fatalf("me: %v", m)
+	}
+}
