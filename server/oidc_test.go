@@ -174,7 +174,13 @@ func TestOIDCLoginFlow(t *testing.T) {
 // unverified email that would match an existing account, and a username that is taken are
 // all refused, and no session is made.
 func TestOIDCRefusals(t *testing.T) {
-	e, p := oidcEnv(t, "sqlite", nil)
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) { oidcRefusals(t, dialect) })
+	}
+}
+
+func oidcRefusals(t *testing.T, dialect string) {
+	e, p := oidcEnv(t, dialect, nil)
 	p.AddUser(oidctest.User{Subject: "sub-alice", Username: "alice", Email: "alice@example.org", EmailVerified: true, Groups: []string{"family"}})
 	p.LoginAs("sub-alice")
 	check := func(name string, want int, authorize, callback ssoStep) {
