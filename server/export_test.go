@@ -9,11 +9,15 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
 
+	"github.com/docuvault/docuvault/blob"
 	"github.com/docuvault/docuvault/export"
+	"github.com/docuvault/docuvault/server"
 )
 
 // readZip downloads path and opens the answer as a zip: entry name → bytes.
@@ -203,4 +207,44 @@ func keys(m map[string][]byte) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestZipCutWhenAFileFailsMidway: a file that cannot be read after the zip has started is
+// not skipped silently: the connection is cut, so the client sees a broken download rather
+// than a complete-looking zip with a file missing. Before the first byte, the same failure
+// is an ordinary 503.
+func TestZipCutWhenAFileFailsMidway(t *testing.T) {
+	root := t.TempDir()
+	e := newEnv(t, "sqlite", "local", func(o *server.Options) {
+		b, err := blob.NewLocal(root, []byte("test-upload-secret-0123456789"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		o.Blobs = b
+	})
+	alice := e.member("alice")
+	big := bytes.Repeat([]byte("0123456789abcdef"), 1<<16) // 1 MiB: the answer is under way when the second file fails
+	a1 := uploadBytes(t, alice, "first.bin", "application/octet-stream", big)
+	a2 := uploadBytes(t, alice, "second.bin", "application/octet-stream", []byte("second"))
+	p := filepath.Join(root, "u", alice.user.ID, a2)
+	if err := os.Remove(p); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(p, 0o750); err != nil { // opens, but every read fails
+		t.Fatal(err)
+	}
+	resp := alice.request("GET", "/api/documents/zip?ids="+a1+","+a2, nil)
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err == nil {
+		if _, zerr := zip.NewReader(bytes.NewReader(b), int64(len(b))); zerr == nil {
+			t.Fatalf("a complete zip came back (status %d, %d bytes) although a file failed", resp.StatusCode, len(b))
+		}
+	}
+	resp = alice.request("GET", "/api/documents/zip?ids="+a2, nil)
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || resp.Header.Get("Content-Type") == "application/zip" {
+		t.Errorf("failure before the first byte: %d %s", resp.StatusCode, b)
+	}
 }

@@ -58,6 +58,7 @@ const (
 // oidcClient is the provider, discovered on first use (and again after a failure), so a
 // provider that is down at start does not keep the server from starting.
 type oidcClient struct {
+	http     *http.Client // discovery, key set, code exchange: each call bounded
 	mu       sync.Mutex
 	provider *oidc.Provider
 	verifier *oidc.IDTokenVerifier
@@ -71,8 +72,9 @@ func (s *Server) oidcProvider(ctx context.Context) (*oidc.Provider, *oidc.IDToke
 		return s.oidc.provider, s.oidc.verifier, s.oidc.endSess, nil
 	}
 	// The key set is fetched with a context that outlives this request: go-oidc keeps it
-	// and fetches again when an ID token names a key it does not know (rotation).
-	p, err := oidc.NewProvider(oidc.ClientContext(context.WithoutCancel(ctx), http.DefaultClient), s.opts.OIDC.Issuer)
+	// and fetches again when an ID token names a key it does not know (rotation). Each call
+	// is bounded by the client's timeout, so a provider that hangs holds nobody for long.
+	p, err := oidc.NewProvider(oidc.ClientContext(context.Background(), s.oidc.http), s.opts.OIDC.Issuer)
 	if err != nil {
 		return nil, nil, "", &unavailable{dep: "identity provider", err: err}
 	}
@@ -143,7 +145,7 @@ func (s *Server) oidcCallback(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	tok, err := s.oauthConfig(p, c).Exchange(oidc.ClientContext(ctx, http.DefaultClient), c.QueryParam("code"), oauth2.VerifierOption(st.Verifier))
+	tok, err := s.oauthConfig(p, c).Exchange(oidc.ClientContext(ctx, s.oidc.http), c.QueryParam("code"), oauth2.VerifierOption(st.Verifier))
 	if err != nil {
 		s.log.Warn("single sign-on code exchange failed", "err", err)
 		return fail(http.StatusUnauthorized, "the identity provider did not accept the code")
@@ -157,7 +159,11 @@ func (s *Server) oidcCallback(c echo.Context) error {
 	if subtle.ConstantTimeCompare([]byte(idt.Nonce), []byte(st.Nonce)) != 1 {
 		return fail(http.StatusUnauthorized, "the ID token is not valid")
 	}
-	u, err := s.oidcUser(c, idt)
+	claims, err := s.oidcClaims(ctx, p, tok, idt)
+	if err != nil {
+		return err
+	}
+	u, err := s.oidcUser(c, idt, claims)
 	if err != nil {
 		return err
 	}
@@ -175,17 +181,48 @@ type idClaims struct {
 	EmailVerified any    `json:"email_verified"` // some providers send "true"
 }
 
+// oidcClaims are the ID token's claims; when it lacks the username, email or groups (some
+// providers put them only in the userinfo answer, e.g. Authelia by default), the userinfo
+// endpoint's claims for the same subject fill the gaps.
+func (s *Server) oidcClaims(ctx context.Context, p *oidc.Provider, tok *oauth2.Token, idt *oidc.IDToken) (map[string]any, error) {
+	var all map[string]any
+	if err := idt.Claims(&all); err != nil {
+		return nil, fail(http.StatusUnauthorized, "the ID token is not valid")
+	}
+	wanted := []string{defaultString(s.opts.OIDC.UsernameClaim, "preferred_username"), defaultString(s.opts.OIDC.GroupsClaim, "groups"), "email"}
+	missing := false
+	for _, k := range wanted {
+		_, ok := all[k]
+		missing = missing || !ok
+	}
+	if !missing || p.UserInfoEndpoint() == "" {
+		return all, nil
+	}
+	info, err := p.UserInfo(oidc.ClientContext(ctx, s.oidc.http), oauth2.StaticTokenSource(tok))
+	if err != nil {
+		s.log.Warn("userinfo not available; using the ID token's claims only", "err", err)
+		return all, nil
+	}
+	var extra map[string]any
+	if info.Subject != idt.Subject || info.Claims(&extra) != nil {
+		return nil, fail(http.StatusUnauthorized, "the provider's userinfo is for someone else")
+	}
+	for k, v := range extra {
+		if _, ok := all[k]; !ok {
+			all[k] = v
+		}
+	}
+	return all, nil
+}
+
 // oidcUser finds (or links, or creates) the local account of a verified ID token and
 // applies the provider's groups.
-func (s *Server) oidcUser(c echo.Context, idt *oidc.IDToken) (store.User, error) {
+func (s *Server) oidcUser(c echo.Context, idt *oidc.IDToken, all map[string]any) (store.User, error) {
 	ctx := c.Request().Context()
 	o := s.opts.OIDC
-	var all map[string]any
-	var std idClaims
-	if err := idt.Claims(&all); err != nil {
-		return store.User{}, fail(http.StatusUnauthorized, "the ID token is not valid")
-	}
-	_ = idt.Claims(&std)
+	std := idClaims{}
+	std.Email, _ = all["email"].(string)
+	std.EmailVerified = all["email_verified"]
 	groups := claimStrings(all[defaultString(o.GroupsClaim, "groups")])
 	if len(o.AllowedGroups) > 0 && !intersects(groups, o.AllowedGroups) {
 		s.log.Info("single sign-on refused: not in an allowed group", "subject", idt.Subject)

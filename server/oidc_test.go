@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -173,7 +174,13 @@ func TestOIDCLoginFlow(t *testing.T) {
 // unverified email that would match an existing account, and a username that is taken are
 // all refused, and no session is made.
 func TestOIDCRefusals(t *testing.T) {
-	e, p := oidcEnv(t, "sqlite", nil)
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) { oidcRefusals(t, dialect) })
+	}
+}
+
+func oidcRefusals(t *testing.T, dialect string) {
+	e, p := oidcEnv(t, dialect, nil)
 	p.AddUser(oidctest.User{Subject: "sub-alice", Username: "alice", Email: "alice@example.org", EmailVerified: true, Groups: []string{"family"}})
 	p.LoginAs("sub-alice")
 	check := func(name string, want int, authorize, callback ssoStep) {
@@ -267,5 +274,46 @@ func enableLocalTOTP(t *testing.T, e *env, userID string) {
 	}
 	if u, _ := e.store.UserByID(ctx, userID); !u.TOTPEnabled {
 		t.Fatal("two-factor not on")
+	}
+}
+
+// TestOIDCProviderDown: with the provider unreachable, the login answers 503 at once, and
+// password logins are not affected.
+func TestOIDCProviderDown(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	issuer := "http://" + l.Addr().String()
+	l.Close() // nothing listens there any more
+	e := newEnv(t, "sqlite", "local", func(o *server.Options) {
+		o.OIDC = server.OIDC{Issuer: issuer, ClientID: "docuvault", ClientSecret: "secret", AutoCreate: true}
+	})
+	if code := e.anonymous().status("GET", "/api/auth/oidc/login", nil); code != 503 {
+		t.Errorf("login with the provider down: %d, want 503", code)
+	}
+	e.createUser("dave", store.RoleUser, 1<<20)
+	e.login("dave", testPassword)
+	off := newEnv(t, "sqlite", "local")
+	if code := off.anonymous().status("GET", "/api/auth/oidc/login", nil); code != 404 {
+		t.Errorf("login without single sign-on configured: %d, want 404", code)
+	}
+}
+
+// TestOIDCClaimsFromUserinfo: a provider that keeps the profile, email and groups out of the
+// ID token (Authelia's default) still signs people in: the userinfo endpoint supplies them
+// for the same subject, and the admin group applies.
+func TestOIDCClaimsFromUserinfo(t *testing.T) {
+	e, p := oidcEnv(t, "sqlite", nil)
+	e.createUser("root", store.RoleAdmin, 0)
+	p.ClaimsInUserinfoOnly()
+	p.AddUser(oidctest.User{Subject: "sub-erin", Username: "erin", Email: "erin@example.org", EmailVerified: true, Groups: []string{"dv-admins"}})
+	p.LoginAs("sub-erin")
+	c := e.anonymous()
+	if code, body := ssoLogin(t, e, c, nil, nil); code != 302 {
+		t.Fatalf("login: %d %s", code, body)
+	}
+	if m := me(t, c); m["username"] != "erin" || m["role"] != "admin" {
+		t.Fatalf("me: %v", m)
 	}
 }

@@ -156,3 +156,23 @@ func TestProxyAuthWithoutAutoCreate(t *testing.T) {
 		}
 	}, withProxyAuth("127.0.0.1/32", false, nil))
 }
+
+// TestProxyAuthParallelFirstRequests: a page's first requests arrive together; each is
+// signed in and exactly one account is made.
+func TestProxyAuthParallelFirstRequests(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) {
+		codes := testenv.Together(8, func(int) int {
+			code, _ := e.anonymous().proxied("GET", "/api/auth/me", nil, "frank", "")
+			return code
+		})
+		for i, code := range codes {
+			if code != 200 {
+				t.Errorf("request %d: %d", i, code)
+			}
+		}
+		users, err := e.store.ListUsers(context.Background())
+		if err != nil || len(users) != 1 || users[0].Username != "frank" {
+			t.Fatalf("users %v %v", users, err)
+		}
+	}, withProxyAuth("127.0.0.1/32", true, nil))
+}

@@ -144,6 +144,7 @@ func New(o Options) (*Server, error) {
 	s := &Server{opts: o, store: o.Store, rawBlobs: o.Blobs, blobs: countedBlobs{Store: o.Blobs, errs: o.Metrics.blobErrors},
 		metrics: o.Metrics, log: o.Logger, now: o.Now, dummyHash: dummy, hashes: newHashLimiter(),
 		uploads: newUploadLimiter(o.MaxUploadsPerUser), trusted: trusted}
+	s.oidc.http = &http.Client{Timeout: 10 * time.Second}
 	s.ingest = ingest.New(ingest.Options{Store: o.Store, Blobs: s.blobs, Queue: o.Queue, Logger: o.Logger,
 		MaxUploadBytes: o.MaxUploadBytes, PendingAllowance: o.PendingAllowance, AllowedContentTypes: o.AllowedContentTypes})
 

@@ -97,6 +97,14 @@ func (p *Provider) LoginAs(subject string) { p.mu.Lock(); p.loginAs = subject; p
 // RotateKey signs from now on with a new key; the key set publishes both.
 func (p *Provider) RotateKey() string { return p.st.rotate() }
 
+// ClaimsInUserinfoOnly leaves the profile, email and groups out of ID tokens: the client
+// finds them at the userinfo endpoint only (as Authelia does by default).
+func (p *Provider) ClaimsInUserinfoOnly() {
+	p.st.mu.Lock()
+	p.st.clients[p.ClientID].userinfoOnly = true
+	p.st.mu.Unlock()
+}
+
 // TamperNextIDToken changes one byte of the signature of the next ID token the token
 // endpoint returns.
 func (p *Provider) TamperNextIDToken() { p.mu.Lock(); p.tamperIDT = true; p.mu.Unlock() }

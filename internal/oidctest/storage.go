@@ -248,8 +248,9 @@ func (s *storage) Health(context.Context) error { return nil }
 
 // client is the relying party: confidential, code flow only, claims in the ID token.
 type client struct {
-	id, secret string
-	redirects  []string
+	id, secret   string
+	redirects    []string
+	userinfoOnly bool
 }
 
 func (c *client) GetID() string                       { return c.id }
@@ -266,7 +267,7 @@ func (c *client) AccessTokenType() op.AccessTokenType  { return op.AccessTokenTy
 func (c *client) IDTokenLifetime() time.Duration       { return 5 * time.Minute }
 func (c *client) DevMode() bool                        { return true }
 func (c *client) IsScopeAllowed(scope string) bool     { return scope == "groups" }
-func (c *client) IDTokenUserinfoClaimsAssertion() bool { return true }
+func (c *client) IDTokenUserinfoClaimsAssertion() bool { return !c.userinfoOnly }
 func (c *client) ClockSkew() time.Duration             { return 0 }
 func (c *client) RestrictAdditionalIdTokenScopes() func([]string) []string {
 	return func(s []string) []string { return s }
