@@ -131,3 +131,49 @@ func TestMailProblemsVisible(t *testing.T) {
 		}
 	})
 }
+
+// TestMailSTARTTLSAndPlain: starttls upgrades a plain connection and imports; "none" on a
+// loopback address (a local bridge) works; "none" to any other host is refused before
+// connecting, without the explicit setting.
+func TestMailSTARTTLSAndPlain(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, f *fixture) {
+		srv := newIMAPServer(t)
+		srv.Mailbox(t, "a@example.org", "mail-pass-alice")
+		alice := f.user(t, "alice", 5<<20)
+		m := f.mail(t, f.store, srv, nil)
+		srv.Deliver(t, "a@example.org", "INBOX", msgPDF)
+		a := f.account(t, m, srv, alice, "a@example.org", "mail-pass-alice", "mark_read")
+		a.TLSMode, a.Port = "starttls", srv.Plain(t, false)
+		if _, err := f.store.UpdateMailAccount(context.Background(), a); err != nil {
+			t.Fatal(err)
+		}
+		if got := pollNow(t, m, f.store, a); got.LastError != "" {
+			t.Fatalf("starttls: %s", got.LastError)
+		}
+		if docs := f.documents(t, alice); docs["invoice-2026-10.pdf"] != 1 {
+			t.Fatalf("documents = %v", docs)
+		}
+
+		srv.Deliver(t, "a@example.org", "INBOX", msgRFC2231)
+		a.TLSMode, a.Port = "none", srv.Plain(t, true)
+		if _, err := f.store.UpdateMailAccount(context.Background(), a); err != nil {
+			t.Fatal(err)
+		}
+		if got := pollNow(t, m, f.store, a); got.LastError != "" {
+			t.Fatalf("plain on loopback: %s", got.LastError)
+		}
+		if docs := f.documents(t, alice); len(docs) != 3 {
+			t.Fatalf("documents = %v", docs)
+		}
+		if m.PlaintextAllowed("imap.example.org") || m.PlaintextAllowed("10.0.0.1") || !m.PlaintextAllowed("::1") {
+			t.Fatal("plaintext rule")
+		}
+		a.Host = "imap.example.org"
+		if _, err := f.store.UpdateMailAccount(context.Background(), a); err != nil {
+			t.Fatal(err)
+		}
+		if got := pollNow(t, m, f.store, a); !strings.Contains(got.LastError, "loopback") {
+			t.Fatalf("plain to a remote host: %q", got.LastError)
+		}
+	})
+}

@@ -79,6 +79,29 @@ func New(t *testing.T) *Server {
 	return s
 }
 
+// Plain starts a second listener on the same mailboxes without TLS: it offers STARTTLS
+// with the test certificate, and, with insecure set, also login without TLS. It returns
+// the port.
+func (s *Server) Plain(t *testing.T, insecure bool) int {
+	t.Helper()
+	srv := imapserver.New(&imapserver.Options{
+		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			return s.mem.NewSession(), nil, nil
+		},
+		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapIMAP4rev2: {}},
+		TLSConfig:    &tls.Config{Certificates: []tls.Certificate{s.cert}},
+		InsecureAuth: insecure,
+		Logger:       discardLogger{},
+	})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.Serve(ln) }()
+	t.Cleanup(func() { _ = srv.Close() })
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
 type discardLogger struct{}
 
 func (discardLogger) Printf(string, ...any) {}
