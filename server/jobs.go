@@ -23,6 +23,7 @@ type JobsConfig struct {
 	IntegrityInterval time.Duration // integrity sweep (see package integrity)
 	MailInterval      time.Duration // mail accounts polled (0: every 5 minutes)
 	TrashRetention    time.Duration // age at which a trashed document is deleted for good (default 30 days)
+	PurgeInterval     time.Duration // how often expired trash is looked for (default hourly)
 	// Distributed runs each job once per tick across every replica sharing the database:
 	// a Postgres advisory lock for the run, and the job_runs table for the tick.
 	Distributed bool
@@ -162,7 +163,7 @@ func (s *Server) StartJobs(cfg JobsConfig) (*Jobs, error) {
 		"reconcile-quotas": cfg.ReconcileInterval, "prune-sessions": time.Hour,
 		"integrity-sweep": cmp.Or(cfg.IntegrityInterval, 24*time.Hour),
 		"poll-mail":       cmp.Or(cfg.MailInterval, 5*time.Minute),
-		"purge-trash":     time.Hour,
+		"purge-trash":     cmp.Or(cfg.PurgeInterval, time.Hour),
 	}
 	var opts []gocron.SchedulerOption
 	if cfg.Distributed {

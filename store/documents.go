@@ -369,9 +369,10 @@ type DocumentFilter struct {
 	Limit   int
 }
 
-// ListDocuments pages through the user's documents: newest first, or for a query the best
-// matches first (a common word: the newest matches first, see planSearch). Keyset
-// pagination throughout, each order served by an index.
+// ListDocuments pages through the user's documents (or their trash, f.Trashed): by creation,
+// name or size in either direction (f.Sort, f.Asc; newest first by default), or for a query
+// the best matches first (a common word: the newest matches first, see planSearch). Keyset
+// pagination throughout, each order served by an index; a cursor serves only its own order.
 func (s *Store) ListDocuments(ctx context.Context, userID string, f DocumentFilter) ([]Document, *Cursor, error) {
 	args := []any{userID}
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
