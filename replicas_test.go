@@ -270,7 +270,9 @@ func TestReplicas(t *testing.T) {
 				Fields     map[string]string `json:"fields"`
 			}
 			bob.do("POST", replicas[i%3].url+"/api/documents/upload-url", map[string]any{"filename": fmt.Sprintf("bob-%d.txt", i), "size_bytes": 1000}, 201, &tk)
-			req, _ := testenv.UploadRequest(tk.Method, tk.UploadURL, tk.Headers, tk.Fields, make([]byte, 1000))
+			body := make([]byte, 1000) // distinct bytes: a copy of another would be refused as a duplicate
+			copy(body, fmt.Sprintf("bob-%d", i))
+			req, _ := testenv.UploadRequest(tk.Method, tk.UploadURL, tk.Headers, tk.Fields, body)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Error(err)

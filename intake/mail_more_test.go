@@ -22,8 +22,7 @@ func TestMailConcurrentPolls(t *testing.T) {
 		srv.Mailbox(t, "a@example.org", "mail-pass-alice")
 		alice := f.user(t, "alice", 5<<20)
 		for i := range 5 {
-			srv.Deliver(t, "a@example.org", "INBOX", strings.ReplaceAll(strings.ReplaceAll(msgPDF, "pdf-1@", fmt.Sprintf("pdf-c%d@", i)),
-				"invoice-2026-10", fmt.Sprintf("invoice-%d", i)))
+			srv.Deliver(t, "a@example.org", "INBOX", pdfMessage(fmt.Sprintf("pdf-c%d", i), fmt.Sprintf("invoice-%d", i), fmt.Sprint(i)))
 		}
 		replicas := make([]*intake.Mail, 4)
 		for i := range replicas {

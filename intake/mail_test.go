@@ -20,6 +20,14 @@ func fakePDF(tag string) []byte {
 	return []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\n% " + tag + "\n%%EOF\n")
 }
 
+// pdfMessage is msgPDF as another message: its own Message-ID, attachment name and bytes (a
+// second copy of the same bytes would be refused as the user's duplicate).
+func pdfMessage(id, name, tag string) string {
+	m := strings.ReplaceAll(msgPDF, "pdf-1@", id+"@")
+	m = strings.ReplaceAll(m, "invoice-2026-10", name)
+	return strings.Replace(m, b64(fakePDF("invoice")), b64(fakePDF(tag)), 1)
+}
+
 // Real MIME messages, as mailers write them.
 var (
 	msgPDF = `From: Billing <billing@power.example>
@@ -240,7 +248,7 @@ func TestMailImportsAttachmentsExactlyOnce(t *testing.T) {
 		for _, uid := range uids {
 			clearSeen(t, srv, "alice@example.org", uid)
 		}
-		srv.Deliver(t, "alice@example.org", "INBOX", strings.ReplaceAll(strings.ReplaceAll(msgPDF, "pdf-1@", "pdf-2@"), "invoice-2026-10", "invoice-2026-11"))
+		srv.Deliver(t, "alice@example.org", "INBOX", pdfMessage("pdf-2", "invoice-2026-11", "november"))
 		st2 := openStore(t, f.dialect, f.dsn)
 		m2 := f.mail(t, st2, srv, ingest.New(ingest.Options{Store: st2, Blobs: f.blobs, Logger: quiet, MaxUploadBytes: 64 << 20}))
 		pollNow(t, m2, st2, a)
