@@ -40,6 +40,31 @@ func TestCorpusGoals(t *testing.T) {
 	b.Reset()
 	learned.Report(&b)
 	t.Logf("after 5 corrections per topic\n%s", b.String())
+	// Harder: corrections from one kind of document per topic and language (the corpus's
+	// files 01–03 share a layout) must not hurt the others (files 04–09).
+	var other Fold
+	for _, d := range c.Docs {
+		switch n := d.Filename[len(d.Filename)-6:]; {
+		case n == "01.txt" || n == "02.txt" || d.Filename == "en-03.txt":
+			other.Train = append(other.Train, d)
+		case n != "03.txt":
+			other.Test = append(other.Test, d)
+		}
+	}
+	otherCold, err := Evaluate(ctx, c.Topics, []Fold{{Test: other.Test}}, DefaultPolicy, corpusLanguage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	otherLearned, err := Evaluate(ctx, c.Topics, []Fold{other}, DefaultPolicy, corpusLanguage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("corrections of other layouts: %d learned, %d tested: top-1 %.3f (cold %.3f), precision %.3f (cold %.3f)",
+		len(other.Train), len(other.Test), otherLearned.Top1, otherCold.Top1, otherLearned.Precision, otherCold.Precision)
+	if otherLearned.Top1 < otherCold.Top1 || otherLearned.Precision < 0.90 {
+		t.Errorf("learning from other layouts hurt: top-1 %.3f (cold %.3f), precision %.3f",
+			otherLearned.Top1, otherCold.Top1, otherLearned.Precision)
+	}
 	if cold.Top1 < 0.85 {
 		t.Errorf("cold top-1 %.3f, want ≥ 0.85", cold.Top1)
 	}

@@ -17,10 +17,10 @@ const (
 	nbPriorWeight = 2.0
 	// nbTemperature flattens the posterior per known word of the document: naive Bayes
 	// multiplies evidence as if words were independent and so is far too sure of itself.
-	nbTemperature = 0.35
+	nbTemperature = 0.6
 	// learnedHalf is how many corrected documents make the learned model weigh as much as
 	// the names and descriptions.
-	learnedHalf = 8.0
+	learnedHalf = 60.0
 )
 
 // learnedPosterior is the learned model's distribution over the candidates and its weight
@@ -35,7 +35,9 @@ func learnedPosterior(a analyzed, profiles []profile, candidates []Candidate, m 
 	}
 	tf := map[string]float64{}
 	for _, t := range a.tokens {
-		tf[t]++
+		if !hasDigit(t) {
+			tf[t]++
+		}
 	}
 	logp := make([]float64, len(candidates))
 	known := 0.0

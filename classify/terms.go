@@ -97,7 +97,9 @@ func Terms(filename, text string) map[string]int {
 	a := analyze(nil, filename, text)
 	counts := map[string]int{}
 	for _, t := range a.tokens {
-		counts[t]++
+		if !hasDigit(t) {
+			counts[t]++
+		}
 	}
 	if len(counts) <= maxTerms {
 		return counts
@@ -117,4 +119,10 @@ func Terms(filename, text string) map[string]int {
 		kept[t] = counts[t]
 	}
 	return kept
+}
+
+// hasDigit tells whether a word holds a digit: amounts, dates, numbers of invoices and
+// accounts differ from one document to the next and teach a model nothing but noise.
+func hasDigit(w string) bool {
+	return strings.IndexFunc(w, unicode.IsDigit) >= 0
 }

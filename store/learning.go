@@ -167,9 +167,9 @@ type TopicModel struct {
 // modelTermsPerQuery bounds the terms looked up in one statement.
 const modelTermsPerQuery = 500
 
-// UserTopicModel reads userID's learned counts for the given terms (and the per-topic
-// totals): index lookups whose cost follows the document's terms, not the user's documents.
-// terms is called only when the user has learned anything.
+// UserTopicModel reads userID's learned counts for the terms termsOf lists (and the
+// per-topic totals): index lookups whose cost follows the document's terms, not the user's
+// documents. termsOf is called only when the user has learned anything.
 func (s *Store) UserTopicModel(ctx context.Context, userID string, termsOf func() []string) (TopicModel, error) {
 	m := TopicModel{Docs: map[string]int64{}, Terms: map[string]int64{}, Count: map[string]map[string]int64{}}
 	rows, err := s.db.QueryContext(ctx, `SELECT topic_id, docs, terms FROM topic_stats WHERE user_id = $1 AND docs > 0`, userID)
