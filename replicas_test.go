@@ -270,7 +270,9 @@ func TestReplicas(t *testing.T) {
 				Fields     map[string]string `json:"fields"`
 			}
 			bob.do("POST", replicas[i%3].url+"/api/documents/upload-url", map[string]any{"filename": fmt.Sprintf("bob-%d.txt", i), "size_bytes": 1000}, 201, &tk)
-			req, _ := testenv.UploadRequest(tk.Method, tk.UploadURL, tk.Headers, tk.Fields, make([]byte, 1000))
+			body := make([]byte, 1000)
+			copy(body, fmt.Sprint(i)) // distinct bytes: not duplicates
+			req, _ := testenv.UploadRequest(tk.Method, tk.UploadURL, tk.Headers, tk.Fields, body)
 			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Error(err)
@@ -313,7 +315,7 @@ func TestReplicas(t *testing.T) {
 	carol := newUser("carol", 100<<20)
 	before := fake.total.Load()
 	for i := 0; i < 24; i++ {
-		upload(carol, i%2, fmt.Sprintf("carol-%02d.txt", i), []byte("bank statement"))
+		upload(carol, i%2, fmt.Sprintf("carol-%02d.txt", i), []byte(fmt.Sprint("bank statement ", i))) // distinct bytes: not duplicates
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for fake.total.Load()-before < 8 && time.Now().Before(deadline) {
