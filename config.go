@@ -195,7 +195,7 @@ func defaultConfig() Config {
 	c.OCR.Command = "tesseract"
 	c.OCR.Languages = "eng"
 	c.OCR.MaxPages = 20
-	c.OCR.Timeout = Duration(5 * time.Minute)
+	c.OCR.Timeout = Duration(time.Minute)
 	c.Documents.TrashDays = 30
 	c.Jobs.DrainInterval = Duration(time.Minute)
 	c.Jobs.ExpiryInterval = Duration(5 * time.Minute)

@@ -35,13 +35,13 @@ func newContentReader(cfg Config, log *slog.Logger) (*content.Reader, error) {
 	}, nil
 }
 
-// classifyTimings are the per-document timeout and lease: OCR's own time is added to the
-// classification timeout, and a lease always outlasts the timeout, so a document still
-// being read is never claimed by a second worker.
-func classifyTimings(cfg Config, ocr bool) (timeout, lease time.Duration) {
-	timeout, lease = time.Duration(cfg.Classify.Timeout), time.Duration(cfg.Classify.Lease)
+// classifyTimeout is the per-document timeout: OCR's own time is added to the
+// classification timeout. The lease stays as configured (it is how soon a crashed
+// replica's documents are taken over): keep classify.lease above the sum.
+func classifyTimeout(cfg Config, ocr bool) time.Duration {
+	timeout := time.Duration(cfg.Classify.Timeout)
 	if ocr {
 		timeout += time.Duration(cfg.OCR.Timeout)
 	}
-	return timeout, max(lease, timeout+30*time.Second)
+	return timeout
 }

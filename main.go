@@ -355,7 +355,7 @@ func waitForBootstrap(next http.Handler, booted <-chan struct{}) http.Handler {
 func newPool(cfg Config, st *store.Store, blobs blob.Store, reader *content.Reader, log *slog.Logger, observe func(string, string, time.Duration)) *classify.Pool {
 	providers := map[string]classify.Provider{}
 	timeout := time.Duration(cfg.Classify.Timeout) // of a provider's answer
-	docTimeout, lease := classifyTimings(cfg, reader.OCR != nil)
+	docTimeout := classifyTimeout(cfg, reader.OCR != nil)
 	if cfg.providerEnabled("openai") {
 		providers["openai"] = classify.NewOpenAI(classify.RemoteConfig{APIKey: cfg.OpenAI.APIKey, BaseURL: cfg.OpenAI.BaseURL, Model: cfg.OpenAI.Model, Timeout: timeout, MaxTextChars: cfg.Classify.MaxTextChars})
 	}
@@ -369,7 +369,7 @@ func newPool(cfg Config, st *store.Store, blobs blob.Store, reader *content.Read
 		Workers:         cfg.Classify.Workers,
 		MaxAttempts:     cfg.Classify.MaxAttempts,
 		PollInterval:    time.Duration(cfg.Classify.PollInterval),
-		Lease:           lease,
+		Lease:           time.Duration(cfg.Classify.Lease),
 		Timeout:         docTimeout,
 		Content:         reader,
 		DefaultProvider: cfg.Classify.DefaultProvider,

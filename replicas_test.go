@@ -315,7 +315,7 @@ func TestReplicas(t *testing.T) {
 	carol := newUser("carol", 100<<20)
 	before := fake.total.Load()
 	for i := 0; i < 24; i++ {
-		upload(carol, i%2, fmt.Sprintf("carol-%02d.txt", i), []byte("bank statement"))
+		upload(carol, i%2, fmt.Sprintf("carol-%02d.txt", i), []byte(fmt.Sprint("bank statement ", i))) // distinct bytes: not duplicates
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for fake.total.Load()-before < 8 && time.Now().Before(deadline) {

@@ -53,7 +53,7 @@ func BenchmarkPoolRemote(b *testing.B) {
 	f.topic(b, nil, "Finance", "")
 	docs := 64
 	for i := 0; i < docs; i++ {
-		f.upload(b, u, fmt.Sprintf("d%d.txt", i), "text/plain", benchText)
+		f.upload(b, u, fmt.Sprintf("d%d.txt", i), "text/plain", benchText+fmt.Sprint(i)) // distinct bytes: not duplicates
 	}
 	slow := ProviderFunc(func(ctx context.Context, _ Request) ([]Choice, error) {
 		select {

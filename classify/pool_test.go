@@ -441,7 +441,7 @@ func TestTwoPoolsShareWork(t *testing.T) {
 			})
 		}
 		for i := 0; i < n; i++ {
-			f.upload(t, u, fmt.Sprintf("doc-%04d.txt", i), "text/plain", "x")
+			f.upload(t, u, fmt.Sprintf("doc-%04d.txt", i), "text/plain", fmt.Sprintf("x %d", i)) // distinct bytes: not duplicates
 		}
 		startPool(t, f, Config{Workers: 4, DefaultProvider: "openai"}, map[string]Provider{"openai": mk(0)})
 		startPool(t, f, Config{Workers: 4, DefaultProvider: "openai"}, map[string]Provider{"openai": mk(1)})

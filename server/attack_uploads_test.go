@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -276,6 +277,13 @@ func ticket(t *testing.T, c *client, size int) uploadTicket {
 }
 
 func filled(b byte, n int) []byte { return bytes.Repeat([]byte{b}, n) }
+
+// distinct is filled(b, n) stamped with i, so uploads of one user are not duplicates.
+func distinct(b byte, n, i int) []byte {
+	out := filled(b, n)
+	copy(out, strconv.Itoa(i))
+	return out
+}
 
 // TestLocalUploadURLReplayedInParallel: 12 parallel PUTs of different bytes to one local
 // upload URL store exactly one body (one 200, the rest 409), and the checksum confirmed is
@@ -547,7 +555,7 @@ func TestUploadURLsAndOneShotsRaceTheAllowance(t *testing.T) {
 		codes, err := parallel(12, func(i int) (int, error) {
 			if i%3 == 0 {
 				var buf bytes.Buffer
-				ct := newMultipart(&buf, "one.bin", filled('o', size))
+				ct := newMultipart(&buf, "one.bin", distinct('o', size, i))
 				req, _ := http.NewRequest("POST", e.ts.URL+"/api/documents", &buf)
 				req.Header.Set("Content-Type", ct)
 				req.Header.Set("X-CSRF-Token", c.csrf)
@@ -592,8 +600,8 @@ func TestUploadURLsAndOneShotsRaceTheAllowance(t *testing.T) {
 		}
 		assertBooks(t, e)
 		// Fill every granted URL and confirm them all at once: still within the limit.
-		for _, tk := range tickets {
-			if code, err := sendPut(tk, filled('u', size)); err != nil || code != 200 {
+		for i, tk := range tickets {
+			if code, err := sendPut(tk, distinct('u', size, i)); err != nil || code != 200 {
 				t.Fatalf("PUT: %d %v", code, err)
 			}
 		}
@@ -1018,7 +1026,7 @@ func TestExtremeSizesAndLimits(t *testing.T) {
 			t.Fatalf("refused sizes reserved %d", q.PendingBytes)
 		}
 		const maxInt64 = 1<<63 - 1
-		for _, limit := range []int64{maxInt64, maxInt64 - 1, 1 << 62} {
+		for n, limit := range []int64{maxInt64, maxInt64 - 1, 1 << 62} {
 			code := admin.status("PATCH", "/api/admin/users/"+c.user.ID, map[string]any{"limit_bytes": limit})
 			if code >= 500 {
 				t.Fatalf("limit %d: %d", limit, code)
@@ -1027,12 +1035,12 @@ func TestExtremeSizesAndLimits(t *testing.T) {
 				continue // a bounded limit is a fine answer too
 			}
 			tk := ticket(t, c, 1000) // no overflow in used + pending + size <= limit + allowance
-			if code, _ := sendPut(tk, filled('l', 1000)); code != 200 {
+			if code, _ := sendPut(tk, distinct('l', 1000, n)); code != 200 {
 				t.Fatalf("PUT: %d", code)
 			}
 			c.call("POST", "/api/documents/"+tk.DocumentID+"/confirm", nil, 200)
 			var buf bytes.Buffer
-			ct := newMultipart(&buf, "one.bin", []byte("one-shot"))
+			ct := newMultipart(&buf, "one.bin", []byte("one-shot "+strconv.Itoa(n)))
 			resp := c.request("POST", "/api/documents", &buf, "Content-Type", ct)
 			resp.Body.Close()
 			if resp.StatusCode != 201 {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/docuvault/docuvault/classify"
+	"github.com/docuvault/docuvault/internal/testenv"
 	"github.com/docuvault/docuvault/store"
 )
 
@@ -253,6 +254,38 @@ func TestDuplicateOneShot(t *testing.T) {
 		docs, _, err := e.store.ListDocuments(context.Background(), alice.user.ID, store.DocumentFilter{Limit: 10})
 		if err != nil || len(docs) != 1 {
 			t.Fatalf("documents after refused one-shot: %d %v", len(docs), err)
+		}
+	})
+}
+
+// TestConcurrentDuplicateConfirms: identical uploads confirmed at the same moment end in
+// exactly one document (200), the others 409 with its id, and one copy charged.
+func TestConcurrentDuplicateConfirms(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) {
+		alice := e.member("alice")
+		body := []byte("the same scan, sent from two devices at once")
+		const n = 6
+		tickets := make([]uploadTicket, n)
+		for i := range tickets {
+			tickets[i] = startUpload(t, alice, "scan.pdf", "application/pdf", body)
+		}
+		codes := testenv.Together(n, func(i int) int {
+			return alice.status("POST", "/api/documents/"+tickets[i].DocumentID+"/confirm", nil)
+		})
+		ok := 0
+		for _, code := range codes {
+			switch code {
+			case 200:
+				ok++
+			case 409:
+			default:
+				t.Fatalf("statuses %v", codes)
+			}
+		}
+		q, _ := e.store.QuotaOf(context.Background(), alice.user.ID)
+		docs, _, _ := e.store.ListDocuments(context.Background(), alice.user.ID, store.DocumentFilter{Limit: 10})
+		if ok != 1 || q.UsedBytes != int64(len(body)) || q.PendingBytes != 0 || len(docs) != 1 {
+			t.Fatalf("statuses %v, quota %+v, %d documents; want exactly one", codes, q, len(docs))
 		}
 	})
 }

@@ -361,7 +361,7 @@ func TestListPaginationAndFilters(t *testing.T) {
 		c := e.member("alice")
 		var ids []string
 		for i := 0; i < 7; i++ {
-			ids = append(ids, uploadBytes(t, c, fmt.Sprintf("doc-%d.txt", i), "text/plain", []byte("x")))
+			ids = append(ids, uploadBytes(t, c, fmt.Sprintf("doc-%d.txt", i), "text/plain", []byte(fmt.Sprint("x", i))))
 			e.clock.Add(time.Second)
 		}
 		startUpload(t, c, "unfinished.txt", "text/plain", []byte("y"))

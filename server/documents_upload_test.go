@@ -308,8 +308,8 @@ func TestDeleteKeepsOutboxWhenFolderMissing(t *testing.T) {
 		if err := e.srv.RunJob(ctx, server.JobsConfig{PendingTTL: time.Hour}, "drain-deletions"); err != nil {
 			t.Fatal(err)
 		}
-		if n, _ := e.store.PendingDeletions(ctx); n != 2 {
-			t.Fatalf("outbox rows while the folder is missing: %d, want 2 (object and staging)", n)
+		if n, _ := e.store.PendingDeletions(ctx); n != 3 {
+			t.Fatalf("outbox rows while the folder is missing: %d, want 3 (object, staging and thumbnail)", n)
 		}
 		c.call("GET", "/readyz", nil, 503)
 		if err := os.Rename(moved, dir); err != nil {

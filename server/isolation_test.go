@@ -1,9 +1,12 @@
 package server_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/docuvault/docuvault/store"
 )
 
 // TestIsolationMatrix calls every documents and topics route registered in the router, as
@@ -19,7 +22,7 @@ func TestIsolationMatrix(t *testing.T) {
 		// fixture makes fresh objects for one call: an uploaded document and a topic of the
 		// owner, and a system topic.
 		fixture := func() (doc, topic, system string) {
-			doc = uploadBytes(t, owner, "f.txt", "text/plain", []byte("fixture"))
+			doc = uploadBytes(t, owner, "f.txt", "text/plain", []byte("fixture "+randomSuffix()))
 			var tp, sys map[string]any
 			owner.call("POST", "/api/topics", map[string]string{"name": "t-" + doc}, 201, &tp)
 			admin.call("POST", "/api/admin/topics", map[string]string{"name": "s-" + doc}, 201, &sys)
@@ -44,6 +47,9 @@ func TestIsolationMatrix(t *testing.T) {
 			hasID := strings.Contains(r.Path, ":id")
 			for _, who := range []string{"anonymous", "other", "admin", "owner"} {
 				doc, topic, system := fixture()
+				if key == "GET /api/documents/:id/thumbnail" { // 404 until the worker made one
+					giveThumbnail(t, e, owner, doc)
+				}
 				path := r.Path
 				switch {
 				case adminArea:
@@ -167,4 +173,17 @@ func TestDeleteTopicRemovesAssignments(t *testing.T) {
 			t.Fatalf("assignment survived: %v", d["topics"])
 		}
 	})
+}
+
+// giveThumbnail stores a thumbnail for the owner's document, as the worker does.
+func giveThumbnail(t *testing.T, e *env, owner *client, doc string) {
+	t.Helper()
+	ctx := context.Background()
+	key := store.ThumbKeyFor(store.ObjectKeyFor(owner.user.ID, doc))
+	if _, err := e.blobs.Put(ctx, key, strings.NewReader("jpeg"), 4, "image/jpeg"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := e.store.SetThumbnail(ctx, doc, "image/jpeg"); !ok || err != nil {
+		t.Fatalf("SetThumbnail: %v %v", ok, err)
+	}
 }
