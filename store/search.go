@@ -37,17 +37,37 @@ const DefaultPrefixMergeLimit = 10000
 // WithPrefixMergeLimit sets the prefix merge limit (tests set it low).
 func WithPrefixMergeLimit(n int) Option { return func(s *Store) { s.prefixMergeLimit = n } }
 
-// searchPrefix decides whether the last of words matches as the start of a word: always on
-// PostgreSQL (its planner knows from the statistics how common the matching words are) and
-// for the two- and three-character prefixes SQLite indexes; a longer one only while its
-// first three characters start words of at most prefixMergeLimit documents (see
-// DefaultPrefixMergeLimit), counted with the prefix index, at a bounded cost.
+// prefixShareLimit: on PostgreSQL a prefix is matched only while the words starting with it
+// are in less than this share of the documents, by the column's statistics.
+const prefixShareLimit = 0.02
+
+// searchPrefix decides whether the last of words matches as the start of a word, so that no
+// prefix costs more than a bounded merge of word lists. SQLite: the two- and three-character
+// prefixes its indexes hold, and a longer one while its first three characters start words
+// of at most prefixMergeLimit documents (DefaultPrefixMergeLimit), counted with the prefix
+// index at a bounded cost. PostgreSQL, whose GIN index has no prefix entries and reads every
+// matching word's list: a prefix of four characters or more whose words are in less than
+// prefixShareLimit of the documents, by the statistics of documents.search (the most common
+// words and their frequencies). Otherwise the last word must match whole.
 func (s *Store) searchPrefix(ctx context.Context, words []string) (bool, error) {
 	if !prefixLast(words) {
 		return false, nil
 	}
 	last := []rune(words[len(words)-1])
-	if s.dialect != SQLite || len(last) <= 3 {
+	if s.dialect == Postgres {
+		if len(last) < 4 {
+			return false, nil
+		}
+		var share float64
+		err := s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(f), 0) FROM (SELECT unnest(most_common_elems::text::text[]) AS e,
+			unnest(most_common_elem_freqs) AS f FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'documents'
+			AND attname = 'search') m WHERE starts_with(e, $1)`, string(last)).Scan(&share)
+		if err != nil {
+			return false, fmt.Errorf("search: prefix statistics: %w", err)
+		}
+		return share < prefixShareLimit, nil
+	}
+	if len(last) <= 3 {
 		return true, nil
 	}
 	var n int
@@ -57,6 +77,12 @@ func (s *Store) searchPrefix(ctx context.Context, words []string) (bool, error) 
 		return false, fmt.Errorf("search: count prefix: %w", err)
 	}
 	return n <= s.prefixMergeLimit, nil
+}
+
+// PrefixMatched says whether a search for q matches its last word as the start of a word
+// too, as ListDocuments would decide now (see searchPrefix).
+func (s *Store) PrefixMatched(ctx context.Context, q string) (bool, error) {
+	return s.searchPrefix(ctx, searchWords(q))
 }
 
 // listPlan is how one list runs: what it reads, how it matches, orders and pages.
