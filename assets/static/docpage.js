@@ -69,13 +69,13 @@ export async function documentPage(id, page) {
         await setTopics([...current.map((x) => x.id), t.id]);
       } catch (e2) { err.textContent = e2.message; }
     } }, add, h('button', { type: 'submit', class: 'secondary', id: 'topic-add-button' }, 'Add'));
-    topicBox.replaceChildren(
-      h('div', { class: 'chips', style: { flexWrap: 'wrap' } }, chips),
+    topicBox.replaceChildren(...[
+      h('div', { class: 'chips', style: { flexWrap: 'wrap', alignItems: 'center' } }, chips),
       d.needs_topic ? h('p', { class: 'muted' }, 'This document needs a topic.') : null,
       suggested.length ? h('div', {}, h('span', { class: 'muted' }, 'Suggested: '), h('span', { class: 'chips', style: { flexWrap: 'wrap', display: 'inline-flex' } },
         suggested.map((s) => chip({ ...s, system: (byId.get(s.id) || {}).system, color: (byId.get(s.id) || {}).color }, { cls: 'suggested', title: 'click to confirm',
           onclick: () => setTopics([...current.map((x) => x.id), s.id]) })))) : null,
-      addForm, list);
+      addForm, list].filter(Boolean));
   };
   drawTopics();
 
