@@ -84,6 +84,7 @@ type Config struct {
 	} `toml:"quota"`
 	Documents struct {
 		Duplicates string `toml:"duplicates"`
+		TrashDays  int    `toml:"trash_days"`
 	} `toml:"documents"`
 	Jobs struct {
 		DrainInterval     Duration `toml:"drain_interval"`
@@ -145,6 +146,7 @@ func defaultConfig() Config {
 	c.Quota.PendingTTL = Duration(time.Hour)
 	c.Quota.MaxConcurrentUpload = 4
 	c.Documents.Duplicates = "reject"
+	c.Documents.TrashDays = 30
 	c.Jobs.DrainInterval = Duration(time.Minute)
 	c.Jobs.ExpiryInterval = Duration(5 * time.Minute)
 	c.Jobs.ReconcileInterval = Duration(24 * time.Hour)
@@ -323,6 +325,10 @@ func (c Config) validate() error {
 		"server.body_timeout": int64(c.Server.BodyTimeout), "server.read_header_timeout": int64(c.Server.ReadHeaderTimeout),
 		"server.idle_timeout":     int64(c.Server.IdleTimeout),
 		"jobs.integrity_interval": int64(c.Jobs.IntegrityInterval), "quota.max_concurrent_uploads": int64(c.Quota.MaxConcurrentUpload),
+		"documents.trash_days": int64(c.Documents.TrashDays),
+	}
+	if c.Documents.TrashDays > 36500 {
+		return bad("documents.trash_days", "must be at most 36500")
 	}
 	if c.Classify.MinConfidence < 0 || c.Classify.MinConfidence > 1 {
 		return bad("classify.min_confidence", "must be between 0 and 1")

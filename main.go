@@ -356,6 +356,7 @@ func jobsConfig(cfg Config, st *store.Store) server.JobsConfig {
 		PendingTTL:        time.Duration(cfg.Quota.PendingTTL),
 		ReconcileInterval: time.Duration(cfg.Jobs.ReconcileInterval),
 		IntegrityInterval: time.Duration(cfg.Jobs.IntegrityInterval),
+		TrashRetention:    time.Duration(cfg.Documents.TrashDays) * 24 * time.Hour,
 	}
 }
 

@@ -214,7 +214,7 @@ func (s *Server) myQuota(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]int64{"used_bytes": q.UsedBytes, "limit_bytes": q.LimitBytes})
+	return c.JSON(http.StatusOK, map[string]int64{"used_bytes": q.UsedBytes, "limit_bytes": q.LimitBytes, "trash_bytes": q.TrashBytes})
 }
 
 type aiSettings struct {

@@ -61,6 +61,9 @@ func (s *Server) listDocuments(c echo.Context) error {
 	}
 	f := store.DocumentFilter{Status: c.QueryParam("status"), TopicID: c.QueryParam("topic"), Query: c.QueryParam("q"),
 		After: cursor, Limit: limit}
+	if err := listOrder(c, &f); err != nil {
+		return err
+	}
 	if f.Status != "" && !validStatus[f.Status] {
 		return fail(http.StatusBadRequest, "status must be pending, uploaded, classified or classification_failed")
 	}
@@ -74,7 +77,11 @@ func (s *Server) listDocuments(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"items": mapSlice(docs, toDocumentJSON), "next_cursor": encodeCursor(next)})
+	total, err := s.listTotal(c, f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"items": mapSlice(docs, toDocumentJSON), "next_cursor": encodeCursor(next), "total": total})
 }
 
 type patchDocumentRequest struct {

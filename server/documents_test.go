@@ -87,7 +87,7 @@ func TestGetQuota(t *testing.T) {
 	forEachDialect(t, func(t *testing.T, e *env) {
 		c := e.member("alice")
 		b := c.call("GET", "/api/auth/me/quota", nil, 200)
-		if strings.TrimSpace(string(b)) != `{"limit_bytes":104857600,"used_bytes":0}` {
+		if strings.TrimSpace(string(b)) != `{"limit_bytes":104857600,"trash_bytes":0,"used_bytes":0}` {
 			t.Fatalf("quota of a new user: %s", b)
 		}
 	})

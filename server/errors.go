@@ -96,6 +96,8 @@ func (s *Server) classify(err error) (int, any) {
 		return http.StatusNotFound, "not found"
 	case errors.Is(err, store.ErrConflict):
 		return http.StatusConflict, "already exists"
+	case errors.Is(err, store.ErrUnfinished):
+		return http.StatusConflict, "the upload of this document is not finished"
 	case errors.Is(err, store.ErrCredentialsChanged):
 		return http.StatusUnauthorized, "credentials changed while the request was in flight; sign in again"
 	case errors.Is(err, store.ErrLastAdmin):

@@ -21,10 +21,14 @@ type JobsConfig struct {
 	PendingTTL        time.Duration // age at which an unconfirmed upload is removed
 	ReconcileInterval time.Duration // quota recomputation
 	IntegrityInterval time.Duration // integrity sweep (see package integrity)
+	TrashRetention    time.Duration // age at which a trashed document is deleted for good (default 30 days)
 	// Distributed runs each job once per tick across every replica sharing the database:
 	// a Postgres advisory lock for the run, and the job_runs table for the tick.
 	Distributed bool
 }
+
+// DefaultTrashRetention is how long a trashed document is kept (documents.trash_days).
+const DefaultTrashRetention = 30 * 24 * time.Hour
 
 // errSkipped tells gocron that another replica has this tick.
 var errSkipped = errors.New("job runs on another replica this tick")
@@ -99,8 +103,19 @@ func (s *Server) maintenance(cfg JobsConfig) map[string]func(context.Context) er
 			}
 			return err
 		},
+		"purge-trash": func(ctx context.Context) error {
+			n, err := s.store.PurgeTrash(ctx, s.now().Add(-cmp.Or(cfg.TrashRetention, DefaultTrashRetention)), 500)
+			if n > 0 {
+				s.log.Info("expired trash purged", "count", n)
+				_, _ = s.store.DrainDeletions(ctx, s.blobs, 500)
+			}
+			return err
+		},
 		"reconcile-quotas": func(ctx context.Context) error {
-			_, err := s.store.ReconcileQuotas(ctx)
+			if _, err := s.store.ReconcileQuotas(ctx); err != nil {
+				return err
+			}
+			_, err := s.store.ReconcileListCounters(ctx)
 			return err
 		},
 		"integrity-sweep": func(ctx context.Context) error {
@@ -137,7 +152,7 @@ func (s *Server) StartJobs(cfg JobsConfig) (*Jobs, error) {
 	every := map[string]time.Duration{
 		"drain-deletions": cfg.DrainInterval, "expire-pending": cfg.ExpiryInterval,
 		"reconcile-quotas": cfg.ReconcileInterval, "prune-sessions": time.Hour,
-		"integrity-sweep": cmp.Or(cfg.IntegrityInterval, 24*time.Hour),
+		"integrity-sweep": cmp.Or(cfg.IntegrityInterval, 24*time.Hour), "purge-trash": time.Hour,
 	}
 	var opts []gocron.SchedulerOption
 	if cfg.Distributed {

@@ -60,6 +60,7 @@ type documentJSON struct {
 	UploadedAt   *time.Time           `json:"uploaded_at"`
 	ClassifiedAt *time.Time           `json:"classified_at"`
 	HasThumbnail bool                 `json:"has_thumbnail"`
+	TrashedAt    *time.Time           `json:"trashed_at"`
 }
 
 func toDocumentJSON(d store.Document) documentJSON {
@@ -73,7 +74,7 @@ func toDocumentJSON(d store.Document) documentJSON {
 	}
 	return documentJSON{ID: d.ID, Filename: d.Filename, ContentType: d.ContentType, SizeBytes: d.SizeBytes,
 		Status: d.Status, Topics: topics, NeedsTopic: d.NeedsTopic(), Suggested: suggested, Error: d.Error, CreatedAt: d.CreatedAt, UploadedAt: d.UploadedAt,
-		ClassifiedAt: d.ClassifiedAt, HasThumbnail: d.HasThumbnail}
+		ClassifiedAt: d.ClassifiedAt, HasThumbnail: d.HasThumbnail, TrashedAt: d.TrashedAt}
 }
 
 type topicJSON struct {
@@ -82,6 +83,9 @@ type topicJSON struct {
 	Description string `json:"description"`
 	System      bool   `json:"system"`
 	Color       string `json:"color"`
+	// DocumentCount is how many of the caller's documents (not trashed) have the topic;
+	// only in the caller's own list.
+	DocumentCount *int64 `json:"document_count,omitempty"`
 }
 
 func toTopicJSON(t store.Topic) topicJSON {

@@ -48,7 +48,8 @@ var operations = []operation{
 	{"POST", "/api/documents/upload-url", "Step 1 of an upload: a pending document and a presigned PUT bound to size_bytes (413 also when the pending uploads would pass the limit plus quota.pending_allowance). 409 {detail, existing_id} when the declared sha256 is that of one of your documents (documents.duplicates = \"reject\")", "member", "UploadRequest", 201, "UploadTicket", []int{400, 401, 403, 409, 413, 415, 503}},
 	{"POST", "/api/documents/{id}/confirm", "Step 3: charge the quota with the stored size and queue classification. 409 {detail, existing_id} when you already have a document with the same bytes (documents.duplicates = \"reject\"): the upload is discarded and nothing is charged", "member", "", 200, "Document", []int{401, 403, 404, 409, 413, 422, 503}},
 	{"POST", "/api/documents", "One-shot multipart upload (field \"file\"); 429 when too many uploads are in progress for the account (Retry-After); 409 {detail, existing_id} for a duplicate of one of your documents", "member", "Multipart", 201, "Document", []int{400, 401, 403, 409, 413, 415, 429, 503}},
-	{"GET", "/api/documents", "Your documents, newest first (or best match with q); keyset pagination", "member", "", 200, "DocumentPage", []int{400, 401, 403}},
+	{"GET", "/api/documents", "Your documents, newest first (or by sort and order; best match with q); keyset pagination; trashed ones only with trashed=true", "member", "", 200, "DocumentPage", []int{400, 401, 403}},
+	{"POST", "/api/documents/bulk", "One action on 1 to 500 of your documents, all or nothing in one transaction: add_topics and remove_topics (with topic_ids, 1 to 100), trash, restore, delete (for good). 404 when any id is not one of your documents, 422 when a topic is neither a system topic nor yours, 409 when trash names an unfinished upload; then nothing changed", "member", "BulkRequest", 200, "BulkResult", []int{400, 401, 403, 404, 409, 422}},
 	{"GET", "/api/documents/zip", "Bulk download: the chosen documents (ids=a,b,… or ids repeated; at most 500) as one streamed application/zip, each under its filename made unique; any id not one of your finished documents is a 404 before a byte is sent", "member", "", 200, "", []int{400, 401, 403, 404, 503}},
 	{"GET", "/api/export", "Download all my documents: a streamed application/zip of every original under its filename (made unique) and manifest.json (ids, filenames, content types, sizes, SHA-256, dates, topics with names, descriptions and colours; text=true adds the extracted text)", "member", "", 200, "", []int{400, 401, 403, 503}},
 	{"GET", "/api/documents/{id}", "One document", "member", "", 200, "Document", []int{401, 403, 404}},
@@ -57,9 +58,11 @@ var operations = []operation{
 	{"GET", "/api/documents/{id}/thumbnail", "The thumbnail (image/jpeg, 400 px wide) the worker made; 404 until it exists (see has_thumbnail). ETag; If-None-Match answers 304", "member", "", 200, "", []int{304, 401, 403, 404, 503}},
 	{"GET", "/api/documents/{id}/text", "The text extracted or recognised (OCR) from the document, as text/plain; charset=utf-8 (empty until classified); 409 while the upload is unfinished", "member", "", 200, "", []int{401, 403, 404, 409}},
 	{"PATCH", "/api/documents/{id}", "Rename and/or set topics", "member", "DocumentPatch", 200, "Document", []int{400, 401, 403, 404, 422}},
-	{"DELETE", "/api/documents/{id}", "Delete; the space is given back at once", "member", "", 204, "", []int{401, 403, 404}},
+	{"DELETE", "/api/documents/{id}", "Delete for good, from the list or the trash; the space is given back at once", "member", "", 204, "", []int{401, 403, 404}},
+	{"POST", "/api/documents/{id}/trash", "Move to the trash (idempotent): hidden from the list and search, still charged to the quota (trash_bytes), deleted for good after documents.trash_days; download, rename and topics still work. 409 while the upload is unfinished", "member", "", 200, "Document", []int{401, 403, 404, 409}},
+	{"POST", "/api/documents/{id}/restore", "Take out of the trash (idempotent); 404 once purged or deleted", "member", "", 200, "Document", []int{401, 403, 404}},
 	{"POST", "/api/documents/{id}/classify", "Queue the document for classification again", "member", "", 202, "Document", []int{401, 403, 404, 409}},
-	{"GET", "/api/topics", "System topics and your own", "member", "", 200, "TopicList", []int{401, 403}},
+	{"GET", "/api/topics", "System topics and your own, each with the number of your documents (not trashed) that have it", "member", "", 200, "TopicList", []int{401, 403}},
 	{"POST", "/api/topics", "Create one of your topics", "member", "TopicCreate", 201, "Topic", []int{400, 401, 403, 409, 422}},
 	{"PATCH", "/api/topics/{id}", "Change one of your topics", "member", "TopicPatch", 200, "Topic", []int{400, 401, 403, 404, 409, 422}},
 	{"DELETE", "/api/topics/{id}", "Delete one of your topics and its assignments", "member", "", 204, "", []int{401, 403, 404}},
@@ -107,17 +110,18 @@ var schemas = map[string]any{
 	"Login":          obj([]string{"username", "password"}, map[string]any{"username": str, "password": str, "otp": str}),
 	"LoginResult":    obj(nil, map[string]any{"user": ref("User"), "csrf_token": str}),
 	"PasswordChange": obj([]string{"current_password", "new_password"}, map[string]any{"current_password": str, "new_password": map[string]any{"type": "string", "minLength": 12}}),
-	"Quota":          obj(nil, map[string]any{"used_bytes": integer, "limit_bytes": integer}),
-	"AISettings":     obj(nil, map[string]any{"ai_provider": strNull, "ai_model": strNull}),
-	"Providers":      obj(nil, map[string]any{"providers": strList, "default": str}),
-	"TOTPSetup":      obj(nil, map[string]any{"secret": str, "otpauth_url": str, "qr_png": str}),
-	"Code":           obj([]string{"code"}, map[string]any{"code": str}),
-	"Password":       obj([]string{"password"}, map[string]any{"password": str}),
-	"BackupCodes":    obj(nil, map[string]any{"backup_codes": strList}),
-	"Token":          obj(nil, map[string]any{"id": str, "name": str, "created_at": dateTime, "last_used_at": dtNull, "expires_at": dtNull}),
-	"TokenList":      listOf("Token"),
-	"NewToken":       obj([]string{"name"}, map[string]any{"name": str, "expires_in_days": integer}),
-	"CreatedToken":   obj(nil, map[string]any{"id": str, "name": str, "token": str, "expires_at": dtNull}),
+	"Quota": obj(nil, map[string]any{"used_bytes": integer, "limit_bytes": integer,
+		"trash_bytes": map[string]any{"type": "integer", "description": "the part of used_bytes held by trashed documents"}}),
+	"AISettings":   obj(nil, map[string]any{"ai_provider": strNull, "ai_model": strNull}),
+	"Providers":    obj(nil, map[string]any{"providers": strList, "default": str}),
+	"TOTPSetup":    obj(nil, map[string]any{"secret": str, "otpauth_url": str, "qr_png": str}),
+	"Code":         obj([]string{"code"}, map[string]any{"code": str}),
+	"Password":     obj([]string{"password"}, map[string]any{"password": str}),
+	"BackupCodes":  obj(nil, map[string]any{"backup_codes": strList}),
+	"Token":        obj(nil, map[string]any{"id": str, "name": str, "created_at": dateTime, "last_used_at": dtNull, "expires_at": dtNull}),
+	"TokenList":    listOf("Token"),
+	"NewToken":     obj([]string{"name"}, map[string]any{"name": str, "expires_in_days": integer}),
+	"CreatedToken": obj(nil, map[string]any{"id": str, "name": str, "token": str, "expires_at": dtNull}),
 	"UploadRequest": obj([]string{"filename", "size_bytes"}, map[string]any{"filename": str, "content_type": str, "size_bytes": integer,
 		"sha256": map[string]any{"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "optional SHA-256 of the file: a duplicate of one of your documents is refused (409) before any byte is sent"}}),
 	"UploadTicket": obj(nil, map[string]any{"document_id": str, "upload_url": str, "method": str,
@@ -135,11 +139,17 @@ var schemas = map[string]any{
 		"topics":           map[string]any{"type": "array", "items": ref("TopicRef"), "description": "best first: manual topics, then by confidence"},
 		"needs_topic":      map[string]any{"type": "boolean", "description": "classified, but no topic cleared classify.min_confidence: the user picks one (suggested_topics); setting topics by PATCH confirms them and teaches the user's model"},
 		"suggested_topics": map[string]any{"type": "array", "items": ref("SuggestedTopic"), "description": "while needs_topic: the likeliest topics, best first"},
-		"error":            strNull, "created_at": dateTime, "uploaded_at": dtNull, "classified_at": dtNull,
-		"has_thumbnail": boolean}),
-	"DocumentPage":      obj(nil, map[string]any{"items": listOf("Document"), "next_cursor": strNull}),
-	"DocumentPatch":     obj(nil, map[string]any{"filename": str, "topic_ids": strList}),
-	"Topic":             obj(nil, map[string]any{"id": str, "name": str, "description": str, "system": boolean, "color": str}),
+		"error":            strNull, "created_at": dateTime, "uploaded_at": dtNull, "classified_at": dtNull, "has_thumbnail": boolean,
+		"trashed_at": map[string]any{"type": []string{"string", "null"}, "format": "date-time", "description": "in the trash since; null when not trashed"}}),
+	"DocumentPage": obj(nil, map[string]any{"items": listOf("Document"), "next_cursor": strNull,
+		"total": map[string]any{"type": []string{"integer", "null"}, "description": "documents in the whole list (the trash with trashed=true); null when filtered by status, topic or q"}}),
+	"BulkRequest": obj([]string{"ids", "action"}, map[string]any{"ids": map[string]any{"type": "array", "items": str, "minItems": 1, "maxItems": 500},
+		"action":    map[string]any{"enum": []string{"add_topics", "remove_topics", "trash", "restore", "delete"}},
+		"topic_ids": map[string]any{"type": "array", "items": str, "maxItems": 100}}),
+	"BulkResult":    obj(nil, map[string]any{"action": str, "count": map[string]any{"type": "integer", "description": "distinct documents the action applied to"}}),
+	"DocumentPatch": obj(nil, map[string]any{"filename": str, "topic_ids": strList}),
+	"Topic": obj(nil, map[string]any{"id": str, "name": str, "description": str, "system": boolean, "color": str,
+		"document_count": map[string]any{"type": "integer", "description": "GET /api/topics only: your documents with this topic, trash excluded"}}),
 	"TopicList":         listOf("Topic"),
 	"TopicCreate":       obj([]string{"name"}, map[string]any{"name": str, "description": str, "color": str}),
 	"TopicPatch":        obj(nil, map[string]any{"name": str, "description": str, "color": str}),
@@ -201,6 +211,7 @@ func openAPIDocument(version string) []byte {
 			for _, q := range []string{"limit", "cursor", "status", "topic", "q"} {
 				params = append(params, map[string]any{"name": q, "in": "query", "schema": str})
 			}
+			params = append(params, listOrderParams...)
 		}
 		for _, q := range queryParams[op.method+" "+op.path] {
 			params = append(params, map[string]any{"name": q, "in": "query", "schema": str})
@@ -263,6 +274,15 @@ func openAPIDocument(version string) []byte {
 		panic(err) // the document is built from literals
 	}
 	return b
+}
+
+// listOrderParams are the order and trash parameters of GET /api/documents.
+var listOrderParams = []any{
+	map[string]any{"name": "sort", "in": "query", "schema": map[string]any{"enum": []string{"created", "name", "size"}, "default": "created"},
+		"description": "order of a plain list (name: case-insensitive; ties by id); with q only created. A cursor serves only the sort and order it was made for (400 otherwise)"},
+	map[string]any{"name": "order", "in": "query", "schema": map[string]any{"enum": []string{"desc", "asc"}, "default": "desc"}},
+	map[string]any{"name": "trashed", "in": "query", "schema": map[string]any{"enum": []string{"false", "true"}, "default": "false"},
+		"description": "true: only the trash; otherwise trashed documents are hidden (lists and search)"},
 }
 
 // addLimitResponses adds the answers every route may give because of the timeouts

@@ -36,11 +36,20 @@ func (r topicRequest) validate(create bool) error {
 }
 
 func (s *Server) listTopics(c echo.Context) error {
-	list, err := s.store.VisibleTopics(c.Request().Context(), caller(c).ID)
+	ctx := c.Request().Context()
+	list, err := s.store.VisibleTopics(ctx, caller(c).ID)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, mapSlice(list, toTopicJSON))
+	counts, err := s.store.TopicDocumentCounts(ctx, caller(c).ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, mapSlice(list, func(t store.Topic) topicJSON {
+		j, n := toTopicJSON(t), counts[t.ID]
+		j.DocumentCount = &n
+		return j
+	}))
 }
 
 // createTopicIn adds a topic to the namespace of owner (nil = system).

@@ -19,12 +19,21 @@ type Cursor struct {
 	Ranked bool
 	Seq    int64
 	ID     string
+	// Sort is the order of a plain list the cursor was made for ("" and SortCreated: by
+	// creation), Asc its direction (false: descending); Name and Size are the keys of the
+	// name and size orders.
+	Sort string
+	Asc  bool
+	Name string
+	Size int64
 }
 
 // Encode makes the cursor opaque for clients.
 func (c Cursor) Encode() string {
 	key := "t|" + c.At.UTC().Format(time.RFC3339Nano)
 	switch {
+	case c.Sort != "" && (c.Sort != SortCreated || c.Asc):
+		key = sortedCursorKey(c)
 	case c.Ranked:
 		key = "r|" + strconv.FormatFloat(c.Score, 'g', -1, 64)
 	case c.Seq > 0:
@@ -47,6 +56,9 @@ func DecodeCursor(s string) (*Cursor, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
 		return nil, ErrInvalid
+	}
+	if c, ok, err := decodeSortedCursor(string(b)); ok {
+		return c, err
 	}
 	parts := strings.SplitN(string(b), "|", 3)
 	if len(parts) != 3 || !isID(parts[2]) {

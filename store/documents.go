@@ -34,6 +34,7 @@ type Document struct {
 	UploadedAt   *time.Time
 	ClassifiedAt *time.Time
 	HasThumbnail bool
+	TrashedAt    *time.Time      // in the trash since; nil: not trashed
 	Topics       []DocumentTopic // assigned, best first: manual, then by confidence
 	Suggested    []DocumentTopic // likely but below the threshold, best first (only while Topics is empty)
 }
@@ -58,14 +59,14 @@ type DocumentTopic struct {
 func (d Document) NeedsTopic() bool { return d.Status == StatusClassified && len(d.Topics) == 0 }
 
 const documentColumns = `d.id, d.user_id, d.filename, d.content_type, d.object_key, d.size_bytes, d.status, d.error,
-	d.attempts, d.created_at, d.uploaded_at, d.classified_at, d.thumbnail_type IS NOT NULL`
+	d.attempts, d.created_at, d.uploaded_at, d.classified_at, d.trashed_at, d.thumbnail_type IS NOT NULL`
 
 func scanDocument(row scanner, extra ...any) (Document, error) {
 	var d Document
 	var errText sql.NullString
-	var uploaded, classified sql.NullTime
+	var uploaded, classified, trashed sql.NullTime
 	dest := append([]any{&d.ID, &d.UserID, &d.Filename, &d.ContentType, &d.ObjectKey, &d.SizeBytes, &d.Status, &errText,
-		&d.Attempts, &d.CreatedAt, &uploaded, &classified, &d.HasThumbnail}, extra...)
+		&d.Attempts, &d.CreatedAt, &uploaded, &classified, &trashed, &d.HasThumbnail}, extra...)
 	if err := row.Scan(dest...); err != nil {
 		return Document{}, notFound(err)
 	}
@@ -73,6 +74,7 @@ func scanDocument(row scanner, extra ...any) (Document, error) {
 		d.Error = &errText.String
 	}
 	d.CreatedAt, d.UploadedAt, d.ClassifiedAt = d.CreatedAt.UTC(), timePtr(uploaded), timePtr(classified)
+	d.TrashedAt = timePtr(trashed)
 	d.Topics, d.Suggested = []DocumentTopic{}, []DocumentTopic{}
 	return d, nil
 }
@@ -117,8 +119,12 @@ func (s *Store) CreatePendingWithin(ctx context.Context, userID, filename, conte
 			}
 			return qe
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes, status, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7)`, id, userID, filename, contentType, ObjectKeyFor(userID, id), declaredSize, s.Now())
+		_, err = tx.ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes, status, created_at, name_key)
+			VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)`, id, userID, filename, contentType, ObjectKeyFor(userID, id), declaredSize, s.Now(), nameKey(filename))
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE quotas SET document_count = document_count + 1 WHERE user_id = $1`, userID)
 		return err
 	})
 	if err != nil {
@@ -213,7 +219,8 @@ func (s *Store) DiscardPending(ctx context.Context, userID, id string) ([]string
 			id, userID).Scan(&key, &declared); err != nil {
 			return notFound(err)
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE quotas SET pending_bytes = pending_bytes - $1 WHERE user_id = $2`, declared, userID); err != nil {
+		if _, err := tx.ExecContext(ctx, `UPDATE quotas SET pending_bytes = pending_bytes - $1, document_count = document_count - 1
+			WHERE user_id = $2`, declared, userID); err != nil {
 			return err
 		}
 		return enqueueObject(ctx, tx, key)
@@ -257,15 +264,14 @@ func (s *Store) DeleteDocument(ctx context.Context, userID, id string) ([]string
 func (s *Store) deleteDocumentTx(ctx context.Context, tx *sql.Tx, userID, id string) ([]string, error) {
 	var key, status string
 	var size int64
-	if err := tx.QueryRowContext(ctx, `DELETE FROM documents WHERE id = $1 AND user_id = $2 RETURNING object_key, size_bytes, status`,
-		id, userID).Scan(&key, &size, &status); err != nil {
+	var trashed bool
+	if err := tx.QueryRowContext(ctx, `DELETE FROM documents WHERE id = $1 AND user_id = $2 RETURNING object_key, size_bytes, status, trashed`,
+		id, userID).Scan(&key, &size, &status, &trashed); err != nil {
 		return nil, notFound(err)
 	}
-	column := "used_bytes"
-	if status == StatusPending {
-		column = "pending_bytes"
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE quotas SET `+column+` = `+column+` - $1 WHERE user_id = $2`, size, userID); err != nil {
+	var q quotaDelta
+	q.release(size, status, trashed)
+	if err := q.apply(ctx, tx, userID); err != nil {
 		return nil, err
 	}
 	return objectKeys(key), enqueueObject(ctx, tx, key)
@@ -289,7 +295,7 @@ func (s *Store) UpdateDocument(ctx context.Context, userID, id string, p Documen
 			return notFound(err)
 		}
 		if p.Filename != nil {
-			if _, err := tx.ExecContext(ctx, `UPDATE documents SET filename = $1 WHERE id = $2`, *p.Filename, id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE documents SET filename = $1, name_key = $2 WHERE id = $3`, *p.Filename, nameKey(*p.Filename), id); err != nil {
 				return err
 			}
 		}
@@ -324,18 +330,26 @@ type DocumentFilter struct {
 	Status  string
 	TopicID string
 	Query   string // full-text over filename and extracted text
+	Trashed bool   // the trash instead of the live documents
+	Sort    string // a plain list's order (SortCreated, SortName, SortSize; "" = SortCreated)
+	Asc     bool   // ascending instead of descending (plain lists only)
 	After   *Cursor
 	Limit   int
 }
 
-// ListDocuments pages through the user's documents: newest first, or for a query the best
-// matches first (a common word: the newest matches first, see planSearch). Keyset
-// pagination throughout, each order served by an index.
+// ListDocuments pages through the user's documents (or their trash, f.Trashed): by creation,
+// name or size in either direction (f.Sort, f.Asc; newest first by default), or for a query
+// the best matches first (a common word: the newest matches first, see planSearch). Keyset
+// pagination throughout, each order served by an index; a cursor serves only its own order.
 func (s *Store) ListDocuments(ctx context.Context, userID string, f DocumentFilter) ([]Document, *Cursor, error) {
 	args := []any{userID}
 	arg := func(v any) string { args = append(args, v); return "$" + strconv.Itoa(len(args)) }
-	p := plainList()
-	if strings.TrimSpace(f.Query) != "" {
+	p := sortedList(f.Sort, f.Asc)
+	plain := strings.TrimSpace(f.Query) == ""
+	if !plain {
+		if sortOf(f.Sort) != SortCreated || f.Asc || (f.After != nil && (sortOf(f.After.Sort) != SortCreated || f.After.Asc)) {
+			return nil, nil, fmt.Errorf("store: list documents: a search has its own order: %w", ErrInvalid)
+		}
 		words := searchWords(f.Query)
 		if len(words) == 0 {
 			return []Document{}, nil, nil
@@ -345,7 +359,7 @@ func (s *Store) ListDocuments(ctx context.Context, userID string, f DocumentFilt
 			return nil, nil, fmt.Errorf("store: list documents: %w", err)
 		}
 	}
-	where := []string{`d.user_id = $1`}
+	where := []string{`d.user_id = $1`, `d.trashed = ` + arg(f.Trashed)}
 	if p.cond != "" {
 		where = append(where, p.cond)
 	}
@@ -391,6 +405,9 @@ func (s *Store) ListDocuments(ctx context.Context, userID string, f DocumentFilt
 		next = &Cursor{At: last.CreatedAt, ID: last.ID, Ranked: p.ranked, Score: k.Score, Seq: k.Seq}
 		if !p.ranked {
 			next.Score = 0
+		}
+		if plain {
+			next = sortedCursor(last, f.Sort, f.Asc)
 		}
 	}
 	if err := s.attachTopics(ctx, docs); err != nil {
@@ -480,7 +497,8 @@ func (s *Store) ExpirePending(ctx context.Context, cutoff time.Time) (int, error
 			return err
 		}
 		for _, e := range list {
-			if _, err := tx.ExecContext(ctx, `UPDATE quotas SET pending_bytes = pending_bytes - $1 WHERE user_id = $2`, e.size, e.user); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE quotas SET pending_bytes = pending_bytes - $1, document_count = document_count - 1
+				WHERE user_id = $2`, e.size, e.user); err != nil {
 				return err
 			}
 			if err := enqueueObject(ctx, tx, e.key); err != nil {

@@ -13,6 +13,9 @@ type Quota struct {
 	UsedBytes    int64
 	LimitBytes   int64
 	PendingBytes int64 // reserved by uploads not yet confirmed
+	// TrashBytes is the part of UsedBytes held by trashed documents; DocumentCount and
+	// TrashCount count the documents in the list (any status) and in the trash.
+	TrashBytes, DocumentCount, TrashCount int64
 }
 
 // QuotaError tells how a confirm would overshoot the quota; it wraps ErrQuotaExceeded.
@@ -31,8 +34,8 @@ func (e *QuotaError) Unwrap() error { return ErrQuotaExceeded }
 // QuotaOf reads the user's quota.
 func (s *Store) QuotaOf(ctx context.Context, userID string) (Quota, error) {
 	var q Quota
-	err := s.db.QueryRowContext(ctx, `SELECT used_bytes, limit_bytes, pending_bytes FROM quotas WHERE user_id = $1`, userID).
-		Scan(&q.UsedBytes, &q.LimitBytes, &q.PendingBytes)
+	err := s.db.QueryRowContext(ctx, `SELECT used_bytes, limit_bytes, pending_bytes, trash_bytes, document_count, trash_count
+		FROM quotas WHERE user_id = $1`, userID).Scan(&q.UsedBytes, &q.LimitBytes, &q.PendingBytes, &q.TrashBytes, &q.DocumentCount, &q.TrashCount)
 	if err != nil {
 		return q, fmt.Errorf("store: quota: %w", notFound(err))
 	}

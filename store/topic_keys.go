@@ -23,8 +23,11 @@ const versionTopicKeys = "0009-topic-name-key"
 
 // afterUp runs the Go part of an up migration, in the migration's transaction.
 func (s *Store) afterUp(ctx context.Context, tx *sql.Tx, version string) error {
-	if version == versionTopicKeys {
+	switch version {
+	case versionTopicKeys:
 		return fillTopicKeys(ctx, tx)
+	case versionDocumentNameKeys:
+		return fillDocumentNameKeys(ctx, tx)
 	}
 	return nil
 }

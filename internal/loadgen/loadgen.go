@@ -74,7 +74,7 @@ func Seed(ctx context.Context, st *store.Store, o Options) (Corpus, error) {
 		n := min(batch, o.Documents-done)
 		err := inTx(ctx, st.DB(), func(tx *sql.Tx) error {
 			stmt, err := tx.PrepareContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes,
-				status, created_at, uploaded_at, classified_at, text) VALUES ($1, $2, $3, 'text/plain', $4, 1000, 'classified', $5, $5, $5, $6)`)
+				status, created_at, uploaded_at, classified_at, text, name_key) VALUES ($1, $2, $3, 'text/plain', $4, 1000, 'classified', $5, $5, $5, $6, $3)`)
 			if err != nil {
 				return err
 			}
@@ -108,7 +108,8 @@ func Seed(ctx context.Context, st *store.Store, o Options) (Corpus, error) {
 			fmt.Fprintf(o.Progress, "seeded %d of %d documents\n", done, o.Documents)
 		}
 	}
-	if _, err := st.DB().ExecContext(ctx, `UPDATE quotas SET used_bytes = (SELECT COUNT(*) * 1000 FROM documents d WHERE d.user_id = quotas.user_id)`); err != nil {
+	if _, err := st.DB().ExecContext(ctx, `UPDATE quotas SET used_bytes = (SELECT COUNT(*) * 1000 FROM documents d WHERE d.user_id = quotas.user_id),
+		document_count = (SELECT COUNT(*) FROM documents d WHERE d.user_id = quotas.user_id)`); err != nil {
 		return c, err
 	}
 	if st.Dialect() == store.Postgres {
