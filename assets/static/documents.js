@@ -85,6 +85,7 @@ export async function documentsPage(params, page) {
   const syncControls = () => {
     search.value !== f.q && document.activeElement !== search && (search.value = f.q);
     topicSel.value = f.topic; statusSel.value = f.status; sortSel.value = `${f.sort}:${f.order}`;
+    sortSel.disabled = !!f.q; sortSel.title = f.q ? 'A search shows the best matches first' : '';
     viewList.setAttribute('aria-pressed', String(f.view === 'list')); viewGrid.setAttribute('aria-pressed', String(f.view === 'grid'));
     trashBtn.replaceChildren(icon(f.trashed ? 'list' : 'trash'), f.trashed ? 'All documents' : 'Trash');
     title.textContent = f.trashed ? 'Trash' : 'Documents';
@@ -96,7 +97,7 @@ export async function documentsPage(params, page) {
     if (f.q) p.set('q', f.q);
     if (f.topic) p.set('topic', f.topic);
     if (f.status) p.set('status', f.status);
-    p.set('sort', f.sort); p.set('order', f.order);
+    if (!f.q) { p.set('sort', f.sort); p.set('order', f.order); } // a search lists the best matches first
     if (f.trashed) p.set('trashed', 'true');
     p.set('limit', String(PAGE));
     if (after) p.set('cursor', after);
@@ -136,6 +137,7 @@ export async function documentsPage(params, page) {
       h('div', { class: 'chips' }, topicChips(d, byId)), h('div', { class: 'muted trunc', style: { fontSize: 'var(--fs-s)' } }, fmtDay(d.created_at), ' · ', fmtBytes(d.size_bytes))));
 
   const sortHeader = (key, label, cls) => {
+    if (f.q) return h('th', { class: cls, scope: 'col' }, label);
     const active = f.sort === key;
     const next = active && f.order === 'asc' ? 'desc' : active ? 'asc' : key === 'name' ? 'asc' : 'desc';
     return h('th', { class: cls, scope: 'col', 'aria-sort': active ? (f.order === 'asc' ? 'ascending' : 'descending') : null },
