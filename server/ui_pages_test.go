@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -526,4 +527,46 @@ func TestUIAssetsBudget(t *testing.T) {
 	if total >= 150_000 {
 		t.Fatalf("JS + CSS is %d bytes, over the 150 KB budget", total)
 	}
+}
+
+// TestUIFirstRowsPerf measures (it never asserts a time) how long the documents page takes
+// from navigation to its first rows on screen for a user with 10,000 documents, beside a user
+// with 10: the median of 10 full loads each, read from the Performance API (the page marks
+// "docs-rows" when the rows are in the DOM).
+func TestUIFirstRowsPerf(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds 10,000 documents")
+	}
+	ctx := context.Background()
+	e := newEnv(t, "sqlite", "local")
+	median := func(name string, n int) float64 {
+		u := e.createUser(name, store.RoleUser, 1<<40)
+		start := time.Now()
+		for i := 0; i < n; i++ {
+			if _, err := e.store.CreatePending(ctx, u.ID, fmt.Sprintf("document-%05d.pdf", i), "application/pdf", 1000+int64(i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		t.Logf("seeded %d documents for %s in %v", n, name, time.Since(start).Round(time.Millisecond))
+		p := newPage(t, e.ts.URL, "perf-"+name)
+		p.expect("(Unauthorized) " + e.ts.URL + "/api/auth/me")
+		p.signIn(name, testPassword)
+		var ms []float64
+		for i := 0; i < 10; i++ {
+			p.run("load", chromedp.Navigate("about:blank"), chromedp.Navigate(p.base+"/#/documents"),
+				waitTrue(`performance.getEntriesByName('docs-rows').length > 0`))
+			v := eval[float64](p.ui, "mark", `performance.getEntriesByName('docs-rows')[0].startTime`)
+			ms = append(ms, v)
+		}
+		rows := eval[int](p.ui, "rows", `document.querySelectorAll('#doc-list tr').length`)
+		if rows != min(n, 100) {
+			t.Fatalf("%s: %d rows on screen", name, rows)
+		}
+		slices.Sort(ms)
+		t.Logf("%s (%d documents): first rows after navigation, median of 10 loads %.0f ms (min %.0f, max %.0f)", name, n, (ms[4]+ms[5])/2, ms[0], ms[9])
+		return (ms[4] + ms[5]) / 2
+	}
+	base := median("few", 10)
+	many := median("many", 10_000)
+	t.Logf("10,000 documents: %.0f ms; baseline with 10 documents: %.0f ms", many, base)
 }
