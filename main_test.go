@@ -47,7 +47,7 @@ func TestRun(t *testing.T) {
 		{"migrate bad action", []string{"migrate", "sideways", "-config", ""}, []string{data, filepath.Join(dir, "m0")}, 2, "", "unknown action", true},
 		{"migrate status on a new database", []string{"migrate", "status"}, []string{data, filepath.Join(dir, "m1")}, 0, "pending  0001-initial-schema", "", false},
 		{"migrate up", []string{"migrate", "up"}, []string{data, filepath.Join(dir, "m2")}, 0, "applied  0017-identity-portability", "", false},
-		{"migrate down", []string{"migrate", "down"}, []string{data, filepath.Join(dir, "m2")}, 0, "migrated down to 0011-topic-colour", "", false},
+		{"migrate down", []string{"migrate", "down"}, []string{data, filepath.Join(dir, "m2")}, 0, "migrated down to 0016-topic-learning", "", false},
 		{"bad driver from env", []string{"migrate", "status"}, []string{"DOCUVAULT_DATABASE_DRIVER", "mysql"}, 1, "", `config: database.driver: unknown driver "mysql"`, true},
 		{"bad driver from file", []string{"migrate", "status", "-config", badCfg}, nil, 1, "", "database.driver", true},
 		{"unknown key in file", []string{"serve", "-config", unknownCfg}, nil, 1, "", "colour", true},
