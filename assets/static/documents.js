@@ -29,16 +29,31 @@ function saveListIds(ids, hash) {
 }
 
 export async function documentsPage(params, page) {
-  let topics = [];
-  try { topics = await api('GET', '/api/topics'); } catch (e) { if (e.status === 401) return; throw e; }
-  const byId = new Map(topics.map((t) => [t.id, t]));
   const f = {}; // the current filters, mirrored in the URL
+  function query(after) {
+    const p = new URLSearchParams();
+    if (f.q) p.set('q', f.q);
+    if (f.topic) p.set('topic', f.topic);
+    if (f.status) p.set('status', f.status);
+    if (!f.q) { p.set('sort', f.sort); p.set('order', f.order); } // a search lists the best matches first
+    if (f.trashed) p.set('trashed', 'true');
+    p.set('limit', String(PAGE));
+    if (after) p.set('cursor', after);
+    return p;
+  }
+
   const readParams = (p) => {
     f.q = p.get('q') || ''; f.topic = p.get('topic') || ''; f.status = p.get('status') || '';
     f.sort = p.get('sort') || 'created'; f.order = p.get('order') || (f.sort === 'name' ? 'asc' : 'desc');
     f.view = p.get('view') === 'grid' ? 'grid' : 'list'; f.trashed = p.get('trashed') === 'true';
   };
   readParams(params);
+  // The first page is asked for at once, beside the topics: the rows need not wait for them.
+  let first = api('GET', '/api/documents?' + query(null));
+  first.catch(() => { /* handled where it is awaited */ });
+  let topics = [];
+  try { topics = await api('GET', '/api/topics'); } catch (e) { if (e.status === 401) return; throw e; }
+  const byId = new Map(topics.map((t) => [t.id, t]));
   const hashOf = () => {
     const p = new URLSearchParams();
     if (f.q) p.set('q', f.q);
@@ -90,18 +105,6 @@ export async function documentsPage(params, page) {
     trashBtn.replaceChildren(icon(f.trashed ? 'list' : 'trash'), f.trashed ? 'All documents' : 'Trash');
     title.textContent = f.trashed ? 'Trash' : 'Documents';
     document.title = (f.trashed ? 'Trash' : 'Documents') + ' · DocuVault';
-  };
-
-  const query = (after) => {
-    const p = new URLSearchParams();
-    if (f.q) p.set('q', f.q);
-    if (f.topic) p.set('topic', f.topic);
-    if (f.status) p.set('status', f.status);
-    if (!f.q) { p.set('sort', f.sort); p.set('order', f.order); } // a search lists the best matches first
-    if (f.trashed) p.set('trashed', 'true');
-    p.set('limit', String(PAGE));
-    if (after) p.set('cursor', after);
-    return p;
   };
 
   const select = (id, on) => { if (on) selected.add(id); else { selected.delete(id); allMatching = false; } };
@@ -213,7 +216,8 @@ export async function documentsPage(params, page) {
     if (fresh) { generation++; cursor = null; }
     const gen = generation;
     const p = query(fresh ? null : cursor);
-    const job = api('GET', '/api/documents?' + p);
+    const job = fresh && first ? first : api('GET', '/api/documents?' + p);
+    first = null;
     loading = job;
     let res;
     try { res = await job; } catch (e) {
