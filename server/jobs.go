@@ -22,6 +22,7 @@ type JobsConfig struct {
 	ReconcileInterval time.Duration // quota recomputation
 	IntegrityInterval time.Duration // integrity sweep (see package integrity)
 	TrashRetention    time.Duration // age at which a trashed document is deleted for good (default 30 days)
+	PurgeInterval     time.Duration // how often expired trash is looked for (default hourly)
 	// Distributed runs each job once per tick across every replica sharing the database:
 	// a Postgres advisory lock for the run, and the job_runs table for the tick.
 	Distributed bool
@@ -152,7 +153,7 @@ func (s *Server) StartJobs(cfg JobsConfig) (*Jobs, error) {
 	every := map[string]time.Duration{
 		"drain-deletions": cfg.DrainInterval, "expire-pending": cfg.ExpiryInterval,
 		"reconcile-quotas": cfg.ReconcileInterval, "prune-sessions": time.Hour,
-		"integrity-sweep": cmp.Or(cfg.IntegrityInterval, 24*time.Hour), "purge-trash": time.Hour,
+		"integrity-sweep": cmp.Or(cfg.IntegrityInterval, 24*time.Hour), "purge-trash": cmp.Or(cfg.PurgeInterval, time.Hour),
 	}
 	var opts []gocron.SchedulerOption
 	if cfg.Distributed {

@@ -97,11 +97,32 @@ func (s *Store) purgeTrashBatch(ctx context.Context, cutoff time.Time, batch int
 	n := 0
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		n = 0
-		// The outer conditions are checked again on the row a concurrent restore or purge
-		// changed meanwhile (PostgreSQL re-reads a locked row), so neither is undone.
-		rows, err := tx.QueryContext(ctx, `DELETE FROM documents WHERE trashed = $1 AND trashed_at < $2 AND id IN (
-			SELECT id FROM documents WHERE trashed_at < $2 ORDER BY trashed_at LIMIT $3)
-			RETURNING object_key, user_id, size_bytes, status`, true, cutoff, batch)
+		// The expired documents are locked in id order first, as bulk actions lock theirs,
+		// so a purge racing a bulk restore queues up instead of deadlocking.
+		locked, err := tx.QueryContext(ctx, `SELECT id FROM documents WHERE id IN (
+			SELECT id FROM documents WHERE trashed_at < $1 ORDER BY trashed_at LIMIT $2) ORDER BY id`+s.forUpdate(), cutoff, batch)
+		if err != nil {
+			return err
+		}
+		args := []any{true, cutoff}
+		for locked.Next() {
+			var id string
+			if err := locked.Scan(&id); err != nil {
+				locked.Close()
+				return err
+			}
+			args = append(args, id)
+		}
+		locked.Close()
+		if err := locked.Err(); err != nil {
+			return err
+		}
+		if len(args) == 2 {
+			return nil
+		}
+		// The conditions are checked again on the locked rows: one restored meanwhile stays.
+		rows, err := tx.QueryContext(ctx, `DELETE FROM documents WHERE trashed = $1 AND trashed_at < $2 AND id IN (`+
+			placeholders(3, len(args)-2)+`) RETURNING object_key, user_id, size_bytes, status`, args...)
 		if err != nil {
 			return err
 		}
