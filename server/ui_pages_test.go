@@ -393,7 +393,7 @@ func uiPagesScenario(t *testing.T, kind string) {
 
 	// Bulk: select the page, add a topic to all; move one to the trash and undo.
 	p.run("select page", jsClick("#select-page"), waitText("#bulk-count", "3 selected"),
-		chromedp.SetValue(chromedp.CSS("#bulk-topic"), finance.ID), chromedp.Click(chromedp.CSS("#bulk-add-topic")),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('#bulk-topic').value = '`+finance.ID+`'`), jsClick("#bulk-add-topic"),
 		waitTrue(`document.querySelectorAll('#doc-list tr .chip[data-topic="`+finance.ID+`"]').length === 3`), chromedp.WaitNotVisible(chromedp.CSS("#bulkbar")))
 	p.run("bulk trash", jsClick(`#doc-list tr:nth-child(1) input.pick`), chromedp.Click(chromedp.CSS("#bulk-trash")),
 		waitTrue(`document.querySelectorAll('#doc-list tr').length === 2`), waitText("#toasts", "moved to the trash"))

@@ -175,11 +175,12 @@ export async function documentsPage(params, page) {
   };
 
   const count = () => (allMatching && total ? total : selected.size);
+  // One topic picker for the page's life: redrawing the bar keeps the choice.
+  const topicPick = h('select', { id: 'bulk-topic', 'aria-label': 'Topic for the selected documents' }, topics.map((t) => h('option', { value: t.id }, t.name)));
   const ids = () => [...selected];
   const renderBulk = () => {
     bulk.hidden = selected.size === 0;
     if (bulk.hidden) return;
-    const topicPick = h('select', { id: 'bulk-topic', 'aria-label': 'Topic for the selected documents' }, topics.map((t) => h('option', { value: t.id }, t.name)));
     const b = (id, label, fn, cls = 'secondary') => h('button', { type: 'button', id, class: cls, onclick: fn }, label);
     bulk.replaceChildren(...[
       h('strong', { id: 'bulk-count' }, `${count()} selected`),
@@ -200,6 +201,7 @@ export async function documentsPage(params, page) {
   };
   const bulkAct = async (action, extra = {}) => {
     const chosen = ids();
+    if (!chosen.length) return;
     try {
       await api('POST', '/api/documents/bulk', { ids: chosen, action, ...extra });
     } catch (e) { toast(e.message); return; }
