@@ -241,9 +241,11 @@ func browserScenario(t *testing.T, kind string) {
 	if digest != hex.EncodeToString(want[:]) {
 		t.Fatalf("downloaded bytes differ: %s", digest)
 	}
-	eval[bool](u, "accept confirmations", `(window.confirm = () => true, true)`)
-	u.run("delete", chromedp.Click(chromedp.CSS("#doc-delete")), chromedp.WaitVisible(chromedp.CSS("#file-input")),
+	u.run("move to trash", chromedp.Click(chromedp.CSS("#doc-trash")), chromedp.WaitVisible(chromedp.CSS("#docs-title")),
 		chromedp.WaitNotPresent(chromedp.Search(`//td/a[text()="electricity.txt"]`)))
+	u.run("delete for good from the trash", chromedp.Navigate(u.base+"/#/documents?trashed=true"), chromedp.WaitVisible(chromedp.Search(`//td/a[text()="electricity.txt"]`)),
+		chromedp.Click(chromedp.Search(`//td/a[text()="electricity.txt"]`)), chromedp.WaitVisible(chromedp.CSS("#doc-delete")),
+		chromedp.Click(chromedp.CSS("#doc-delete")), chromedp.Click(chromedp.CSS("#doc-delete-yes")), chromedp.WaitVisible(chromedp.CSS("#doc-empty")))
 	pct = fmt.Sprint((100*len(files["notes.txt"]) + 500_000) / 1_000_000)
 	u.run("quota bar returns", chromedp.WaitVisible(chromedp.CSS(`#quota-bar[aria-valuenow="`+pct+`"]`)))
 

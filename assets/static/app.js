@@ -33,12 +33,12 @@ function nav(page) {
   const tools = document.getElementById('hdr-tools');
   tools.querySelector('#logout')?.remove();
   document.getElementById('who').textContent = state.me ? state.me.username : '';
+  if (state.me) tools.append(h('button', { class: 'secondary', id: 'logout', type: 'button', onclick: logout }, 'Sign out'));
   if (!state.me || state.me.password_must_change) { n.replaceChildren(); document.getElementById('hdr-quota').replaceChildren(); return; }
   const links = state.me.role === 'admin'
     ? [['admin', 'Admin'], ['account', 'Account']]
     : [['documents', 'Documents'], ['topics', 'Topics'], ['account', 'Account']];
   n.replaceChildren(...links.map(([p, text]) => h('a', { href: '#/' + p, 'aria-current': p === page ? 'page' : null }, text)));
-  tools.append(h('button', { class: 'secondary', id: 'logout', type: 'button', onclick: logout }, 'Sign out'));
 }
 
 // refreshQuota redraws the header's slim storage bar (users only: admins hold no documents).

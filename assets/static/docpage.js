@@ -5,6 +5,9 @@ import { h, mount, toast, chip, icon, errorBox } from './dom.js';
 import { badge } from './documents.js';
 import { every, state } from './app.js';
 
+// afterNav runs fn once the next page has started (toasts of the old page are cleared first).
+function afterNav(fn) { window.addEventListener('hashchange', () => fn(), { once: true }); }
+
 function listContext() {
   try { return JSON.parse(sessionStorage.getItem('list')) || { ids: [], hash: '#/documents' }; } catch { return { ids: [], hash: '#/documents' }; }
 }
@@ -69,13 +72,13 @@ export async function documentPage(id, page) {
         await setTopics([...current.map((x) => x.id), t.id]);
       } catch (e2) { err.textContent = e2.message; }
     } }, add, h('button', { type: 'submit', class: 'secondary', id: 'topic-add-button' }, 'Add'));
-    topicBox.replaceChildren(
-      h('div', { class: 'chips', style: { flexWrap: 'wrap' } }, chips),
+    topicBox.replaceChildren(...[
+      h('div', { class: 'chips', style: { flexWrap: 'wrap', alignItems: 'center' } }, chips),
       d.needs_topic ? h('p', { class: 'muted' }, 'This document needs a topic.') : null,
       suggested.length ? h('div', {}, h('span', { class: 'muted' }, 'Suggested: '), h('span', { class: 'chips', style: { flexWrap: 'wrap', display: 'inline-flex' } },
         suggested.map((s) => chip({ ...s, system: (byId.get(s.id) || {}).system, color: (byId.get(s.id) || {}).color }, { cls: 'suggested', title: 'click to confirm',
           onclick: () => setTopics([...current.map((x) => x.id), s.id]) })))) : null,
-      addForm, list);
+      addForm, list].filter(Boolean));
   };
   drawTopics();
 
@@ -122,8 +125,8 @@ export async function documentPage(id, page) {
 
   const trash = async () => {
     try { await api('POST', `/api/documents/${id}/trash`); } catch (e) { err.textContent = e.message; return; }
+    afterNav(() => toast('Moved to the trash.', { label: 'Undo', run: () => api('POST', `/api/documents/${id}/restore`).then(() => { location.hash = '#/documents/' + id; }, (e) => toast(e.message)) }));
     location.hash = ctx.hash || '#/documents';
-    toast('Moved to the trash.', { label: 'Undo', run: () => api('POST', `/api/documents/${id}/restore`).then(() => { location.hash = '#/documents/' + id; }, (e) => toast(e.message)) });
   };
   const actions = h('div', { class: 'actions' },
     d.status !== 'pending' ? h('a', { class: 'button', id: 'doc-download', href: `/api/documents/${id}/download`, download: d.filename }, icon('download'), 'Download') : null,
@@ -135,7 +138,7 @@ export async function documentPage(id, page) {
     d.trashed_at ? h('button', { class: 'danger', id: 'doc-delete', type: 'button', onclick: (e) => {
       const b = e.currentTarget;
       b.replaceWith(h('span', { role: 'alert' }, 'Delete for good? '), h('button', { type: 'button', class: 'danger', id: 'doc-delete-yes', onclick: async () => {
-        try { await api('DELETE', `/api/documents/${id}`); toast('Deleted for good.'); location.hash = ctx.hash || '#/documents'; } catch (e2) { err.textContent = e2.message; }
+        try { await api('DELETE', `/api/documents/${id}`); afterNav(() => toast('Deleted for good.')); location.hash = ctx.hash || '#/documents'; } catch (e2) { err.textContent = e2.message; }
       } }, 'Delete'));
       document.getElementById('doc-delete-yes').focus();
     } }, 'Delete for good') : h('button', { class: 'danger', id: 'doc-trash', type: 'button', onclick: trash }, icon('trash'), 'Move to trash'));

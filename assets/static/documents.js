@@ -29,16 +29,31 @@ function saveListIds(ids, hash) {
 }
 
 export async function documentsPage(params, page) {
-  let topics = [];
-  try { topics = await api('GET', '/api/topics'); } catch (e) { if (e.status === 401) return; throw e; }
-  const byId = new Map(topics.map((t) => [t.id, t]));
   const f = {}; // the current filters, mirrored in the URL
+  function query(after) {
+    const p = new URLSearchParams();
+    if (f.q) p.set('q', f.q);
+    if (f.topic) p.set('topic', f.topic);
+    if (f.status) p.set('status', f.status);
+    if (!f.q) { p.set('sort', f.sort); p.set('order', f.order); } // a search lists the best matches first
+    if (f.trashed) p.set('trashed', 'true');
+    p.set('limit', String(PAGE));
+    if (after) p.set('cursor', after);
+    return p;
+  }
+
   const readParams = (p) => {
     f.q = p.get('q') || ''; f.topic = p.get('topic') || ''; f.status = p.get('status') || '';
     f.sort = p.get('sort') || 'created'; f.order = p.get('order') || (f.sort === 'name' ? 'asc' : 'desc');
     f.view = p.get('view') === 'grid' ? 'grid' : 'list'; f.trashed = p.get('trashed') === 'true';
   };
   readParams(params);
+  // The first page is asked for at once, beside the topics: the rows need not wait for them.
+  let first = api('GET', '/api/documents?' + query(null));
+  first.catch(() => { /* handled where it is awaited */ });
+  let topics = [];
+  try { topics = await api('GET', '/api/topics'); } catch (e) { if (e.status === 401) return; throw e; }
+  const byId = new Map(topics.map((t) => [t.id, t]));
   const hashOf = () => {
     const p = new URLSearchParams();
     if (f.q) p.set('q', f.q);
@@ -85,22 +100,11 @@ export async function documentsPage(params, page) {
   const syncControls = () => {
     search.value !== f.q && document.activeElement !== search && (search.value = f.q);
     topicSel.value = f.topic; statusSel.value = f.status; sortSel.value = `${f.sort}:${f.order}`;
+    sortSel.disabled = !!f.q; sortSel.title = f.q ? 'A search shows the best matches first' : '';
     viewList.setAttribute('aria-pressed', String(f.view === 'list')); viewGrid.setAttribute('aria-pressed', String(f.view === 'grid'));
     trashBtn.replaceChildren(icon(f.trashed ? 'list' : 'trash'), f.trashed ? 'All documents' : 'Trash');
     title.textContent = f.trashed ? 'Trash' : 'Documents';
     document.title = (f.trashed ? 'Trash' : 'Documents') + ' · DocuVault';
-  };
-
-  const query = (after) => {
-    const p = new URLSearchParams();
-    if (f.q) p.set('q', f.q);
-    if (f.topic) p.set('topic', f.topic);
-    if (f.status) p.set('status', f.status);
-    p.set('sort', f.sort); p.set('order', f.order);
-    if (f.trashed) p.set('trashed', 'true');
-    p.set('limit', String(PAGE));
-    if (after) p.set('cursor', after);
-    return p;
   };
 
   const select = (id, on) => { if (on) selected.add(id); else { selected.delete(id); allMatching = false; } };
@@ -136,6 +140,7 @@ export async function documentsPage(params, page) {
       h('div', { class: 'chips' }, topicChips(d, byId)), h('div', { class: 'muted trunc', style: { fontSize: 'var(--fs-s)' } }, fmtDay(d.created_at), ' · ', fmtBytes(d.size_bytes))));
 
   const sortHeader = (key, label, cls) => {
+    if (f.q) return h('th', { class: cls, scope: 'col' }, label);
     const active = f.sort === key;
     const next = active && f.order === 'asc' ? 'desc' : active ? 'asc' : key === 'name' ? 'asc' : 'desc';
     return h('th', { class: cls, scope: 'col', 'aria-sort': active ? (f.order === 'asc' ? 'ascending' : 'descending') : null },
@@ -170,11 +175,12 @@ export async function documentsPage(params, page) {
   };
 
   const count = () => (allMatching && total ? total : selected.size);
+  // One topic picker for the page's life: redrawing the bar keeps the choice.
+  const topicPick = h('select', { id: 'bulk-topic', 'aria-label': 'Topic for the selected documents' }, topics.map((t) => h('option', { value: t.id }, t.name)));
   const ids = () => [...selected];
   const renderBulk = () => {
     bulk.hidden = selected.size === 0;
     if (bulk.hidden) return;
-    const topicPick = h('select', { id: 'bulk-topic', 'aria-label': 'Topic for the selected documents' }, topics.map((t) => h('option', { value: t.id }, t.name)));
     const b = (id, label, fn, cls = 'secondary') => h('button', { type: 'button', id, class: cls, onclick: fn }, label);
     bulk.replaceChildren(...[
       h('strong', { id: 'bulk-count' }, `${count()} selected`),
@@ -195,6 +201,7 @@ export async function documentsPage(params, page) {
   };
   const bulkAct = async (action, extra = {}) => {
     const chosen = ids();
+    if (!chosen.length) return;
     try {
       await api('POST', '/api/documents/bulk', { ids: chosen, action, ...extra });
     } catch (e) { toast(e.message); return; }
@@ -211,7 +218,8 @@ export async function documentsPage(params, page) {
     if (fresh) { generation++; cursor = null; }
     const gen = generation;
     const p = query(fresh ? null : cursor);
-    const job = api('GET', '/api/documents?' + p);
+    const job = fresh && first ? first : api('GET', '/api/documents?' + p);
+    first = null;
     loading = job;
     let res;
     try { res = await job; } catch (e) {

@@ -25,7 +25,7 @@ export function icon(name, label) {
 
 export function mount(...nodes) {
   const main = document.getElementById('main');
-  main.replaceChildren(...nodes);
+  main.replaceChildren(...nodes.flat().filter((n) => n !== null && n !== undefined && n !== false));
   return main;
 }
 
