@@ -35,10 +35,11 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 // securityHeaders sets the browser protections on every response. Scripts and styles come
-// only from this server; uploads may also go to uploadOrigin (the object store).
+// only from this server; uploads may also go to uploadOrigin (the object store). Frames
+// show only this server's pages and blob: URLs the page made (a PDF preview's bytes).
 func securityHeaders(uploadOrigin string) echo.MiddlewareFunc {
 	csp := "default-src 'self'; img-src 'self' data: blob:; connect-src 'self'" + strings.TrimRight(" "+uploadOrigin, " ") +
-		"; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+		"; frame-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			h := c.Response().Header()

@@ -9,8 +9,17 @@ export async function accountPage() {
   const sections = [h('h1', {}, 'Account'), passwordForm(false)];
   if (me.role !== 'admin') sections.push(await aiSection());
   sections.push(await totpSection(), await tokensSection());
-  if (me.role !== 'admin') sections.push(await mailSection());
+  if (me.role !== 'admin') sections.push(await mailSection(), exportSection());
   mount(...sections);
+}
+
+// exportSection offers every document with its manifest as one zip, streamed by the server.
+function exportSection() {
+  return h('section', { class: 'card', id: 'export' }, h('h2', {}, 'Your data'),
+    h('p', { class: 'muted' }, 'One zip of all your documents under their names, with manifest.json (topics, dates, checksums) — to keep or to move elsewhere.'),
+    h('p', { class: 'row' },
+      h('a', { class: 'button secondary', id: 'export-all', href: '/api/export', download: '' }, 'Download all my documents'),
+      h('a', { class: 'button secondary', id: 'export-all-text', href: '/api/export?text=true', download: '' }, 'With extracted text')));
 }
 
 async function aiSection() {
