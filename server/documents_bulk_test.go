@@ -169,7 +169,7 @@ func TestBulkRacesSingleChanges(t *testing.T) {
 		alice.call("POST", "/api/topics", map[string]string{"name": "race"}, 201, &topic)
 		var ids []string
 		for i := 0; i < 12; i++ {
-			ids = append(ids, uploadBytes(t, alice, fmt.Sprintf("r%d.txt", i), "text/plain", []byte("0123456789")[:1+i%9]))
+			ids = append(ids, uploadBytes(t, alice, fmt.Sprintf("r%d.txt", i), "text/plain", []byte("0123456789abc")[:1+i]))
 		}
 		for round := 0; len(ids) > 2; round++ {
 			reversed := slices.Clone(ids)

@@ -47,7 +47,7 @@ func TestListSortParameters(t *testing.T) {
 		alice, bob := e.member("alice"), e.member("bob")
 		uploadBytes(t, bob, "a.txt", "text/plain", []byte("bob"))
 		names := []string{"b.txt", "B.txt", "a.txt", "C.txt", "b.txt"}
-		bodies := []string{"xx", "xx", "xxx", "x", "xx"}
+		bodies := []string{"xx", "xy", "xxx", "x", "yx"} // equal sizes, distinct bytes (not duplicates)
 		ids := map[string]string{}
 		for i, n := range names {
 			ids[n+bodies[i]+string(rune('0'+i))] = uploadBytes(t, alice, n, "text/plain", []byte(bodies[i]))

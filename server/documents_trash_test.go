@@ -228,7 +228,7 @@ func TestTrashPurgeRacesRestore(t *testing.T) {
 		for round := 0; round < 4; round++ {
 			var ids []string
 			for i := 0; i < 6; i++ {
-				ids = append(ids, uploadBytes(t, alice, "r.txt", "text/plain", []byte("0123456789")[:1+i]))
+				ids = append(ids, uploadBytes(t, alice, "r.txt", "text/plain", append([]byte{byte('a' + round)}, "0123456789"[:1+i]...)))
 			}
 			alice.call("POST", "/api/documents/bulk", bulk(ids, "trash"), 200)
 			e.clock.Add(31 * 24 * time.Hour)

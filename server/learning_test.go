@@ -83,8 +83,8 @@ func TestTopicConfidenceSuggestionsAndLearning(t *testing.T) {
 		}
 
 		// Alice's next such document leans to Garden; Bob's is where Alice's was before.
-		a2 := classifiedOut(t, alice, uploadBytes(t, alice, "minutes-2.txt", "text/plain", []byte(odd)))
-		b2 := classifiedOut(t, bob, uploadBytes(t, bob, "minutes-2.txt", "text/plain", []byte(odd)))
+		a2 := classifiedOut(t, alice, uploadBytes(t, alice, "minutes-2.txt", "text/plain", []byte(odd+"\n")))
+		b2 := classifiedOut(t, bob, uploadBytes(t, bob, "minutes-2.txt", "text/plain", []byte(odd+"\n")))
 		conf := func(d docOut) float64 {
 			for _, x := range append(d.Topics, d.Suggested...) {
 				if x.Name == "Garden" {

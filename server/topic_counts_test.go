@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"testing"
 )
 
@@ -19,8 +20,8 @@ func TestTopicDocumentCounts(t *testing.T) {
 		root.call("POST", "/api/admin/topics", map[string]string{"name": "shared"}, 201, &system)
 		var a, b []string
 		for i := 0; i < 3; i++ {
-			a = append(a, uploadBytes(t, alice, "a.txt", "text/plain", []byte("a")))
-			b = append(b, uploadBytes(t, bob, "b.txt", "text/plain", []byte("b")))
+			a = append(a, uploadBytes(t, alice, "a.txt", "text/plain", []byte(fmt.Sprint("a", i))))
+			b = append(b, uploadBytes(t, bob, "b.txt", "text/plain", []byte(fmt.Sprint("b", i))))
 		}
 		alice.call("POST", "/api/documents/bulk", bulk(a, "add_topics", system.ID), 200)
 		alice.call("POST", "/api/documents/bulk", bulk(a[:1], "add_topics", mine.ID), 200)

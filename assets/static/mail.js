@@ -29,8 +29,9 @@ function accountRow(a, reload) {
         await api('PATCH', `/api/auth/me/mail-accounts/${a.id}`, { enabled: !a.enabled });
         reload();
       } }, a.enabled ? 'Pause' : 'Resume'), ' ',
-      h('button', { type: 'button', class: 'secondary', onclick: async () => {
-        if (!confirm('Remove this mail account? Documents already imported stay.')) return;
+      h('button', { type: 'button', class: 'secondary', onclick: async (ev) => {
+        const b = ev.currentTarget; // the first click asks, the second removes (no browser dialog)
+        if (b.dataset.armed !== '1') { b.dataset.armed = '1'; b.textContent = 'Remove? Click again (imported documents stay)'; return; }
         await api('DELETE', `/api/auth/me/mail-accounts/${a.id}`);
         reload();
       } }, 'Remove')));
