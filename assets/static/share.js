@@ -69,6 +69,9 @@ async function offer() {
   yes.onclick = () => done(true);
   no.onclick = () => done(false);
   box.append(p, yes, ' ', no);
+  // The upload panel may be folded away until something is uploading: show it with the offer.
+  const panel = uploader.listEl.closest('details');
+  if (panel) { panel.hidden = false; panel.open = true; }
   uploader.listEl.before(box);
 }
 
@@ -88,8 +91,10 @@ function addCamera(up) {
   label.tabIndex = 0;
   label.textContent = 'Take a photo';
   label.onkeydown = (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); input.click(); } };
-  const wrap = document.createElement('p');
+  const wrap = document.createElement('span');
   wrap.className = 'camera';
   wrap.append(label, input);
-  up.listEl.before(wrap);
+  // Beside the toolbar's Upload button, where it can be seen; else above the upload list.
+  const button = document.getElementById('upload-button');
+  if (button) button.after(' ', wrap); else up.listEl.before(wrap);
 }
