@@ -261,7 +261,7 @@ func uiPagesScenario(t *testing.T, kind string) {
 		waitTrue(`document.querySelectorAll('#doc-list tr').length === 3`), waitTrue(`!document.querySelector('#uploads').open`))
 	p.run("confirmed", waitTrue(`[...document.querySelectorAll('#doc-list tr')].every(r => r.dataset.status !== 'pending')`))
 	if full {
-		p.run("classified", waitTrue(`[...document.querySelectorAll('#doc-list tr')].every(r => r.dataset.status === 'classified')`))
+		p.run("classified", waitTrueFor(`[...document.querySelectorAll('#doc-list tr')].every(r => r.dataset.status === 'classified')`, 2*time.Minute))
 	}
 	p.run("quota in header", waitText("#quota-text", "of 50 MiB used"))
 	if full {

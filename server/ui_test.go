@@ -102,9 +102,13 @@ func waitText(sel, want string) chromedp.Action[chromedp.Void] {
 }
 
 // waitTrue waits until the JavaScript expression is true.
-func waitTrue(expr string) chromedp.Action[chromedp.Void] {
+func waitTrue(expr string) chromedp.Action[chromedp.Void] { return waitTrueFor(expr, 20*time.Second) }
+
+// waitTrueFor is waitTrue with its own deadline, for steps that wait on background work
+// (classification, OCR) that a loaded machine may take longer over.
+func waitTrueFor(expr string, within time.Duration) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
-		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
 			ok, err := chromedp.Evaluate[bool](expr)(ctx, t)
 			if err != nil {
 				return err
