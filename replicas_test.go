@@ -197,10 +197,14 @@ func TestReplicas(t *testing.T) {
 		c.do("POST", replicas[i%3].url+"/api/documents/upload-url", map[string]any{"filename": name, "content_type": "text/plain", "size_bytes": len(body)}, 201, &tk)
 		req, _ := testenv.UploadRequest(tk.Method, tk.UploadURL, tk.Headers, tk.Fields, body)
 		resp, err := http.DefaultClient.Do(req)
-		if err != nil || resp.StatusCode != 200 {
-			t.Fatalf("PUT to MinIO: %v %v", err, resp)
+		if err != nil {
+			t.Fatalf("upload to MinIO: %v", err)
 		}
+		msg, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("upload to MinIO: %d %s", resp.StatusCode, msg)
+		}
 		return tk.DocumentID, c.do("POST", replicas[(i+1)%3].url+"/api/documents/"+tk.DocumentID+"/confirm", nil, 0, nil)
 	}
 	parallel := func(n, workers int, fn func(i int)) {
