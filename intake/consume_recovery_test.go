@@ -147,7 +147,7 @@ func TestConsumeKilledMidway(t *testing.T) {
 	if os.Getenv("DOCUVAULT_CONSUME_CHILD") != "" {
 		return // the child runs TestConsumeChild
 	}
-	forEachDialect(t, func(t *testing.T, f *fixture) {
+	forEachLocal(t, func(t *testing.T, f *fixture) {
 		u := f.user(t, "ada", 1<<30)
 		const n = 60
 		dir := filepath.Join(f.dir, "ada")

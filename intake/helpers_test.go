@@ -43,13 +43,24 @@ type fixture struct {
 	ingest  *ingest.Service
 }
 
+// forEachDialect runs fn on SQLite and PostgreSQL with the local blob store, and on
+// PostgreSQL with MinIO: every intake path stores its bytes through either store.
 func forEachDialect(t *testing.T, fn func(t *testing.T, f *fixture)) {
+	forEachLocal(t, fn)
+	t.Run("postgres-minio", func(t *testing.T) { fn(t, newFixtureOn(t, store.Postgres, "minio")) })
+}
+
+// forEachLocal runs fn on both databases with the local blob store only (for tests that hand
+// the blob folder to a child process).
+func forEachLocal(t *testing.T, fn func(t *testing.T, f *fixture)) {
 	for _, d := range testenv.Dialects() {
 		t.Run(d, func(t *testing.T) { fn(t, newFixture(t, d)) })
 	}
 }
 
-func newFixture(t *testing.T, dialect string) *fixture {
+func newFixture(t *testing.T, dialect string) *fixture { return newFixtureOn(t, dialect, "local") }
+
+func newFixtureOn(t *testing.T, dialect, blobKind string) *fixture {
 	t.Helper()
 	f := &fixture{dialect: dialect, dsn: testenv.DSN(t, dialect), blobDir: t.TempDir(), dir: t.TempDir()}
 	f.store = openStore(t, dialect, f.dsn)
@@ -57,7 +68,12 @@ func newFixture(t *testing.T, dialect string) *fixture {
 		t.Fatal(err)
 	}
 	var err error
-	if f.blobs, err = blob.NewLocal(f.blobDir, []byte("test-upload-secret-0123456789")); err != nil {
+	if blobKind == "minio" {
+		f.blobs, err = blob.NewS3(context.Background(), testenv.MinIO(t))
+	} else {
+		f.blobs, err = blob.NewLocal(f.blobDir, []byte("test-upload-secret-0123456789"))
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	f.ingest = newIngest(f.store, f.blobs)
