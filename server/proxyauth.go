@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -96,7 +97,18 @@ func (s *Server) proxyCaller(c echo.Context) error {
 		s.sessions.Put(ctx, sessionProxy, u.ID)
 		email := ""
 		if p.EmailHeader != "" {
-			email = r.Header.Get(p.EmailHeader)
+			email = strings.TrimSpace(r.Header.Get(p.EmailHeader))
+		}
+		// The trusted proxy vouches for the address: it is recorded on the account, where a
+		// later single sign-on login may be linked by it.
+		if validProxyEmail(email) {
+			if err := s.store.SetEmail(ctx, u.ID, email); errors.Is(err, store.ErrConflict) {
+				s.log.Warn("proxy email belongs to another account; not recorded", "user_id", u.ID)
+			} else if err != nil {
+				return err
+			}
+		} else if email != "" {
+			s.log.Warn("proxy email header is not an address; ignored", "user_id", u.ID)
 		}
 		s.log.Info("signed in by the proxy", "user_id", u.ID, "email", email)
 		_ = s.store.Audit(ctx, u.ID, "login.proxy", u.Username, c.RealIP())
@@ -143,4 +155,12 @@ func (s *Server) peerTrusted(remoteAddr string) bool {
 		}
 	}
 	return false
+}
+
+// validProxyEmail accepts a plausible address: one "@" with text on both sides, at most 254
+// bytes, valid UTF-8 without control characters or spaces.
+func validProxyEmail(e string) bool {
+	at := strings.IndexByte(e, '@')
+	return len(e) <= 254 && at > 0 && at == strings.LastIndexByte(e, '@') && at < len(e)-1 &&
+		utf8.ValidString(e) && !strings.ContainsFunc(e, func(r rune) bool { return r <= ' ' || r == 0x7f })
 }

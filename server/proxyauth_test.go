@@ -3,6 +3,7 @@ package server_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -59,6 +60,10 @@ func TestProxyAuthFromTrustedProxy(t *testing.T) {
 		}
 		if q, _ := e.store.QuotaOf(ctx, u.ID); q.LimitBytes != 100<<20 {
 			t.Errorf("quota of a proxy-created user: %d", q.LimitBytes)
+		}
+		var email *string // the proxy's Remote-Email is recorded on the account
+		if err := e.store.DB().QueryRow(`SELECT email FROM users WHERE id = $1`, u.ID).Scan(&email); err != nil || email == nil || *email != "alice@example.org" {
+			t.Errorf("email of a proxy-created user: %v %v", email, err)
 		}
 		// Unsafe requests need the session's CSRF token.
 		if code, _ := c.proxied("POST", "/api/topics", map[string]any{"name": "Garden"}, "alice", "family"); code != 403 {
@@ -173,6 +178,44 @@ func TestProxyAuthParallelFirstRequests(t *testing.T) {
 		users, err := e.store.ListUsers(context.Background())
 		if err != nil || len(users) != 1 || users[0].Username != "frank" {
 			t.Fatalf("users %v %v", users, err)
+		}
+	}, withProxyAuth("127.0.0.1/32", true, nil))
+}
+
+// TestProxyAuthEmailValidated: a Remote-Email that is not an address is ignored (the
+// account is made, no email recorded), and an address another account holds is not taken.
+func TestProxyAuthEmailValidated(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) {
+		emailOf := func(name string) *string {
+			var email *string
+			if err := e.store.DB().QueryRow(`SELECT email FROM users WHERE username = $1`, name).Scan(&email); err != nil {
+				t.Fatal(err)
+			}
+			return email
+		}
+		for i, bad := range []string{"not an address", "a@b@c", "@example.org", "bob@", strings.Repeat("x", 250) + "@example.org"} {
+			name := fmt.Sprintf("bad%d", i)
+			resp := e.anonymous().request("GET", "/api/auth/me", nil, "Remote-User", name, "Remote-Email", bad)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("%q: status %d", bad, resp.StatusCode)
+			}
+			if got := emailOf(name); got != nil {
+				t.Errorf("%q recorded as %q", bad, *got)
+			}
+		}
+		for _, name := range []string{"carol", "dave"} {
+			resp := e.anonymous().request("GET", "/api/auth/me", nil, "Remote-User", name, "Remote-Email", "shared@example.org")
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				t.Fatalf("%s: status %d", name, resp.StatusCode)
+			}
+		}
+		if got := emailOf("carol"); got == nil || *got != "shared@example.org" {
+			t.Errorf("carol's email %v", got)
+		}
+		if got := emailOf("dave"); got != nil {
+			t.Errorf("dave took carol's address: %q", *got)
 		}
 	}, withProxyAuth("127.0.0.1/32", true, nil))
 }
