@@ -9,11 +9,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
 
-	"github.com/schollz/progressbar/v3"
-	"golang.org/x/term"
-
+	"github.com/docuvault/docuvault/blob"
 	"github.com/docuvault/docuvault/ingest"
 	"github.com/docuvault/docuvault/intake"
 	"github.com/docuvault/docuvault/store"
@@ -68,26 +65,17 @@ func cmdAdd(ctx context.Context, args []string, stdout, stderr io.Writer, env fu
 		return fmt.Errorf("add: %s cannot hold documents (inactive, or an admin)", u.Username)
 	}
 	// No queue here: the server's workers find uploaded documents on their next poll.
-	in := ingest.New(ingest.Options{Store: st, Blobs: blobs, Logger: newLogger(cfg, io.Discard),
-		MaxUploadBytes: cfg.Quota.MaxUploadBytes, PendingAllowance: cfg.Quota.PendingAllowance,
-		AllowedContentTypes: cfg.Quota.AllowedContentTypes})
-	var bar *progressbar.ProgressBar
-	if isTerminal(stderr) {
-		bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(stderr), progressbar.OptionShowBytes(true),
-			progressbar.OptionSetWidth(30), progressbar.OptionThrottle(100*time.Millisecond), progressbar.OptionClearOnFinish(),
-			progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true))
-	}
+	in := commandIngest(cfg, st, blobs)
+	bar := newByteProgress(stderr, total)
 	var added int
 	var problems []string
 	for i, it := range items {
-		if bar != nil {
-			bar.Describe(fmt.Sprintf("%d/%d %s", i+1, len(items), filepath.Base(it.path)))
-		}
+		bar.describe(fmt.Sprintf("%d/%d %s", i+1, len(items), filepath.Base(it.path)))
 		d, err := addOneFile(ctx, in, u.ID, it, bar)
 		switch {
 		case err == nil:
 			added++
-			if bar == nil {
+			if !bar.shown() {
 				fmt.Fprintf(stdout, "added    %s (%s)\n", it.path, d.ID)
 			}
 		case ingest.IsRefusal(err):
@@ -96,9 +84,7 @@ func cmdAdd(ctx context.Context, args []string, stdout, stderr io.Writer, env fu
 			problems = append(problems, fmt.Sprintf("failed   %s: %v", it.path, err))
 		}
 	}
-	if bar != nil {
-		_ = bar.Finish()
-	}
+	bar.done()
 	for _, p := range problems {
 		fmt.Fprintln(stdout, p)
 	}
@@ -110,17 +96,13 @@ func cmdAdd(ctx context.Context, args []string, stdout, stderr io.Writer, env fu
 }
 
 // addOneFile streams one file through ingest, advancing bar by its bytes.
-func addOneFile(ctx context.Context, in *ingest.Service, userID string, it addItem, bar *progressbar.ProgressBar) (store.Document, error) {
+func addOneFile(ctx context.Context, in *ingest.Service, userID string, it addItem, bar *progress) (store.Document, error) {
 	f, err := os.Open(it.path)
 	if err != nil {
 		return store.Document{}, &ingest.Refusal{Kind: ingest.KindUnreadable, Message: "the file could not be opened", Err: err}
 	}
 	defer f.Close()
-	var body io.Reader = f
-	if bar != nil {
-		body = io.TeeReader(f, bar)
-	}
-	return in.Add(ctx, userID, ingest.File{Filename: filepath.Base(it.path), Body: body, Size: it.size})
+	return in.Add(ctx, userID, ingest.File{Filename: filepath.Base(it.path), Body: bar.reader(f), Size: it.size})
 }
 
 // collectFiles expands the paths: files as named, folders walked recursively, skipping
@@ -167,8 +149,10 @@ func collectFiles(paths []string) ([]addItem, int64, error) {
 	return items, total, nil
 }
 
-// isTerminal tells whether w is a terminal (then progress is drawn on it).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
+// commandIngest is the upload path for the commands that add documents (add, import): the
+// configured limits, no queue (the running server's workers find the documents), no log.
+func commandIngest(cfg Config, st *store.Store, blobs blob.Store) *ingest.Service {
+	return ingest.New(ingest.Options{Store: st, Blobs: blobs, Logger: newLogger(cfg, io.Discard),
+		MaxUploadBytes: cfg.Quota.MaxUploadBytes, PendingAllowance: cfg.Quota.PendingAllowance,
+		AllowedContentTypes: cfg.Quota.AllowedContentTypes})
 }

@@ -5,10 +5,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 
 	"github.com/docuvault/docuvault/importer"
-	"github.com/docuvault/docuvault/ingest"
 )
 
 // cmdImport takes a DocuVault export zip back into a user's vault; running it again skips
@@ -72,8 +70,7 @@ func runImport(ctx context.Context, cfgPath, username string, stdout, stderr io.
 	if err != nil {
 		return err
 	}
-	add := ingest.New(ingest.Options{Store: st, Blobs: blobs, Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		MaxUploadBytes: cfg.Quota.MaxUploadBytes, AllowedContentTypes: cfg.Quota.AllowedContentTypes, PendingAllowance: cfg.Quota.PendingAllowance})
+	add := commandIngest(cfg, st, blobs)
 	var bar *progress
 	rep, err := fn(ctx, st, add, u.ID, importer.Options{DryRun: dry, Progress: func(done, total int) {
 		if bar == nil {
