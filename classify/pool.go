@@ -21,7 +21,7 @@ import (
 type Store interface {
 	ClaimNext(ctx context.Context, lease time.Duration) (store.Job, error)
 	CompleteJob(ctx context.Context, j store.Job, text string, topics []store.Assignment, note *string) error
-	FailJob(ctx context.Context, j store.Job, reason string, retryAt time.Time, final bool) error
+	FailJob(ctx context.Context, j store.Job, reason string, retryIn time.Duration, final bool) error
 	ReleaseJob(ctx context.Context, j store.Job) error
 	UserByID(ctx context.Context, id string) (store.User, error)
 	VisibleTopics(ctx context.Context, userID string) ([]store.Topic, error)
@@ -49,7 +49,6 @@ type Config struct {
 	Policy          Policy // which ranked topics are assigned; zero: DefaultPolicy
 	// Content, if set, reads PDFs and images (PDFium, OCR) and makes their thumbnails.
 	Content *content.Reader
-	Now     func() time.Time
 	Logger  *slog.Logger
 	// Observe, if set, is told each outcome ("classified", "retry", "failed") with its provider and duration.
 	Observe func(provider, outcome string, d time.Duration)
@@ -107,9 +106,6 @@ func New(cfg Config, st Store, blobs Blobs, providers map[string]Provider) *Pool
 	}
 	if cfg.Policy == (Policy{}) {
 		cfg.Policy = DefaultPolicy
-	}
-	if cfg.Now == nil {
-		cfg.Now = time.Now
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
@@ -253,7 +249,7 @@ func (p *Pool) process(j store.Job) {
 	if final && retryable {
 		reason = fmt.Sprintf("gave up after %d attempts: %s", j.Attempts, reason)
 	}
-	if ferr := p.store.FailJob(bg, j, reason, p.cfg.Now().Add(wait), final); ferr != nil {
+	if ferr := p.store.FailJob(bg, j, reason, wait, final); ferr != nil {
 		log.Error("classification failure not saved", "err", ferr)
 		return
 	}

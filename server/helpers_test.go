@@ -27,11 +27,52 @@ const testPassword = "correct horse battery"
 
 // clock is a settable time source shared by the store and the server.
 type clock struct {
-	mu sync.Mutex
-	t  time.Time
+	mu   sync.Mutex
+	t    time.Time
+	live bool // follows the wall clock (tests with a worker pool, whose retries wait real time)
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.live {
+		return time.Now().UTC()
+	}
+	return c.t
+}
+
+// runLive makes the clock follow the wall clock from now on.
+func (c *clock) runLive() {
+	c.mu.Lock()
+	c.live = true
+	c.mu.Unlock()
+}
+
+// failureLog is a logger whose lines are printed only if the test fails: the server's and
+// the workers' account of what happened, without noise in passing runs.
+func failureLog(t testing.TB) *slog.Logger {
+	var mu sync.Mutex
+	var buf bytes.Buffer
+	t.Cleanup(func() {
+		mu.Lock()
+		defer mu.Unlock()
+		if t.Failed() && buf.Len() > 0 {
+			t.Logf("server log:\n%s", buf.String())
+		}
+	})
+	return slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, &slog.HandlerOptions{Level: slog.LevelInfo}))
+}
+
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(b)
+}
 func (c *clock) Add(d time.Duration) {
 	c.mu.Lock()
 	c.t = c.t.Add(d)

@@ -203,10 +203,13 @@ func TestUIPages(t *testing.T) {
 func uiPagesScenario(t *testing.T, kind string) {
 	ctx := context.Background()
 	e := newEnv(t, "sqlite", kind, func(o *server.Options) {
+		o.Logger = failureLog(t)
 		if kind == "minio" {
 			o.UploadOrigin = "http://" + os.Getenv(testenv.EnvMinIO)
 		}
 	})
+	// Real time for the workers: a failed attempt is retried after a real backoff.
+	e.clock.runLive()
 	pool := classify.New(classify.Config{Workers: 2, PollInterval: 100 * time.Millisecond, Logger: e.opts.Logger}, e.store, e.blobs, nil)
 	e = e.withQueue(pool)
 	pool.Start()

@@ -157,10 +157,13 @@ func TestBrowserFlows(t *testing.T) {
 func browserScenario(t *testing.T, kind string) {
 	ctx := browser(t)
 	e := newEnv(t, "sqlite", kind, func(o *server.Options) {
+		o.Logger = failureLog(t)
 		if kind == "minio" {
 			o.UploadOrigin = "http://" + os.Getenv(testenv.EnvMinIO)
 		}
 	})
+	// Real time for the workers: a failed attempt is retried after a real backoff.
+	e.clock.runLive()
 	pool := classify.New(classify.Config{Workers: 2, PollInterval: 100 * time.Millisecond, Logger: e.opts.Logger}, e.store, e.blobs, nil)
 	e = e.withQueue(pool)
 	pool.Start()

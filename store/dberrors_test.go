@@ -4,9 +4,11 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/docuvault/docuvault/internal/testenv"
 	"github.com/docuvault/docuvault/store"
 )
 
@@ -60,20 +62,20 @@ func TestLeaseFunctionsReportDatabaseErrors(t *testing.T) {
 		if err := s.CompleteJob(ctx, stale, "", nil, nil); !errors.Is(err, store.ErrLeaseLost) {
 			t.Fatalf("complete with a stale lease: %v, want ErrLeaseLost", err)
 		}
-		if err := s.FailJob(ctx, stale, "x", time.Now(), false); !errors.Is(err, store.ErrLeaseLost) {
+		if err := s.FailJob(ctx, stale, "x", 0, false); !errors.Is(err, store.ErrLeaseLost) {
 			t.Fatalf("fail with a stale lease: %v, want ErrLeaseLost", err)
 		}
 
 		cancelled, cancel := context.WithCancel(ctx)
 		cancel()
-		if err := s.FailJob(cancelled, j, "x", time.Now(), false); errors.Is(err, store.ErrLeaseLost) || !errors.Is(err, context.Canceled) {
+		if err := s.FailJob(cancelled, j, "x", 0, false); errors.Is(err, store.ErrLeaseLost) || !errors.Is(err, context.Canceled) {
 			t.Fatalf("fail with a cancelled context: %v, want context.Canceled", err)
 		}
 
 		failUpdatesOf(t, s, "documents")
 		for name, call := range map[string]func() error{
 			"complete": func() error { return s.CompleteJob(ctx, j, "text", nil, nil) },
-			"fail":     func() error { return s.FailJob(ctx, j, "x", time.Now(), false) },
+			"fail":     func() error { return s.FailJob(ctx, j, "x", 0, false) },
 		} {
 			err := call()
 			if err == nil || errors.Is(err, store.ErrLeaseLost) || !strings.Contains(err.Error(), "injected failure") {
@@ -115,4 +117,37 @@ func TestEnableTOTPReportsDatabaseErrors(t *testing.T) {
 			t.Fatalf("enable twice: %v, want ErrConflict", err)
 		}
 	})
+}
+
+// TestFailedJobRetriesOnTheStoreClock: a failed attempt is due again after retryIn on the
+// store's own clock (the one ClaimNext compares with), not before, and then once only.
+func TestFailedJobRetriesOnTheStoreClock(t *testing.T) {
+	for _, d := range testenv.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			var mu sync.Mutex
+			now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+			s := newTestStore(t, d, store.WithClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now }))
+			advance := func(dur time.Duration) { mu.Lock(); now = now.Add(dur); mu.Unlock() }
+			j := claimedJob(t, s)
+			if err := s.FailJob(ctx, j, "provider down", 10*time.Second, false); err != nil {
+				t.Fatal(err)
+			}
+			advance(9 * time.Second)
+			if _, err := s.ClaimNext(ctx, time.Minute); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("claimed before its retry time: %v", err)
+			}
+			advance(time.Second)
+			again, err := s.ClaimNext(ctx, time.Minute)
+			if err != nil {
+				t.Fatalf("not due after its retry time: %v", err)
+			}
+			if again.DocumentID != j.DocumentID || again.Attempts != 2 {
+				t.Fatalf("claimed %s attempt %d, want %s attempt 2", again.DocumentID, again.Attempts, j.DocumentID)
+			}
+			if _, err := s.ClaimNext(ctx, time.Minute); !errors.Is(err, store.ErrNotFound) {
+				t.Fatalf("claimed twice: %v", err)
+			}
+		})
+	}
 }

@@ -121,11 +121,12 @@ func (s *Store) CompleteJob(ctx context.Context, j Job, text string, topics []As
 	return nil
 }
 
-// FailJob records a failed attempt: retried at retryAt, or, when final, marked
-// classification_failed with the reason shown to the user.
-func (s *Store) FailJob(ctx context.Context, j Job, reason string, retryAt time.Time, final bool) error {
+// FailJob records a failed attempt: retried after retryIn (on the store's clock, the one
+// ClaimNext compares with), or, when final, marked classification_failed with the reason
+// shown to the user.
+func (s *Store) FailJob(ctx context.Context, j Job, reason string, retryIn time.Duration, final bool) error {
 	status := StatusUploaded
-	var next any = retryAt
+	var next any = s.Now().Add(retryIn)
 	if final {
 		status, next = StatusClassificationFailed, nil
 	}
