@@ -29,19 +29,30 @@ const testPassword = "correct horse battery"
 type clock struct {
 	mu   sync.Mutex
 	t    time.Time
-	live bool // follows the wall clock (tests with a worker pool, whose retries wait real time)
+	live bool          // follows the wall clock (tests with a worker pool, whose retries wait real time)
+	off  time.Duration // what Add has moved a live clock ahead of the wall clock
 }
 
 func (c *clock) Now() time.Time {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.live {
-		return time.Now().UTC()
+		return time.Now().UTC().Add(c.off)
 	}
 	return c.t
 }
 
-// runLive makes the clock follow the wall clock from now on.
+func (c *clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.live {
+		c.off += d
+		return
+	}
+	c.t = c.t.Add(d)
+}
+
+// runLive makes the clock follow the wall clock from now on (Add still moves it ahead).
 func (c *clock) runLive() {
 	c.mu.Lock()
 	c.live = true
@@ -72,11 +83,6 @@ func (l lockedWriter) Write(b []byte) (int, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.w.Write(b)
-}
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
 }
 
 type env struct {

@@ -382,8 +382,11 @@ func uiPagesScenario(t *testing.T, kind string) {
 		waitTrue(`!!document.querySelector('#doc-title') && document.querySelector('#doc-title').textContent !== 'lisbon-2026.txt'`))
 	p.run("arrow back", chromedp.KeyEvent(back), waitTrue(`location.hash.includes('`+d.ID+`')`), waitText("#doc-title", "lisbon-2026.txt"))
 	p.run("esc closes", chromedp.KeyEvent(kb.Escape), waitTrue(`location.hash === '#/documents?sort=name&order=asc'`), chromedp.WaitVisible(chromedp.CSS("#doc-list")))
+	// CDP's key event also types the character (a real keyboard's is prevented): clear it the
+	// way a user would and wait for the list to be unfiltered again.
 	p.run("slash focuses search", chromedp.KeyEvent("/"), waitTrue(`document.activeElement.id === 'search'`),
-		chromedp.Evaluate[chromedp.Void](`document.activeElement.blur(); document.querySelector('#search').value = ''`)) // CDP also types the character
+		chromedp.Evaluate[chromedp.Void](`const s = document.querySelector('#search'); s.value = ''; s.dispatchEvent(new Event('input')); s.blur()`),
+		waitTrue(`!location.hash.includes('q=') && document.querySelectorAll('#doc-list a.name').length === 3`))
 
 	// The server sorts: names ascending, then descending.
 	names := eval[[]string](p.ui, "names", `[...document.querySelectorAll('#doc-list a.name')].map(a => a.title)`)
