@@ -123,8 +123,9 @@ func (s *Store) createPending(ctx context.Context, userID, filename, contentType
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		// The limit is subtracted, not added: limit + allowance overflows a BIGINT for a
 		// limit near its maximum, while the byte counts on the left are real sizes.
-		res, err := tx.ExecContext(ctx, `UPDATE quotas SET pending_bytes = pending_bytes + $1 WHERE user_id = $2
-			AND used_bytes + pending_bytes + $1 - limit_bytes <= CASE WHEN $3 <= 0 THEN limit_bytes ELSE $3 END`+cond,
+		// The document is counted in the same statement: a refusal changes nothing.
+		res, err := tx.ExecContext(ctx, `UPDATE quotas SET pending_bytes = pending_bytes + $1, document_count = document_count + 1
+			WHERE user_id = $2 AND used_bytes + pending_bytes + $1 - limit_bytes <= CASE WHEN $3 <= 0 THEN limit_bytes ELSE $3 END`+cond,
 			declaredSize, userID, allowance)
 		if err != nil {
 			return err
@@ -141,10 +142,6 @@ func (s *Store) createPending(ctx context.Context, userID, filename, contentType
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes, status, created_at, name_key)
 			VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)`, d.ID, userID, filename, contentType, d.ObjectKey, declaredSize, d.CreatedAt, nameKey(filename))
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE quotas SET document_count = document_count + 1 WHERE user_id = $1`, userID)
 		return err
 	})
 	if err != nil {
@@ -216,10 +213,10 @@ func (s *Store) ConfirmUpload(ctx context.Context, userID, id string, size int64
 			}
 			return qe
 		}
-		// Checked under the quota row's lock, taken in the order every upload and deletion
-		// takes its locks (document, then quota): a parallel confirm of the same bytes has
-		// committed by now, and this statement sees it.
-		return s.checkDuplicate(ctx, tx, userID, id, sum)
+		// Checked under the quota row's lock, which the UPDATE above took, in the order every
+		// upload and deletion takes its locks (document, then quota): a parallel confirm of
+		// the same bytes has committed by now, and this statement sees it.
+		return s.checkDuplicate(ctx, tx, userID, id, sum, true)
 	})
 	if err != nil {
 		return Document{}, fmt.Errorf("store: confirm upload: %w", err)

@@ -81,21 +81,23 @@ func (s *Store) FinishUpload(ctx context.Context, c UploadClaim, sum string) err
 // and confirm it: a conditional UPDATE of the pending row, so confirms of one upload run one
 // at a time across requests and replicas. Without it, a confirm that saw the upload pending
 // could move a staging object rewritten after another confirm finished (a presigned URL can
-// be replayed) over the confirmed bytes. ok is false while another confirm holds the lease
-// or once the document is no longer pending; the lease ends with the confirm, with
-// ReleaseConfirm, or after d.
-func (s *Store) LeaseConfirm(ctx context.Context, userID, id string, d time.Duration) (until time.Time, ok bool, err error) {
+// be replayed) over the confirmed bytes. ok is false while another confirm holds the lease,
+// once the document is no longer pending, or for a document that is not the user's; with
+// ok, objectKey is the document's object key (the UPDATE returns it, so a confirm needs no
+// read before). The lease ends with the confirm, with ReleaseConfirm, or after d.
+func (s *Store) LeaseConfirm(ctx context.Context, userID, id string, d time.Duration) (until time.Time, objectKey string, ok bool, err error) {
 	now := s.Now()
 	until = now.Add(d)
-	res, err := s.db.ExecContext(ctx, `UPDATE documents SET claimed_until = $1
-		WHERE id = $2 AND user_id = $3 AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < $4)`, until, id, userID, now)
-	if err == nil {
-		var n int64
-		if n, err = res.RowsAffected(); err == nil {
-			return until, n == 1, nil
-		}
+	err = s.db.QueryRowContext(ctx, `UPDATE documents SET claimed_until = $1
+		WHERE id = $2 AND user_id = $3 AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < $4)
+		RETURNING object_key`, until, id, userID, now).Scan(&objectKey)
+	switch {
+	case err == nil:
+		return until, objectKey, true, nil
+	case errors.Is(err, sql.ErrNoRows):
+		return until, "", false, nil
 	}
-	return until, false, fmt.Errorf("store: lease confirm: %w", err)
+	return until, "", false, fmt.Errorf("store: lease confirm: %w", err)
 }
 
 // ReleaseConfirm gives back a confirm lease after a confirm that did not happen.
