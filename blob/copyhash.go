@@ -58,17 +58,16 @@ func copyHashing(w io.Writer, r io.Reader) (int64, []byte, error) {
 		sum <- h.Sum(nil)
 	}()
 
-	free := make([]*[]byte, 0, copyBuffers)
-	for range copyBuffers {
-		free = append(free, chunks.Get().(*[]byte))
-	}
-	owned := append([]*[]byte(nil), free...)
+	// Buffers are taken as the body needs them: a small file holds one chunk, not all.
+	owned := make([]*[]byte, 0, copyBuffers)
 	inFlight := 0
 	var rerr error
 	for {
 		var buf []byte
-		if len(free) > 0 {
-			buf, free = *free[len(free)-1], free[:len(free)-1]
+		if len(owned) < copyBuffers {
+			b := chunks.Get().(*[]byte)
+			owned = append(owned, b)
+			buf = *b
 		} else {
 			// Both stages take the chunks in order: the oldest one is done when both gave it back.
 			<-written
