@@ -156,7 +156,7 @@ func (s *Server) confirmUpload(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := caller(c)
 	id := c.Param("id")
-	lease, key, ok, err := s.store.LeaseConfirm(ctx, u.ID, id, s.confirmLeaseFor())
+	lease, ok, err := s.store.LeaseConfirm(ctx, u.ID, id, s.confirmLeaseFor())
 	if err != nil {
 		return err
 	}
@@ -168,7 +168,7 @@ func (s *Server) confirmUpload(c echo.Context) error {
 		if d.Status != store.StatusPending {
 			return c.JSON(http.StatusOK, toDocumentJSON(d)) // repeated confirm: nothing changes
 		}
-		if lease, key, d, err = s.awaitConfirmLease(c, d); err != nil {
+		if lease, d, err = s.awaitConfirmLease(c, d); err != nil {
 			return err
 		}
 		if d.Status != store.StatusPending {
@@ -178,12 +178,12 @@ func (s *Server) confirmUpload(c echo.Context) error {
 	done := false
 	defer func() {
 		if !done {
-			if err := s.store.ReleaseConfirm(context.WithoutCancel(ctx), id, lease); err != nil {
+			if err := s.store.ReleaseConfirm(context.WithoutCancel(ctx), id, lease.Until); err != nil {
 				s.log.Warn("confirm lease left to run out", "document_id", id, "err", err)
 			}
 		}
 	}()
-	info, err := s.blobs.Move(ctx, store.StagingKeyFor(key), key)
+	info, err := s.blobs.Move(ctx, store.StagingKeyFor(lease.ObjectKey), lease.ObjectKey)
 	if errors.Is(err, blob.ErrNotFound) {
 		return fail(http.StatusUnprocessableEntity, "upload not found")
 	}
@@ -195,7 +195,7 @@ func (s *Server) confirmUpload(c echo.Context) error {
 		s.discard(c, id)
 		return s.tooLarge(q, info.Size)
 	}
-	confirmed, err := s.charge(c, id, info.Size, info.SHA256)
+	confirmed, err := s.ingest.ConfirmReserved(s.ingestContext(c), u.ID, id, lease.DeclaredSize, info.Size, info.SHA256)
 	if err != nil {
 		return err
 	}
@@ -215,29 +215,22 @@ func (s *Server) confirmLeaseFor() time.Duration { return s.opts.Timeouts.Reques
 // awaitConfirmLease waits, after a refused lease, until this request holds the confirm lease
 // of the pending document d (confirms of one upload run one at a time), or until d is no
 // longer pending: then it returns d as it is now.
-func (s *Server) awaitConfirmLease(c echo.Context, d store.Document) (time.Time, string, store.Document, error) {
+func (s *Server) awaitConfirmLease(c echo.Context, d store.Document) (store.ConfirmLease, store.Document, error) {
 	ctx := c.Request().Context()
 	for {
 		select {
 		case <-ctx.Done():
-			return time.Time{}, "", d, fmt.Errorf("server: waiting for another confirm of %s: %w", d.ID, ctx.Err())
+			return store.ConfirmLease{}, d, fmt.Errorf("server: waiting for another confirm of %s: %w", d.ID, ctx.Err())
 		case <-time.After(confirmLeaseWait):
 		}
-		until, key, ok, err := s.store.LeaseConfirm(ctx, d.UserID, d.ID, s.confirmLeaseFor())
+		lease, ok, err := s.store.LeaseConfirm(ctx, d.UserID, d.ID, s.confirmLeaseFor())
 		if err != nil || ok {
-			return until, key, d, err
+			return lease, d, err
 		}
 		if d, err = s.store.Document(ctx, d.UserID, d.ID); err != nil || d.Status != store.StatusPending {
-			return until, "", d, err
+			return lease, d, err
 		}
 	}
-}
-
-// charge confirms a stored upload of size bytes (sum: its SHA-256 when known): the quota is
-// charged by one conditional UPDATE in the transaction that marks the document uploaded; a
-// refused upload (over quota, or a duplicate of the user's own document) is discarded. The confirmed document is queued for classification.
-func (s *Server) charge(c echo.Context, id string, size int64, sum string) (store.Document, error) {
-	return s.ingest.Confirm(s.ingestContext(c), caller(c).ID, id, size, sum)
 }
 
 // discard removes a refused pending upload with its reservation and objects.

@@ -92,7 +92,7 @@ func TestUploadCycleStatementBudget(t *testing.T) {
 	budget := map[string]int{
 		"upload-url": session + 2, // quota reservation (with the count), insert
 		"put":        2,           // claim, finish: no session
-		"confirm":    session + 7, // lease, pending row, confirm, quota, duplicate check, topics, suggestions
+		"confirm":    session + 6, // lease (returns key and reserved size), confirm, quota, duplicate check, topics, suggestions
 	}
 	for _, d := range testenv.Dialects() {
 		t.Run(d, func(t *testing.T) {

@@ -170,36 +170,52 @@ func (s *Store) Document(ctx context.Context, userID, id string) (Document, erro
 // Over quota: a *QuotaError and nothing changed. The same bytes as another of the user's
 // documents (unless duplicates are allowed): a *DuplicateError and nothing changed.
 func (s *Store) ConfirmUpload(ctx context.Context, userID, id string, size int64, sum string) (Document, error) {
+	return s.confirmUpload(ctx, userID, id, -1, size, sum)
+}
+
+// ConfirmReserved is ConfirmUpload for a caller that knows the size the pending document
+// reserved (declared, from its confirm lease: a pending document's declared size does not
+// change), so the pending row is not read before it is updated.
+func (s *Store) ConfirmReserved(ctx context.Context, userID, id string, declared, size int64, sum string) (Document, error) {
+	if declared < 0 {
+		return Document{}, fmt.Errorf("store: confirm upload: declared size %d: %w", declared, ErrInvalid)
+	}
+	return s.confirmUpload(ctx, userID, id, declared, size, sum)
+}
+
+// confirmUpload is ConfirmUpload; declared < 0: read the reserved size from the pending row.
+func (s *Store) confirmUpload(ctx context.Context, userID, id string, declared, size int64, sum string) (Document, error) {
 	now := s.Now()
 	var confirmed *Document
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		confirmed = nil
-		var declared int64
-		var streamed sql.NullString
-		err := tx.QueryRowContext(ctx, `SELECT size_bytes, sha256 FROM documents WHERE id = $1 AND user_id = $2 AND status = 'pending'`,
-			id, userID).Scan(&declared, &streamed)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil // already confirmed, or not found: the read below tells which
+		reserved := declared
+		if reserved < 0 {
+			err := tx.QueryRowContext(ctx, `SELECT size_bytes FROM documents WHERE id = $1 AND user_id = $2 AND status = 'pending'`,
+				id, userID).Scan(&reserved)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil // already confirmed, or not found: the read below tells which
+			}
+			if err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return err
-		}
-		if streamed.Valid {
-			sum = streamed.String
-		}
-		// The row comes back from the UPDATE itself, so a confirm reads it only once.
+		// The row comes back from the UPDATE itself, so a confirm reads it only once; with it
+		// the SHA-256 it now holds: one recorded while the bytes streamed wins over sum.
+		var recorded sql.NullString
 		d, err := scanDocument(tx.QueryRowContext(ctx, `UPDATE documents SET status = 'uploaded', size_bytes = $1, uploaded_at = $2,
 			next_attempt_at = $2, sha256 = COALESCE(sha256, $5), claimed_until = NULL WHERE id = $3 AND user_id = $4 AND status = 'pending'
-			RETURNING `+strings.ReplaceAll(documentColumns, "d.", ""), size, now, id, userID, nullIfEmpty(sum)))
+			RETURNING `+strings.ReplaceAll(documentColumns, "d.", "")+`, sha256`, size, now, id, userID, nullIfEmpty(sum)), &recorded)
 		if errors.Is(err, ErrNotFound) {
-			return nil // confirmed meanwhile by another request
+			return nil // confirmed meanwhile by another request, or not the user's
 		}
 		if err != nil {
 			return err
 		}
+		sum = recorded.String
 		confirmed = &d
 		res, err := tx.ExecContext(ctx, `UPDATE quotas SET used_bytes = used_bytes + $1, pending_bytes = pending_bytes - $3
-			WHERE user_id = $2 AND used_bytes + $1 <= limit_bytes`, size, userID, declared)
+			WHERE user_id = $2 AND used_bytes + $1 <= limit_bytes`, size, userID, reserved)
 		if err != nil {
 			return err
 		}
