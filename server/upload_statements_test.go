@@ -81,10 +81,10 @@ func (c *countConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, 
 
 // TestUploadCycleStatementBudget: the three requests of an upload run no more statements than
 // they need, on both databases: upload-url reserves and inserts in one transaction of two
-// statements, the PUT claims and finishes, and confirm reads nothing before its lease (the
-// lease UPDATE returns the object key) and takes the quota row's lock once. Besides the
-// budget: a repeated confirm, another user's confirm (404, no lease taken) and a confirm
-// after it still work.
+// statements, the PUT claims and finishes, and confirm reads nothing of the pending row (its
+// lease UPDATE returns the object key and the reserved size, its confirm UPDATE the
+// checksum) and takes the quota row's lock once. Besides the budget: another user's confirm
+// (404, no lease taken), a repeated confirm and the quota after them.
 func TestUploadCycleStatementBudget(t *testing.T) {
 	// Every request of a session pays the session's read, the caller's read and the
 	// session's write; the budgets below are on top of that.
