@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -212,10 +211,15 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, maxBytes int64
 		}
 		return Info{}, fmt.Errorf("blob: local put: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+	if err := l.mkdirDurable(filepath.Dir(dst)); err != nil {
 		return Info{}, fmt.Errorf("blob: local put: %w", err)
 	}
 	if err := os.Rename(tmp.Name(), dst); err != nil {
+		return Info{}, fmt.Errorf("blob: local put: %w", err)
+	}
+	// The file's bytes were synced before the rename; the folder's sync makes the name
+	// durable, so an acknowledged upload survives a crash.
+	if err := syncDir(filepath.Dir(dst)); err != nil {
 		return Info{}, fmt.Errorf("blob: local put: %w", err)
 	}
 	info, err := l.Stat(ctx, key)
@@ -224,65 +228,6 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, maxBytes int64
 	}
 	info.SHA256 = hex.EncodeToString(sum)
 	return info, err
-}
-
-// copyChunk is the size of the reads and writes of an upload: big enough that a gigabyte
-// takes a thousand system calls, not thirty thousand.
-const copyChunk = 1 << 20
-
-// chunks recycles the copy buffers of uploads (copyBuffers per upload at a time).
-var chunks = sync.Pool{New: func() any { return make([]byte, copyChunk) }}
-
-const copyBuffers = 3
-
-// copyHashing copies r to w in chunks of copyChunk bytes and returns the SHA-256 of what it
-// copied. The hashing runs on its own goroutine while the next chunk is read and written,
-// so on a machine with two cores it adds no time to the copy.
-func copyHashing(w io.Writer, r io.Reader) (int64, []byte, error) {
-	free := make(chan []byte, copyBuffers)
-	for range copyBuffers {
-		free <- chunks.Get().([]byte)
-	}
-	full := make(chan []byte, copyBuffers)
-	sum := make(chan []byte, 1)
-	go func() {
-		h := sha256.New()
-		for b := range full {
-			h.Write(b)
-			free <- b[:cap(b)]
-		}
-		sum <- h.Sum(nil)
-	}()
-	var n int64
-	var err error
-	for {
-		buf := <-free
-		k, rerr := io.ReadFull(r, buf)
-		if k > 0 {
-			if _, werr := w.Write(buf[:k]); werr != nil {
-				free <- buf
-				err = werr
-				break
-			}
-			n += int64(k)
-			full <- buf[:k]
-		} else {
-			free <- buf
-		}
-		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
-			break
-		}
-		if rerr != nil {
-			err = rerr
-			break
-		}
-	}
-	close(full)
-	h := <-sum
-	for range copyBuffers {
-		chunks.Put(<-free)
-	}
-	return n, h, err
 }
 
 // Move renames the file of src to dst; with src gone and dst there it only describes dst.
@@ -295,11 +240,17 @@ func (l *Local) Move(ctx context.Context, src, dst string) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	if err := os.MkdirAll(filepath.Dir(to), 0o750); err != nil {
+	if err := l.mkdirDurable(filepath.Dir(to)); err != nil {
 		return Info{}, fmt.Errorf("blob: local move: %w", err)
 	}
-	if err := os.Rename(from, to); err != nil && !errors.Is(err, os.ErrNotExist) {
+	err = os.Rename(from, to)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return Info{}, fmt.Errorf("blob: local move: %w", err)
+	}
+	if err == nil { // the new name is made durable before the move is reported done
+		if err := syncDir(filepath.Dir(to)); err != nil {
+			return Info{}, fmt.Errorf("blob: local move: %w", err)
+		}
 	}
 	return l.Stat(ctx, dst)
 }

@@ -113,3 +113,29 @@ func TestLocalDeleteWithFolderMissing(t *testing.T) {
 		t.Fatalf("ping after an empty folder came back: %v", err)
 	}
 }
+
+// TestLocalMoveWithFolderMissing: a move into a store whose folder is gone reports the fault
+// and does not create the folder again (a disk that is not mounted stays visible as such).
+func TestLocalMoveWithFolderMissing(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "blobs")
+	l, err := blob.NewLocal(dir, []byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := l.Put(ctx, "staging/u/x/a", bytes.NewReader([]byte("abc")), 3, ""); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := l.Move(ctx, "staging/u/x/a", "u/x/a"); err != nil || info.Size != 3 {
+		t.Fatalf("move into a new folder: %+v %v", info, err)
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Move(ctx, "staging/u/y/b", "u/y/b"); !errors.Is(err, blob.ErrStoreMissing) {
+		t.Fatalf("move with the folder missing: %v", err)
+	}
+	if _, err := os.Stat(dir); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the missing folder was created again: %v", err)
+	}
+}

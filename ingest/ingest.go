@@ -170,7 +170,20 @@ func (s *Service) refusedByStore(err error) error {
 // when known) in the transaction that marks it uploaded, and queues it. A refused upload
 // (quota, duplicate) is discarded with its objects.
 func (s *Service) Confirm(ctx context.Context, userID, id string, size int64, sum string) (store.Document, error) {
-	d, err := s.o.Store.ConfirmUpload(ctx, userID, id, size, sum)
+	return s.confirm(ctx, userID, id, func() (store.Document, error) { return s.o.Store.ConfirmUpload(ctx, userID, id, size, sum) })
+}
+
+// ConfirmReserved is Confirm for a caller holding the upload's confirm lease, which told the
+// size the upload reserved (see store.ConfirmReserved).
+func (s *Service) ConfirmReserved(ctx context.Context, userID, id string, declared, size int64, sum string) (store.Document, error) {
+	return s.confirm(ctx, userID, id, func() (store.Document, error) {
+		return s.o.Store.ConfirmReserved(ctx, userID, id, declared, size, sum)
+	})
+}
+
+// confirm runs a store confirm of the pending upload id and deals with its outcome.
+func (s *Service) confirm(ctx context.Context, userID, id string, run func() (store.Document, error)) (store.Document, error) {
+	d, err := run()
 	if err != nil {
 		if errors.Is(err, store.ErrQuotaExceeded) || errors.Is(err, store.ErrDuplicate) {
 			s.Discard(ctx, userID, id)

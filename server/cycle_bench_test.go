@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -63,8 +64,12 @@ func BenchmarkUploadCycleVsGet(b *testing.B) {
 				clients[i] = e.login(name, testPassword)
 				clients[i].hc.Transport = tr
 			}
-			payload := bytes.Repeat([]byte("0123456789abcdef"), 64)
+			// Every upload's bytes differ (a counter leads them): the same bytes twice would be
+			// refused as a duplicate at confirm.
+			var seq atomic.Int64
 			cycle := func(c *client) (string, error) {
+				payload := bytes.Repeat([]byte("0123456789abcdef"), 64)
+				binary.BigEndian.PutUint64(payload, uint64(seq.Add(1)))
 				var tk uploadTicket
 				body, _ := json.Marshal(map[string]any{"filename": "f.txt", "content_type": "text/plain", "size_bytes": len(payload)})
 				if err := c.send("POST", e.ts.URL+"/api/documents/upload-url", bytes.NewReader(body), "application/json", 201, &tk); err != nil {

@@ -150,32 +150,40 @@ func (s *Server) absoluteURL(c echo.Context, u string) string {
 // confirmUpload is step 3: the staging object moves to the document's key (server-side, and
 // idempotently), the size comes from the blob store's view of the moved object, and the
 // quota is charged by one conditional UPDATE in the transaction that marks it uploaded.
+// The confirm lease is taken first: for a pending upload, the usual case, that one UPDATE is
+// all the reading done before the move; the document is read only when the lease is refused.
 func (s *Server) confirmUpload(c echo.Context) error {
 	ctx := c.Request().Context()
 	u := caller(c)
-	d, err := s.store.Document(ctx, u.ID, c.Param("id"))
+	id := c.Param("id")
+	lease, ok, err := s.store.LeaseConfirm(ctx, u.ID, id, s.confirmLeaseFor())
 	if err != nil {
 		return err
 	}
-	if d.Status != store.StatusPending {
-		return c.JSON(http.StatusOK, toDocumentJSON(d)) // repeated confirm: nothing changes
-	}
-	lease, d, err := s.leaseConfirm(c, d)
-	if err != nil || d.Status != store.StatusPending {
+	if !ok {
+		d, err := s.store.Document(ctx, u.ID, id)
 		if err != nil {
+			return err // not the user's, or gone: 404
+		}
+		if d.Status != store.StatusPending {
+			return c.JSON(http.StatusOK, toDocumentJSON(d)) // repeated confirm: nothing changes
+		}
+		if lease, d, err = s.awaitConfirmLease(c, d); err != nil {
 			return err
 		}
-		return c.JSON(http.StatusOK, toDocumentJSON(d)) // confirmed by the lease holder
+		if d.Status != store.StatusPending {
+			return c.JSON(http.StatusOK, toDocumentJSON(d)) // confirmed by the lease holder
+		}
 	}
 	done := false
 	defer func() {
 		if !done {
-			if err := s.store.ReleaseConfirm(context.WithoutCancel(ctx), d.ID, lease); err != nil {
-				s.log.Warn("confirm lease left to run out", "document_id", d.ID, "err", err)
+			if err := s.store.ReleaseConfirm(context.WithoutCancel(ctx), id, lease.Until); err != nil {
+				s.log.Warn("confirm lease left to run out", "document_id", id, "err", err)
 			}
 		}
 	}()
-	info, err := s.blobs.Move(ctx, store.StagingKeyFor(d.ObjectKey), d.ObjectKey)
+	info, err := s.blobs.Move(ctx, store.StagingKeyFor(lease.ObjectKey), lease.ObjectKey)
 	if errors.Is(err, blob.ErrNotFound) {
 		return fail(http.StatusUnprocessableEntity, "upload not found")
 	}
@@ -184,10 +192,10 @@ func (s *Server) confirmUpload(c echo.Context) error {
 	}
 	if info.Size > s.opts.MaxUploadBytes {
 		q, _ := s.store.QuotaOf(ctx, u.ID)
-		s.discard(c, d.ID)
+		s.discard(c, id)
 		return s.tooLarge(q, info.Size)
 	}
-	confirmed, err := s.charge(c, d.ID, info.Size, info.SHA256)
+	confirmed, err := s.ingest.ConfirmReserved(s.ingestContext(c), u.ID, id, lease.DeclaredSize, info.Size, info.SHA256)
 	if err != nil {
 		return err
 	}
@@ -199,33 +207,30 @@ func (s *Server) confirmUpload(c echo.Context) error {
 // looks again.
 const confirmLeaseWait = 20 * time.Millisecond
 
-// leaseConfirm waits until this request holds the confirm lease of the pending document d
-// (confirms of one upload run one at a time), or until d is no longer pending: then it
-// returns d as it is now. The lease outlasts the request's deadline by a minute, so it ends
-// with the request even when the blob store finishes a server-side copy late.
-func (s *Server) leaseConfirm(c echo.Context, d store.Document) (time.Time, store.Document, error) {
+// confirmLeaseFor is how long a confirm lease lasts: it outlasts the request's deadline by a
+// minute, so it ends with the request even when the blob store finishes a server-side copy
+// late.
+func (s *Server) confirmLeaseFor() time.Duration { return s.opts.Timeouts.Request + time.Minute }
+
+// awaitConfirmLease waits, after a refused lease, until this request holds the confirm lease
+// of the pending document d (confirms of one upload run one at a time), or until d is no
+// longer pending: then it returns d as it is now.
+func (s *Server) awaitConfirmLease(c echo.Context, d store.Document) (store.ConfirmLease, store.Document, error) {
 	ctx := c.Request().Context()
 	for {
-		until, ok, err := s.store.LeaseConfirm(ctx, d.UserID, d.ID, s.opts.Timeouts.Request+time.Minute)
-		if err != nil || ok {
-			return until, d, err
-		}
-		if d, err = s.store.Document(ctx, d.UserID, d.ID); err != nil || d.Status != store.StatusPending {
-			return until, d, err
-		}
 		select {
 		case <-ctx.Done():
-			return until, d, fmt.Errorf("server: waiting for another confirm of %s: %w", d.ID, ctx.Err())
+			return store.ConfirmLease{}, d, fmt.Errorf("server: waiting for another confirm of %s: %w", d.ID, ctx.Err())
 		case <-time.After(confirmLeaseWait):
 		}
+		lease, ok, err := s.store.LeaseConfirm(ctx, d.UserID, d.ID, s.confirmLeaseFor())
+		if err != nil || ok {
+			return lease, d, err
+		}
+		if d, err = s.store.Document(ctx, d.UserID, d.ID); err != nil || d.Status != store.StatusPending {
+			return lease, d, err
+		}
 	}
-}
-
-// charge confirms a stored upload of size bytes (sum: its SHA-256 when known): the quota is
-// charged by one conditional UPDATE in the transaction that marks the document uploaded; a
-// refused upload (over quota, or a duplicate of the user's own document) is discarded. The confirmed document is queued for classification.
-func (s *Server) charge(c echo.Context, id string, size int64, sum string) (store.Document, error) {
-	return s.ingest.Confirm(s.ingestContext(c), caller(c).ID, id, size, sum)
 }
 
 // discard removes a refused pending upload with its reservation and objects.

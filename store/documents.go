@@ -123,8 +123,9 @@ func (s *Store) createPending(ctx context.Context, userID, filename, contentType
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		// The limit is subtracted, not added: limit + allowance overflows a BIGINT for a
 		// limit near its maximum, while the byte counts on the left are real sizes.
-		res, err := tx.ExecContext(ctx, `UPDATE quotas SET pending_bytes = pending_bytes + $1 WHERE user_id = $2
-			AND used_bytes + pending_bytes + $1 - limit_bytes <= CASE WHEN $3 <= 0 THEN limit_bytes ELSE $3 END`+cond,
+		// The document is counted in the same statement: a refusal changes nothing.
+		res, err := tx.ExecContext(ctx, `UPDATE quotas SET pending_bytes = pending_bytes + $1, document_count = document_count + 1
+			WHERE user_id = $2 AND used_bytes + pending_bytes + $1 - limit_bytes <= CASE WHEN $3 <= 0 THEN limit_bytes ELSE $3 END`+cond,
 			declaredSize, userID, allowance)
 		if err != nil {
 			return err
@@ -141,10 +142,6 @@ func (s *Store) createPending(ctx context.Context, userID, filename, contentType
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes, status, created_at, name_key)
 			VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)`, d.ID, userID, filename, contentType, d.ObjectKey, declaredSize, d.CreatedAt, nameKey(filename))
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE quotas SET document_count = document_count + 1 WHERE user_id = $1`, userID)
 		return err
 	})
 	if err != nil {
@@ -173,36 +170,52 @@ func (s *Store) Document(ctx context.Context, userID, id string) (Document, erro
 // Over quota: a *QuotaError and nothing changed. The same bytes as another of the user's
 // documents (unless duplicates are allowed): a *DuplicateError and nothing changed.
 func (s *Store) ConfirmUpload(ctx context.Context, userID, id string, size int64, sum string) (Document, error) {
+	return s.confirmUpload(ctx, userID, id, -1, size, sum)
+}
+
+// ConfirmReserved is ConfirmUpload for a caller that knows the size the pending document
+// reserved (declared, from its confirm lease: a pending document's declared size does not
+// change), so the pending row is not read before it is updated.
+func (s *Store) ConfirmReserved(ctx context.Context, userID, id string, declared, size int64, sum string) (Document, error) {
+	if declared < 0 {
+		return Document{}, fmt.Errorf("store: confirm upload: declared size %d: %w", declared, ErrInvalid)
+	}
+	return s.confirmUpload(ctx, userID, id, declared, size, sum)
+}
+
+// confirmUpload is ConfirmUpload; declared < 0: read the reserved size from the pending row.
+func (s *Store) confirmUpload(ctx context.Context, userID, id string, declared, size int64, sum string) (Document, error) {
 	now := s.Now()
 	var confirmed *Document
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		confirmed = nil
-		var declared int64
-		var streamed sql.NullString
-		err := tx.QueryRowContext(ctx, `SELECT size_bytes, sha256 FROM documents WHERE id = $1 AND user_id = $2 AND status = 'pending'`,
-			id, userID).Scan(&declared, &streamed)
-		if errors.Is(err, sql.ErrNoRows) {
-			return nil // already confirmed, or not found: the read below tells which
+		reserved := declared
+		if reserved < 0 {
+			err := tx.QueryRowContext(ctx, `SELECT size_bytes FROM documents WHERE id = $1 AND user_id = $2 AND status = 'pending'`,
+				id, userID).Scan(&reserved)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil // already confirmed, or not found: the read below tells which
+			}
+			if err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return err
-		}
-		if streamed.Valid {
-			sum = streamed.String
-		}
-		// The row comes back from the UPDATE itself, so a confirm reads it only once.
+		// The row comes back from the UPDATE itself, so a confirm reads it only once; with it
+		// the SHA-256 it now holds: one recorded while the bytes streamed wins over sum.
+		var recorded sql.NullString
 		d, err := scanDocument(tx.QueryRowContext(ctx, `UPDATE documents SET status = 'uploaded', size_bytes = $1, uploaded_at = $2,
 			next_attempt_at = $2, sha256 = COALESCE(sha256, $5), claimed_until = NULL WHERE id = $3 AND user_id = $4 AND status = 'pending'
-			RETURNING `+strings.ReplaceAll(documentColumns, "d.", ""), size, now, id, userID, nullIfEmpty(sum)))
+			RETURNING `+strings.ReplaceAll(documentColumns, "d.", "")+`, sha256`, size, now, id, userID, nullIfEmpty(sum)), &recorded)
 		if errors.Is(err, ErrNotFound) {
-			return nil // confirmed meanwhile by another request
+			return nil // confirmed meanwhile by another request, or not the user's
 		}
 		if err != nil {
 			return err
 		}
+		sum = recorded.String
 		confirmed = &d
 		res, err := tx.ExecContext(ctx, `UPDATE quotas SET used_bytes = used_bytes + $1, pending_bytes = pending_bytes - $3
-			WHERE user_id = $2 AND used_bytes + $1 <= limit_bytes`, size, userID, declared)
+			WHERE user_id = $2 AND used_bytes + $1 <= limit_bytes`, size, userID, reserved)
 		if err != nil {
 			return err
 		}
@@ -216,10 +229,10 @@ func (s *Store) ConfirmUpload(ctx context.Context, userID, id string, size int64
 			}
 			return qe
 		}
-		// Checked under the quota row's lock, taken in the order every upload and deletion
-		// takes its locks (document, then quota): a parallel confirm of the same bytes has
-		// committed by now, and this statement sees it.
-		return s.checkDuplicate(ctx, tx, userID, id, sum)
+		// Checked under the quota row's lock, which the UPDATE above took, in the order every
+		// upload and deletion takes its locks (document, then quota): a parallel confirm of
+		// the same bytes has committed by now, and this statement sees it.
+		return s.checkDuplicate(ctx, tx, userID, id, sum, true)
 	})
 	if err != nil {
 		return Document{}, fmt.Errorf("store: confirm upload: %w", err)

@@ -38,13 +38,17 @@ func WithDuplicates(policy string) Option {
 // commits, on both dialects. Duplicates
 // are looked for per user only: a match across users would tell that someone else holds a
 // file. An unknown sum ("") passes; the worker checks again once it has hashed the bytes.
-func (s *Store) checkDuplicate(ctx context.Context, tx *sql.Tx, userID, id, sum string) error {
+// quotaLocked: tx has already written the user's quota row (a confirm's conditional
+// UPDATE), which holds the same lock, so it is not taken a second time.
+func (s *Store) checkDuplicate(ctx context.Context, tx *sql.Tx, userID, id, sum string, quotaLocked bool) error {
 	if s.allowDuplicates || sum == "" {
 		return nil
 	}
-	var one int
-	if err := tx.QueryRowContext(ctx, `SELECT 1 FROM quotas WHERE user_id = $1`+s.forUpdate(), userID).Scan(&one); err != nil {
-		return notFound(err)
+	if !quotaLocked {
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM quotas WHERE user_id = $1`+s.forUpdate(), userID).Scan(&one); err != nil {
+			return notFound(err)
+		}
 	}
 	var existing string
 	err := tx.QueryRowContext(ctx, `SELECT id FROM documents WHERE user_id = $1 AND sha256 = $2 AND id <> $3
@@ -93,7 +97,7 @@ func (s *Store) RecordChecksum(ctx context.Context, id, sum string) error {
 		if err != nil {
 			return err
 		}
-		if err := s.checkDuplicate(ctx, tx, userID, id, sum); err != nil {
+		if err := s.checkDuplicate(ctx, tx, userID, id, sum, false); err != nil {
 			if !errors.As(err, &dup) {
 				return err
 			}

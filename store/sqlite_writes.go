@@ -36,17 +36,18 @@ func (c turnConnector) Connect(ctx context.Context) (driver.Conn, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &turnConn{Conn: conn, turns: c.turns}, nil
+	return &turnConn{Conn: conn, turns: c.turns, stmts: newStmtCache(conn)}, nil
 }
 
 func (c turnConnector) Driver() driver.Driver { return c.inner.Driver() }
 
 // turnConn is a SQLite connection that takes a write turn for each transaction and each
-// write statement outside a transaction.
+// write statement outside a transaction, and runs statements through its statement cache.
 type turnConn struct {
 	driver.Conn
 	turns writeTurns
 	inTx  bool
+	stmts *stmtCache
 }
 
 // writes says whether a statement outside a transaction may write.
@@ -82,22 +83,39 @@ func (c *turnConn) ExecContext(ctx context.Context, q string, args []driver.Name
 		}
 		defer c.turns.give()
 	}
+	if res, ok, err := c.stmts.exec(ctx, q, args); ok {
+		return res, err
+	}
 	return c.Conn.(driver.ExecerContext).ExecContext(ctx, q, args)
 }
 
 func (c *turnConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
 	if c.inTx || !writes(q) {
-		return c.Conn.(driver.QueryerContext).QueryContext(ctx, q, args)
+		return c.query(ctx, q, args)
 	}
 	if err := c.turns.take(ctx); err != nil {
 		return nil, err
 	}
-	rows, err := c.Conn.(driver.QueryerContext).QueryContext(ctx, q, args)
+	rows, err := c.query(ctx, q, args)
 	if err != nil {
 		c.turns.give()
 		return nil, err
 	}
 	return &turnRows{Rows: rows, turns: c.turns}, nil // a RETURNING writes until its rows close
+}
+
+// query runs q through the statement cache, or the ordinary way when it is not cached.
+func (c *turnConn) query(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
+	if rows, ok, err := c.stmts.query(ctx, q, args); ok {
+		return rows, err
+	}
+	return c.Conn.(driver.QueryerContext).QueryContext(ctx, q, args)
+}
+
+// Close finalizes the cached statements before the connection closes.
+func (c *turnConn) Close() error {
+	c.stmts.close()
+	return c.Conn.Close()
 }
 
 func (c *turnConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {

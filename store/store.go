@@ -155,6 +155,8 @@ func openSQLite(path string, wrap func(driver.Connector) driver.Connector) (*sql
 	}
 	db := sql.OpenDB(c)
 	db.SetMaxOpenConns(8)
+	// Idle connections stay open: each keeps its prepared statements (see stmtCache).
+	db.SetMaxIdleConns(8)
 	return db, nil
 }
 

@@ -77,25 +77,34 @@ func (s *Store) FinishUpload(ctx context.Context, c UploadClaim, sum string) err
 	return nil
 }
 
+// ConfirmLease is the right, until Until, to confirm one pending upload; it carries what a
+// confirm needs of the pending row, so the confirm reads nothing else before its update.
+type ConfirmLease struct {
+	Until        time.Time
+	ObjectKey    string
+	DeclaredSize int64 // the bytes the upload reserved; see ConfirmReserved
+}
+
 // LeaseConfirm takes, for d, the right to move a pending upload's staging object into place
 // and confirm it: a conditional UPDATE of the pending row, so confirms of one upload run one
 // at a time across requests and replicas. Without it, a confirm that saw the upload pending
 // could move a staging object rewritten after another confirm finished (a presigned URL can
-// be replayed) over the confirmed bytes. ok is false while another confirm holds the lease
-// or once the document is no longer pending; the lease ends with the confirm, with
-// ReleaseConfirm, or after d.
-func (s *Store) LeaseConfirm(ctx context.Context, userID, id string, d time.Duration) (until time.Time, ok bool, err error) {
+// be replayed) over the confirmed bytes. ok is false while another confirm holds the lease,
+// once the document is no longer pending, or for a document that is not the user's. The
+// lease ends with the confirm, with ReleaseConfirm, or after d.
+func (s *Store) LeaseConfirm(ctx context.Context, userID, id string, d time.Duration) (lease ConfirmLease, ok bool, err error) {
 	now := s.Now()
-	until = now.Add(d)
-	res, err := s.db.ExecContext(ctx, `UPDATE documents SET claimed_until = $1
-		WHERE id = $2 AND user_id = $3 AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < $4)`, until, id, userID, now)
-	if err == nil {
-		var n int64
-		if n, err = res.RowsAffected(); err == nil {
-			return until, n == 1, nil
-		}
+	lease.Until = now.Add(d)
+	err = s.db.QueryRowContext(ctx, `UPDATE documents SET claimed_until = $1
+		WHERE id = $2 AND user_id = $3 AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < $4)
+		RETURNING object_key, size_bytes`, lease.Until, id, userID, now).Scan(&lease.ObjectKey, &lease.DeclaredSize)
+	switch {
+	case err == nil:
+		return lease, true, nil
+	case errors.Is(err, sql.ErrNoRows):
+		return lease, false, nil
 	}
-	return until, false, fmt.Errorf("store: lease confirm: %w", err)
+	return lease, false, fmt.Errorf("store: lease confirm: %w", err)
 }
 
 // ReleaseConfirm gives back a confirm lease after a confirm that did not happen.

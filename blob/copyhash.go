@@ -1,0 +1,111 @@
+package blob
+
+import (
+	"crypto/sha256"
+	"io"
+	"sync"
+)
+
+// copyChunk is the size of the reads and writes of an upload: big enough that a gigabyte
+// takes a few thousand system calls, small enough that the writer and the hasher read a chunk
+// while it is still in the processor's cache.
+const copyChunk = 256 << 10
+
+// copyBuffers is how many chunks one upload has in flight: read, being written, being hashed.
+const copyBuffers = 8
+
+// chunks recycles the copy buffers of uploads.
+var chunks = sync.Pool{New: func() any { b := make([]byte, copyChunk); return &b }}
+
+// copyHashing copies r to w and returns the number of bytes written and the SHA-256 of what
+// it copied. Reading, writing and hashing run at the same time on their own goroutines, each
+// chunk read once into a buffer that the writer and the hasher both read, so the SHA-256 is
+// not a second pass and costs no time on a machine with a spare core, and the request body
+// is read on while the file system takes a write. A write error stops the reading.
+func copyHashing(w io.Writer, r io.Reader) (int64, []byte, error) {
+	toWrite := make(chan []byte, copyBuffers)
+	toHash := make(chan []byte, copyBuffers)
+	written := make(chan []byte, copyBuffers)
+	hashed := make(chan []byte, copyBuffers)
+	failed := make(chan struct{})
+	type result struct {
+		n   int64
+		err error
+	}
+	wres := make(chan result, 1)
+	go func() {
+		var res result
+		for b := range toWrite {
+			if res.err == nil {
+				k, err := w.Write(b)
+				res.n += int64(k)
+				if err != nil {
+					res.err = err
+					close(failed)
+				}
+			}
+			written <- b
+		}
+		wres <- res
+	}()
+	sum := make(chan []byte, 1)
+	go func() {
+		h := sha256.New()
+		for b := range toHash {
+			h.Write(b)
+			hashed <- b
+		}
+		sum <- h.Sum(nil)
+	}()
+
+	// Buffers are taken as the body needs them: a small file holds one chunk, not all.
+	owned := make([]*[]byte, 0, copyBuffers)
+	inFlight := 0
+	var rerr error
+	for {
+		var buf []byte
+		if len(owned) < copyBuffers {
+			b := chunks.Get().(*[]byte)
+			owned = append(owned, b)
+			buf = *b
+		} else {
+			// Both stages take the chunks in order: the oldest one is done when both gave it back.
+			<-written
+			buf = <-hashed
+			buf = buf[:cap(buf)]
+			inFlight--
+		}
+		select {
+		case <-failed:
+		default:
+			var k int
+			k, rerr = io.ReadFull(r, buf)
+			if k > 0 {
+				toWrite <- buf[:k]
+				toHash <- buf[:k]
+				inFlight++
+			}
+			if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+				rerr = nil
+			} else if rerr == nil {
+				continue
+			}
+		}
+		break
+	}
+	close(toWrite)
+	close(toHash)
+	for ; inFlight > 0; inFlight-- {
+		<-written
+		<-hashed
+	}
+	res := <-wres
+	h := <-sum
+	for _, b := range owned {
+		chunks.Put(b)
+	}
+	if res.err != nil {
+		return res.n, h, res.err
+	}
+	return res.n, h, rerr
+}

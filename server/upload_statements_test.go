@@ -1,0 +1,170 @@
+package server_test
+
+import (
+	"context"
+	"database/sql/driver"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/docuvault/docuvault/blob"
+	"github.com/docuvault/docuvault/internal/testenv"
+	"github.com/docuvault/docuvault/server"
+	"github.com/docuvault/docuvault/store"
+)
+
+// statementCounter counts the statements (not BEGIN and COMMIT) run through its connections.
+type statementCounter struct {
+	mu sync.Mutex
+	n  int
+	qs []string
+}
+
+func (c *statementCounter) add(q string) {
+	c.mu.Lock()
+	c.n++
+	c.qs = append(c.qs, strings.Join(strings.Fields(q), " "))
+	c.mu.Unlock()
+}
+
+// during returns how many statements fn ran, and which.
+func (c *statementCounter) during(fn func()) (int, []string) {
+	c.mu.Lock()
+	c.n, c.qs = 0, nil
+	c.mu.Unlock()
+	fn()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n, c.qs
+}
+
+// countConnector hands out connections that count each statement; the rest of the driver's
+// interfaces are logConn's (writeplans_test.go), with its log left off.
+type countConnector struct {
+	inner driver.Connector
+	count *statementCounter
+}
+
+func (c countConnector) Connect(ctx context.Context) (driver.Conn, error) {
+	conn, err := c.inner.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return &countConn{logConn: &logConn{conn, &statementLog{seen: map[string]statement{}}}, count: c.count}, nil
+}
+
+func (c countConnector) Driver() driver.Driver { return c.inner.Driver() }
+
+type countConn struct {
+	*logConn
+	count *statementCounter
+}
+
+func (c *countConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
+	c.count.add(q)
+	return c.logConn.ExecContext(ctx, q, args)
+}
+
+func (c *countConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
+	c.count.add(q)
+	return c.logConn.QueryContext(ctx, q, args)
+}
+
+func (c *countConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
+	c.count.add(q)
+	return c.logConn.PrepareContext(ctx, q)
+}
+
+// TestUploadCycleStatementBudget: the three requests of an upload run no more statements than
+// they need, on both databases: upload-url reserves and inserts in one transaction of two
+// statements, the PUT claims and finishes, and confirm reads nothing of the pending row (its
+// lease UPDATE returns the object key and the reserved size, its confirm UPDATE the
+// checksum) and takes the quota row's lock once. Besides the budget: another user's confirm
+// (404, no lease taken), a repeated confirm and the quota after them.
+func TestUploadCycleStatementBudget(t *testing.T) {
+	// Every request of a session pays the session's read, the caller's read and the
+	// session's write; the budgets below are on top of that.
+	const session = 3
+	budget := map[string]int{
+		"upload-url": session + 2, // quota reservation (with the count), insert
+		"put":        2,           // claim, finish: no session
+		"confirm":    session + 6, // lease (returns key and reserved size), confirm, quota, duplicate check, topics, suggestions
+	}
+	for _, d := range testenv.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			count := &statementCounter{}
+			clk := &clock{t: time.Now().UTC()}
+			st, err := store.Open(ctx, d, testenv.DSN(t, d), store.WithClock(clk.Now),
+				store.WithConnector(func(c driver.Connector) driver.Connector { return countConnector{c, count} }))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { st.Close() })
+			if err := st.MigrateUp(ctx); err != nil {
+				t.Fatal(err)
+			}
+			blobs, err := blob.NewLocal(t.TempDir(), []byte("test-upload-secret-0123456789"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := server.Options{Store: st, Blobs: blobs, Now: clk.Now, PasswordParams: cheap,
+				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Providers: []string{"local"}}
+			srv, err := server.New(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ts := httptest.NewServer(srv.Handler())
+			t.Cleanup(ts.Close)
+			e := &env{t: t, srv: srv, ts: ts, store: st, blobs: blobs, clock: clk, opts: o}
+			alice, bob := e.member("alice"), e.member("bob")
+			uploadBytes(t, alice, "warm.txt", "text/plain", []byte("warm-up"))
+
+			check := func(step string, fn func()) {
+				t.Helper()
+				n, qs := count.during(fn)
+				if n > budget[step] {
+					t.Errorf("%s ran %d statements, budget %d:\n  %s", step, n, budget[step], strings.Join(qs, "\n  "))
+				}
+			}
+			body := []byte("statement budget")
+			var tk uploadTicket
+			check("upload-url", func() {
+				alice.call("POST", "/api/documents/upload-url", map[string]any{"filename": "b.txt", "content_type": "text/plain", "size_bytes": len(body)}, 201, &tk)
+			})
+			check("put", func() {
+				if code := putBytes(t, tk, body); code != 200 {
+					t.Fatalf("PUT: %d", code)
+				}
+			})
+			bob.call("POST", "/api/documents/"+tk.DocumentID+"/confirm", nil, 404)
+			var doc struct{ Status string }
+			check("confirm", func() {
+				alice.call("POST", "/api/documents/"+tk.DocumentID+"/confirm", nil, 200, &doc)
+			})
+			if doc.Status != store.StatusUploaded {
+				t.Fatalf("status after confirm %q", doc.Status)
+			}
+			var again struct {
+				Status    string
+				SizeBytes int64 `json:"size_bytes"`
+			}
+			alice.call("POST", "/api/documents/"+tk.DocumentID+"/confirm", nil, 200, &again)
+			if again.Status != store.StatusUploaded || again.SizeBytes != int64(len(body)) {
+				t.Fatalf("repeated confirm: %+v", again)
+			}
+			q, err := st.QuotaOf(ctx, alice.user.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := int64(len("warm-up") + len(body)); q.UsedBytes != want || q.PendingBytes != 0 || q.DocumentCount != 2 {
+				t.Fatalf("quota after confirms: used %d pending %d count %d, want used %d pending 0 count 2",
+					q.UsedBytes, q.PendingBytes, q.DocumentCount, want)
+			}
+		})
+	}
+}
