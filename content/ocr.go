@@ -6,7 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/png"
+	"image/draw"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -54,24 +55,33 @@ func FindOCR(mode, command, languages string) (*OCR, error) {
 // Command is the resolved path of the OCR command.
 func (o *OCR) Command() string { return o.command }
 
-// Recognize returns the text tesseract reads in img. The image is sent as PNG on stdin
-// and the text read from stdout: no temporary files.
+// Recognize returns the text tesseract reads in img. The pixels are sent uncompressed (a
+// PGM or PPM) on stdin and the text read from stdout: no temporary files, and no PNG to
+// deflate here and inflate again in tesseract.
 func (o *OCR) Recognize(ctx context.Context, img image.Image, dpi int) (string, error) {
-	var in bytes.Buffer
-	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&in, img); err != nil {
-		return "", fmt.Errorf("OCR: encoding the page: %w", err)
+	var in []byte
+	if g, ok := img.(*image.Gray); ok {
+		in = pnm(g.Pix[g.PixOffset(g.Rect.Min.X, g.Rect.Min.Y):], g.Stride, g.Rect.Dx(), g.Rect.Dy(), 1, false)
+	} else {
+		// On white, as tesseract would put transparent pixels.
+		b := img.Bounds()
+		rgba := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+		draw.Draw(rgba, rgba.Bounds(), image.White, image.Point{}, draw.Src)
+		draw.Draw(rgba, rgba.Bounds(), img, b.Min, draw.Over)
+		in = pnm(rgba.Pix, rgba.Stride, b.Dx(), b.Dy(), 4, false)
 	}
-	return o.RecognizePNG(ctx, in.Bytes(), dpi)
+	return o.RecognizeEncoded(ctx, bytes.NewReader(in), dpi)
 }
 
-// RecognizePNG is Recognize for an encoded image (PNG, JPEG, TIFF…).
-func (o *OCR) RecognizePNG(ctx context.Context, b []byte, dpi int) (string, error) {
+// RecognizeEncoded is Recognize for an image file tesseract decodes itself (JPEG, PNG,
+// PNM…), streamed from r as it is. dpi 0 leaves the resolution to the file.
+func (o *OCR) RecognizeEncoded(ctx context.Context, r io.Reader, dpi int) (string, error) {
 	args := []string{"stdin", "stdout", "-l", o.languages}
 	if dpi > 0 {
 		args = append(args, "--dpi", fmt.Sprint(dpi))
 	}
 	cmd := exec.CommandContext(ctx, o.command, args...)
-	cmd.Stdin = bytes.NewReader(b)
+	cmd.Stdin = r
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1") // one core per page: the worker pool sets the concurrency
