@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // OCR recognises text in images by running the tesseract command (Tesseract 5).
@@ -82,6 +83,7 @@ func (o *OCR) RecognizeEncoded(ctx context.Context, r io.Reader, dpi int) (strin
 	}
 	cmd := exec.CommandContext(ctx, o.command, args...)
 	cmd.Stdin = r
+	cmd.WaitDelay = 5 * time.Second // a killed wrapper's children must not hold the pipes open
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1") // one core per page: the worker pool sets the concurrency

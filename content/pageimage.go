@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"image/jpeg"
 	"math"
 
 	"github.com/klippa-app/go-pdfium/enums"
@@ -35,6 +36,11 @@ func (d *PDF) OCRImage(i, dpi int) (PageImage, error) {
 	if img, ok := d.embeddedScan(i, dpi); ok {
 		return img, nil
 	}
+	return d.renderForOCR(i, dpi)
+}
+
+// renderForOCR draws page i at dpi in grey levels, as a PGM.
+func (d *PDF) renderForOCR(i, dpi int) (PageImage, error) {
 	r, err := d.inst.RenderPageInDPI(&requests.RenderPageInDPI{Page: d.page(i), DPI: dpi,
 		ImageFormat: requests.RenderImageFormatGrayscale})
 	if err != nil {
@@ -99,7 +105,7 @@ func (d *PDF) embeddedScan(i, dpi int) (PageImage, bool) {
 		// shows, so they are rendered.
 		return PageImage{}, false
 	}
-	if jpg, ok := d.embeddedJPEG(obj); ok {
+	if jpg, ok := d.embeddedJPEG(obj, int(meta.Width), int(meta.Height)); ok {
 		return PageImage{Data: jpg, DPI: res, Source: SourceEmbeddedJPEG}, true
 	}
 	if px, ok := d.embeddedPixels(obj, int(meta.Width), int(meta.Height)); ok {
@@ -110,7 +116,7 @@ func (d *PDF) embeddedScan(i, dpi int) (PageImage, bool) {
 
 // embeddedJPEG is the stored stream of an image whose only filter is DCTDecode: a JPEG
 // file as it is.
-func (d *PDF) embeddedJPEG(obj references.FPDF_PAGEOBJECT) ([]byte, bool) {
+func (d *PDF) embeddedJPEG(obj references.FPDF_PAGEOBJECT, w, h int) ([]byte, bool) {
 	fc, err := d.inst.FPDFImageObj_GetImageFilterCount(&requests.FPDFImageObj_GetImageFilterCount{ImageObject: obj})
 	if err != nil || fc.Count != 1 {
 		return nil, false
@@ -120,7 +126,13 @@ func (d *PDF) embeddedJPEG(obj references.FPDF_PAGEOBJECT) ([]byte, bool) {
 		return nil, false
 	}
 	raw, err := d.inst.FPDFImageObj_GetImageDataRaw(&requests.FPDFImageObj_GetImageDataRaw{ImageObject: obj})
-	if err != nil || !bytes.HasPrefix(raw.Data, []byte{0xFF, 0xD8, 0xFF}) {
+	if err != nil {
+		return nil, false
+	}
+	// The headers must say what the PDF says: a stream that is not the JPEG it claims to
+	// be is left to PDFium.
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(raw.Data))
+	if err != nil || cfg.Width != w || cfg.Height != h {
 		return nil, false
 	}
 	return raw.Data, true

@@ -140,7 +140,16 @@ func (r *Reader) recognisePage(ctx context.Context, doc *PDF, i int) (string, er
 	if err != nil {
 		return "", err
 	}
-	return r.OCR.RecognizeEncoded(ctx, bytes.NewReader(img.Data), img.DPI)
+	text, err := r.OCR.RecognizeEncoded(ctx, bytes.NewReader(img.Data), img.DPI)
+	if err != nil && img.Source != SourceRender && ctx.Err() == nil {
+		// tesseract could not read the stored image (damaged data PDFium may still draw
+		// in part): the page as rendered is what it had read before.
+		if img, err = doc.renderForOCR(i, dpi); err != nil {
+			return "", err
+		}
+		text, err = r.OCR.RecognizeEncoded(ctx, bytes.NewReader(img.Data), img.DPI)
+	}
+	return text, err
 }
 
 func (r *Reader) ocrTimeout() time.Duration {
