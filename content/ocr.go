@@ -56,22 +56,48 @@ func FindOCR(mode, command, languages string) (*OCR, error) {
 // Command is the resolved path of the OCR command.
 func (o *OCR) Command() string { return o.command }
 
-// Recognize returns the text tesseract reads in img. The pixels are sent uncompressed (a
-// PGM or PPM) on stdin and the text read from stdout: no temporary files, and no PNG to
-// deflate here and inflate again in tesseract.
+// Recognize returns the text tesseract reads in img. The pixels are streamed uncompressed
+// (a PGM or PPM, row by row: no copy of the image is held) to its stdin and the text read
+// from stdout: no temporary files, and no PNG to deflate here and inflate in tesseract.
 func (o *OCR) Recognize(ctx context.Context, img image.Image, dpi int) (string, error) {
-	var in []byte
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(writePNM(pw, img)) }()
+	defer pr.Close() // ends the writer if tesseract stopped reading
+	return o.RecognizeEncoded(ctx, pr, dpi)
+}
+
+// writePNM writes img as a binary PGM (grey images) or PPM (any other, on white, as
+// tesseract puts transparent pixels).
+func writePNM(w io.Writer, img image.Image) error {
+	b := img.Bounds()
 	if g, ok := img.(*image.Gray); ok {
-		in = pnm(g.Pix[g.PixOffset(g.Rect.Min.X, g.Rect.Min.Y):], g.Stride, g.Rect.Dx(), g.Rect.Dy(), 1, false)
-	} else {
-		// On white, as tesseract would put transparent pixels.
-		b := img.Bounds()
-		rgba := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
-		draw.Draw(rgba, rgba.Bounds(), image.White, image.Point{}, draw.Src)
-		draw.Draw(rgba, rgba.Bounds(), img, b.Min, draw.Over)
-		in = pnm(rgba.Pix, rgba.Stride, b.Dx(), b.Dy(), 4, false)
+		if _, err := fmt.Fprintf(w, "P5\n%d %d\n255\n", b.Dx(), b.Dy()); err != nil {
+			return err
+		}
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			i := g.PixOffset(b.Min.X, y)
+			if _, err := w.Write(g.Pix[i : i+b.Dx()]); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
-	return o.RecognizeEncoded(ctx, bytes.NewReader(in), dpi)
+	if _, err := fmt.Fprintf(w, "P6\n%d %d\n255\n", b.Dx(), b.Dy()); err != nil {
+		return err
+	}
+	row := image.NewRGBA(image.Rect(0, 0, b.Dx(), 1))
+	out := make([]byte, 3*b.Dx())
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		draw.Draw(row, row.Rect, image.White, image.Point{}, draw.Src)
+		draw.Draw(row, row.Rect, img, image.Pt(b.Min.X, y), draw.Over)
+		for x := 0; x < b.Dx(); x++ {
+			copy(out[3*x:3*x+3], row.Pix[4*x:4*x+3])
+		}
+		if _, err := w.Write(out); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // RecognizeEncoded is Recognize for an image file tesseract decodes itself (JPEG, PNG,

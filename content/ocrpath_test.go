@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
 
 	"github.com/docuvault/docuvault/content"
 	"github.com/docuvault/docuvault/internal/testdocs"
@@ -171,11 +172,15 @@ func TestOCRRendersPagesThatAreMoreThanAScan(t *testing.T) {
 }
 
 // TestOCRUploadsGoAsUploaded: PNG and JPEG uploads reach tesseract byte for byte; a BMP
-// (not every tesseract reads it) goes as an uncompressed PPM. All three are read.
+// and a grey TIFF (not every tesseract reads those) go as an uncompressed PPM and PGM. All
+// are read.
 func TestOCRUploadsGoAsUploaded(t *testing.T) {
 	r, inputs, _ := recordingOCR(t)
 	img := scanOf("Parking fine", "Plate KA 3141")
-	var pngb, bmpb bytes.Buffer
+	var pngb, bmpb, tiffb bytes.Buffer
+	if err := tiff.Encode(&tiffb, img, &tiff.Options{Compression: tiff.Deflate}); err != nil {
+		t.Fatal(err)
+	}
 	if err := png.Encode(&pngb, img); err != nil {
 		t.Fatal(err)
 	}
@@ -183,15 +188,18 @@ func TestOCRUploadsGoAsUploaded(t *testing.T) {
 		t.Fatal(err)
 	}
 	jpg := testdocs.JPEG(img, 90)
-	for _, doc := range [][]byte{pngb.Bytes(), jpg, bmpb.Bytes()} {
+	for _, doc := range [][]byte{pngb.Bytes(), jpg, bmpb.Bytes(), tiffb.Bytes()} {
 		wantWords(t, mustRead(t, r, "image", doc).Text, "Parking fine", "3141")
 	}
 	in := inputs()
-	if len(in) != 3 || !bytes.Equal(in[0], pngb.Bytes()) || !bytes.Equal(in[1], jpg) {
+	if len(in) != 4 || !bytes.Equal(in[0], pngb.Bytes()) || !bytes.Equal(in[1], jpg) {
 		t.Fatalf("%d inputs; PNG as uploaded %v, JPEG as uploaded %v", len(in), bytes.Equal(in[0], pngb.Bytes()), bytes.Equal(in[1], jpg))
 	}
 	if head := "P6\n1400 900\n255\n"; !bytes.HasPrefix(in[2], []byte(head)) || len(in[2]) != len(head)+3*1400*900 {
 		t.Fatalf("BMP reached tesseract as %.20q (%d bytes)", in[2], len(in[2]))
+	}
+	if head := "P5\n1400 900\n255\n"; !bytes.HasPrefix(in[3], []byte(head)) || len(in[3]) != len(head)+1400*900 {
+		t.Fatalf("TIFF reached tesseract as %.20q (%d bytes)", in[3], len(in[3]))
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"image"
+	"image/color"
 	"image/jpeg"
 	"math"
 
@@ -18,6 +19,10 @@ const (
 	SourceEmbeddedPixels = "embedded-pixels" // the page's scan decoded by PDFium, uncompressed
 	SourceRender         = "render"          // the page rendered by PDFium, uncompressed
 )
+
+// maxPixelBytes bounds the uncompressed copy of a page's own image handed to OCR; a larger
+// one (a colour scan at 600 dpi) is rendered at the OCR resolution instead.
+const maxPixelBytes = 48 << 20
 
 // PageImage is a page as OCR reads it: an encoded image tesseract decodes itself.
 type PageImage struct {
@@ -108,6 +113,11 @@ func (d *PDF) embeddedScan(i, dpi int) (PageImage, bool) {
 	if jpg, ok := d.embeddedJPEG(obj, int(meta.Width), int(meta.Height)); ok {
 		return PageImage{Data: jpg, DPI: res, Source: SourceEmbeddedJPEG}, true
 	}
+	// Decoded pixels are held here while tesseract reads them: no more than a render
+	// would hold, give or take.
+	if uint64(meta.Width)*uint64(meta.Height)*uint64(meta.BitsPerPixel/8) > maxPixelBytes {
+		return PageImage{}, false
+	}
 	if px, ok := d.embeddedPixels(obj, int(meta.Width), int(meta.Height)); ok {
 		return PageImage{Data: px, DPI: res, Source: SourceEmbeddedPixels}, true
 	}
@@ -132,7 +142,7 @@ func (d *PDF) embeddedJPEG(obj references.FPDF_PAGEOBJECT, w, h int) ([]byte, bo
 	// The headers must say what the PDF says: a stream that is not the JPEG it claims to
 	// be is left to PDFium.
 	cfg, err := jpeg.DecodeConfig(bytes.NewReader(raw.Data))
-	if err != nil || cfg.Width != w || cfg.Height != h {
+	if err != nil || cfg.Width != w || cfg.Height != h || cfg.ColorModel == color.CMYKModel {
 		return nil, false
 	}
 	return raw.Data, true
