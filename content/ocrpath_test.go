@@ -127,6 +127,29 @@ func TestOCRReadsNonJPEGScanUncompressed(t *testing.T) {
 	}
 }
 
+// TestOCRScanResolution: a scan near the OCR resolution is read as stored, with its own
+// resolution for tesseract; one far below or above it is rendered at the OCR resolution.
+func TestOCRScanResolution(t *testing.T) {
+	img := scanOf("resolution")
+	for _, tc := range []struct {
+		dpi     int
+		source  string
+		wantDPI int
+	}{{200, content.SourceEmbeddedJPEG, 200}, {300, content.SourceEmbeddedJPEG, 300}, {600, content.SourceEmbeddedJPEG, 600},
+		{100, content.SourceRender, 300}, {1200, content.SourceRender, 300}} {
+		doc := testdocs.ScanPDF(img, testdocs.ScanOptions{DPI: tc.dpi})
+		d, err := pdfium.Open(context.Background(), bytes.NewReader(doc), int64(len(doc)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		pi, err := d.OCRImage(0, 300)
+		d.Close()
+		if err != nil || pi.Source != tc.source || pi.DPI != tc.wantDPI {
+			t.Fatalf("%d dpi scan: %v, source %q at %d dpi, want %q at %d", tc.dpi, err, pi.Source, pi.DPI, tc.source, tc.wantDPI)
+		}
+	}
+}
+
 // TestOCRRendersPagesThatAreMoreThanAScan: a page with a drawing beside its image, a
 // rotated page, a scan far below the OCR resolution and a JPEG stream whose headers
 // disagree with the PDF are rendered by PDFium (an uncompressed grey page at 300 dpi).

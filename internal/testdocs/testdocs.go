@@ -103,9 +103,10 @@ type ScanOptions struct {
 	TextLayer []string // lines of real text (Helvetica) over the image, as OCR software adds
 	Frame     bool     // a line drawn around the image: the page is more than its image
 	Rotate    int      // the page's /Rotate
+	DPI       int      // the scan's resolution: the page is sized for it (0: 300)
 }
 
-// ScanPDF is a one-page PDF showing img over the whole page, sized for 300 dpi, varied by o.
+// ScanPDF is a one-page PDF showing img over the whole page, sized for o.DPI, varied by o.
 func ScanPDF(img image.Image, o ScanOptions) []byte {
 	b := img.Bounds()
 	cs, comps := "/DeviceRGB", 3
@@ -135,7 +136,11 @@ func ScanPDF(img image.Image, o ScanOptions) []byte {
 	case data == nil:
 		data = JPEG(img, 85)
 	}
-	w, h := b.Dx()*72/300, b.Dy()*72/300
+	dpi := o.DPI
+	if dpi <= 0 {
+		dpi = 300
+	}
+	w, h := b.Dx()*72/dpi, b.Dy()*72/dpi
 	stream := fmt.Sprintf("q %d 0 0 %d 0 0 cm /Im1 Do Q", w, h)
 	if o.Frame {
 		stream += fmt.Sprintf(" 2 w 10 10 %d %d re S", w-20, h-20)
