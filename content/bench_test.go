@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"sort"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -114,9 +115,10 @@ func tesseractDirect(b *testing.B, file string, args ...string) {
 	}
 }
 
-// cost is the wall-clock and CPU seconds (this process and the commands it ran) of some
-// runs: on a shared machine the CPU time is the steadier of the two.
-type cost struct{ wall, cpu float64 }
+// costs are the wall-clock and CPU seconds (this process and the commands it ran) of each
+// run: on a shared machine the CPU time is the steadier of the two, and the median of
+// either shrugs off a run that another process slowed.
+type costs struct{ wall, cpu []float64 }
 
 func rusageSeconds() float64 {
 	var self, children syscall.Rusage
@@ -126,20 +128,40 @@ func rusageSeconds() float64 {
 	return sec(self.Utime) + sec(self.Stime) + sec(children.Utime) + sec(children.Stime)
 }
 
-func (c *cost) add(f func()) {
+func (c *costs) add(f func()) {
 	start, cpu := time.Now(), rusageSeconds()
 	f()
-	c.wall += time.Since(start).Seconds()
-	c.cpu += rusageSeconds() - cpu
+	c.wall = append(c.wall, time.Since(start).Seconds())
+	c.cpu = append(c.cpu, rusageSeconds()-cpu)
+}
+
+func median(v []float64) float64 {
+	s := append([]float64(nil), v...)
+	sort.Float64s(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// overheadPct is the median over the runs of how much longer a than the baseline b took
+// (each pair measured back to back), in percent.
+func overheadPct(a, b []float64) float64 {
+	r := make([]float64, len(a))
+	for i := range a {
+		r[i] = 100 * (a[i] - b[i]) / b[i]
+	}
+	return median(r)
 }
 
 // BenchmarkOCR recognises one page through DocuVault's pipeline (Reader.Read: open,
 // text-layer check, thumbnail, OCR) beside tesseract run directly on the same page image,
 // for an image-only PDF (a JPEG scan inside) and for a PNG and a JPEG photo upload. Each
-// iteration runs all of them one after the other, so a change in the machine's load hits
-// all alike. The same Read without OCR (the thumbnail and text layer alone) separates what
-// OCR costs from what every document costs; for the PDF, the pipeline as it was before the
-// page's own JPEG was read (a 300 dpi render, PNG-encoded, on stdin) runs too.
+// iteration runs the two back to back, in turns first, so a change in the machine's load
+// hits both alike; the figures are medians over the iterations. The same Read without OCR
+// (the thumbnail and text layer alone) separates what OCR costs from what every document
+// costs; for the PDF, the pipeline as it was before the page's own JPEG was read (a 300 dpi
+// render, PNG-encoded, on stdin) runs too.
 func BenchmarkOCR(b *testing.B) {
 	if _, err := exec.LookPath("tesseract"); err != nil {
 		b.Skip("tesseract not installed")
@@ -184,24 +206,37 @@ func BenchmarkOCR(b *testing.B) {
 		}
 	}
 	read(noOCR, "pdf", doc)() // PDFium started and compiled
-	report := func(b *testing.B, direct, pipeline, thumb cost) {
-		n := float64(b.N)
-		b.ReportMetric(direct.wall/n, "direct-s/page")
-		b.ReportMetric(pipeline.wall/n, "docuvault-s/page")
-		b.ReportMetric(100*(pipeline.wall-direct.wall)/direct.wall, "overhead-%")
-		b.ReportMetric(direct.cpu/n, "direct-cpu-s/page")
-		b.ReportMetric(pipeline.cpu/n, "docuvault-cpu-s/page")
-		b.ReportMetric(100*(pipeline.cpu-direct.cpu)/direct.cpu, "cpu-overhead-%")
-		b.ReportMetric(thumb.cpu/n, "thumbnail-cpu-s")
-		b.ReportMetric(100*(pipeline.cpu-thumb.cpu-direct.cpu)/direct.cpu, "ocr-cpu-overhead-%")
+	report := func(b *testing.B, direct, pipeline, thumb costs) {
+		b.ReportMetric(median(direct.wall), "direct-s/page")
+		b.ReportMetric(median(pipeline.wall), "docuvault-s/page")
+		b.ReportMetric(overheadPct(pipeline.wall, direct.wall), "overhead-%")
+		b.ReportMetric(median(direct.cpu), "direct-cpu-s/page")
+		b.ReportMetric(median(pipeline.cpu), "docuvault-cpu-s/page")
+		b.ReportMetric(overheadPct(pipeline.cpu, direct.cpu), "cpu-overhead-%")
+		b.ReportMetric(median(thumb.cpu), "thumbnail-cpu-s")
+		ocr := make([]float64, len(pipeline.cpu))
+		for i := range ocr {
+			ocr[i] = pipeline.cpu[i] - thumb.cpu[i]
+		}
+		b.ReportMetric(overheadPct(ocr, direct.cpu), "ocr-cpu-overhead-%")
 		b.ReportMetric(0, "ns/op")
+	}
+	// Runs a and b back to back, in turns first, so that a trend in the load hits both.
+	pair := func(i int, a, b func()) {
+		if i%2 == 0 {
+			a()
+			b()
+		} else {
+			b()
+			a()
+		}
 	}
 	b.Run("scan-pdf-jpeg", func(b *testing.B) {
 		page := write("page.jpg", jpg)
-		var direct, pipeline, thumb, before cost
+		var direct, pipeline, thumb, before costs
 		for i := 0; i < b.N; i++ {
-			direct.add(func() { tesseractDirect(b, page, "--dpi", "300") })
-			pipeline.add(read(r, "pdf", doc))
+			pair(i, func() { direct.add(func() { tesseractDirect(b, page, "--dpi", "300") }) },
+				func() { pipeline.add(read(r, "pdf", doc)) })
 			thumb.add(read(noOCR, "pdf", doc))
 			before.add(func() {
 				read(noOCR, "pdf", doc)() // text layer and thumbnail, as before
@@ -224,8 +259,9 @@ func BenchmarkOCR(b *testing.B) {
 			})
 		}
 		report(b, direct, pipeline, thumb)
-		b.ReportMetric(before.wall/float64(b.N), "before-s/page")
-		b.ReportMetric(before.cpu/float64(b.N), "before-cpu-s/page")
+		b.ReportMetric(median(before.wall), "before-s/page")
+		b.ReportMetric(median(before.cpu), "before-cpu-s/page")
+		b.ReportMetric(overheadPct(before.cpu, direct.cpu), "before-cpu-overhead-%")
 	})
 	for _, up := range []struct {
 		name string
@@ -233,10 +269,10 @@ func BenchmarkOCR(b *testing.B) {
 	}{{"photo-png", photoPNG.Bytes()}, {"photo-jpeg", photoJPEG}} {
 		b.Run(up.name, func(b *testing.B) {
 			file := write(up.name, up.data)
-			var direct, pipeline, thumb cost
+			var direct, pipeline, thumb costs
 			for i := 0; i < b.N; i++ {
-				direct.add(func() { tesseractDirect(b, file) })
-				pipeline.add(read(r, "image", up.data))
+				pair(i, func() { direct.add(func() { tesseractDirect(b, file) }) },
+					func() { pipeline.add(read(r, "image", up.data)) })
 				thumb.add(read(noOCR, "image", up.data))
 			}
 			report(b, direct, pipeline, thumb)
