@@ -255,3 +255,37 @@ func TestOCRHangingCommand(t *testing.T) {
 	doc := testdocs.TextPDF([]string{"still reading"})
 	wantWords(t, mustRead(t, r, "pdf", doc).Text, "still reading")
 }
+
+// TestOCRFallsBackToRenderWhenJPEGUnreadable: when tesseract cannot read a page's stored
+// JPEG, the page is rendered and read again, and its words are found.
+func TestOCRFallsBackToRenderWhenJPEGUnreadable(t *testing.T) {
+	if _, err := exec.LookPath("tesseract"); err != nil {
+		t.Skip("tesseract is not installed (scripts/test installs tesseract-ocr)")
+	}
+	dir := t.TempDir()
+	script := filepath.Join(dir, "tesseract-without-jpeg")
+	// Keeps each input; refuses JPEGs (as a build without libjpeg would), reads the rest.
+	body := fmt.Sprintf(`#!/bin/sh
+f=%[1]q/in-$(ls %[1]q | grep -c '^in-')
+cat > "$f"
+if [ "$(head -c 2 "$f" | od -An -tx1 | tr -d ' ')" = ffd8 ]; then echo "unsupported image" >&2; exit 1; fi
+shift; shift
+exec tesseract "$f" stdout "$@"
+`, dir)
+	if err := os.WriteFile(script, []byte(body), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	o, err := content.FindOCR("on", script, "eng")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := reader(t, false)
+	r.OCR, r.OCRDPI = o, 300
+	res := mustRead(t, r, "pdf", testdocs.ImagePDF(scanOf("Insurance renewal", "Contract 66017")))
+	wantWords(t, res.Text, "Insurance renewal", "66017")
+	first, err1 := os.ReadFile(filepath.Join(dir, "in-0"))
+	second, err2 := os.ReadFile(filepath.Join(dir, "in-1"))
+	if err1 != nil || err2 != nil || !bytes.HasPrefix(first, []byte{0xFF, 0xD8}) || !bytes.HasPrefix(second, []byte("P5\n")) {
+		t.Fatalf("inputs: %v %v, first %.4q, second %.4q", err1, err2, first, second)
+	}
+}
