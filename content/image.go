@@ -47,24 +47,24 @@ func Kind(contentType, filename string) string {
 	return ""
 }
 
-// DecodeImage decodes a PNG, JPEG, GIF, WebP, TIFF or BMP (the first frame), refusing one
-// past MaxImagePixels.
-func DecodeImage(r io.ReadSeeker) (image.Image, error) {
+// decodeImage decodes a PNG, JPEG, GIF, WebP, TIFF or BMP (the first frame), refusing one
+// past MaxImagePixels, and says which format it was ("jpeg", "png", …).
+func decodeImage(r io.ReadSeeker) (image.Image, string, error) {
 	cfg, _, err := image.DecodeConfig(r)
 	if err != nil {
-		return nil, fmt.Errorf("unreadable image: %w", err)
+		return nil, "", fmt.Errorf("unreadable image: %w", err)
 	}
 	if int64(cfg.Width)*int64(cfg.Height) > MaxImagePixels {
-		return nil, fmt.Errorf("image of %d×%d pixels is larger than %d megapixels", cfg.Width, cfg.Height, MaxImagePixels/1_000_000)
+		return nil, "", fmt.Errorf("image of %d×%d pixels is larger than %d megapixels", cfg.Width, cfg.Height, MaxImagePixels/1_000_000)
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	img, _, err := image.Decode(r)
+	img, format, err := image.Decode(r)
 	if err != nil {
-		return nil, fmt.Errorf("unreadable image: %w", err)
+		return nil, "", fmt.Errorf("unreadable image: %w", err)
 	}
-	return img, nil
+	return img, format, nil
 }
 
 // Thumbnail scales img to ThumbnailWidth (never up) on white, as a JPEG.

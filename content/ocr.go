@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/png"
+	"image/draw"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
 	"strings"
+	"time"
 )
 
 // OCR recognises text in images by running the tesseract command (Tesseract 5).
@@ -54,24 +56,60 @@ func FindOCR(mode, command, languages string) (*OCR, error) {
 // Command is the resolved path of the OCR command.
 func (o *OCR) Command() string { return o.command }
 
-// Recognize returns the text tesseract reads in img. The image is sent as PNG on stdin
-// and the text read from stdout: no temporary files.
+// Recognize returns the text tesseract reads in img. The pixels are streamed uncompressed
+// (a PGM or PPM, row by row: no copy of the image is held) to its stdin and the text read
+// from stdout: no temporary files, and no PNG to deflate here and inflate in tesseract.
 func (o *OCR) Recognize(ctx context.Context, img image.Image, dpi int) (string, error) {
-	var in bytes.Buffer
-	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&in, img); err != nil {
-		return "", fmt.Errorf("OCR: encoding the page: %w", err)
-	}
-	return o.RecognizePNG(ctx, in.Bytes(), dpi)
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(writePNM(pw, img)) }()
+	defer pr.Close() // ends the writer if tesseract stopped reading
+	return o.RecognizeEncoded(ctx, pr, dpi)
 }
 
-// RecognizePNG is Recognize for an encoded image (PNG, JPEG, TIFF…).
-func (o *OCR) RecognizePNG(ctx context.Context, b []byte, dpi int) (string, error) {
+// writePNM writes img as a binary PGM (grey images) or PPM (any other, on white, as
+// tesseract puts transparent pixels).
+func writePNM(w io.Writer, img image.Image) error {
+	b := img.Bounds()
+	if g, ok := img.(*image.Gray); ok {
+		if _, err := fmt.Fprintf(w, "P5\n%d %d\n255\n", b.Dx(), b.Dy()); err != nil {
+			return err
+		}
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			i := g.PixOffset(b.Min.X, y)
+			if _, err := w.Write(g.Pix[i : i+b.Dx()]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if _, err := fmt.Fprintf(w, "P6\n%d %d\n255\n", b.Dx(), b.Dy()); err != nil {
+		return err
+	}
+	row := image.NewRGBA(image.Rect(0, 0, b.Dx(), 1))
+	out := make([]byte, 3*b.Dx())
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		draw.Draw(row, row.Rect, image.White, image.Point{}, draw.Src)
+		draw.Draw(row, row.Rect, img, image.Pt(b.Min.X, y), draw.Over)
+		for x := 0; x < b.Dx(); x++ {
+			copy(out[3*x:3*x+3], row.Pix[4*x:4*x+3])
+		}
+		if _, err := w.Write(out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// RecognizeEncoded is Recognize for an image file tesseract decodes itself (JPEG, PNG,
+// PNM…), streamed from r as it is. dpi 0 leaves the resolution to the file.
+func (o *OCR) RecognizeEncoded(ctx context.Context, r io.Reader, dpi int) (string, error) {
 	args := []string{"stdin", "stdout", "-l", o.languages}
 	if dpi > 0 {
 		args = append(args, "--dpi", fmt.Sprint(dpi))
 	}
 	cmd := exec.CommandContext(ctx, o.command, args...)
-	cmd.Stdin = bytes.NewReader(b)
+	cmd.Stdin = r
+	cmd.WaitDelay = 5 * time.Second // a killed wrapper's children must not hold the pipes open
 	var out, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &stderr
 	cmd.Env = append(os.Environ(), "OMP_THREAD_LIMIT=1") // one core per page: the worker pool sets the concurrency

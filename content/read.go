@@ -1,6 +1,7 @@
 package content
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -50,7 +51,7 @@ func (r *Reader) Read(ctx context.Context, kind string, f io.ReadSeeker, size in
 }
 
 func (r *Reader) readImage(ctx context.Context, f io.ReadSeeker) (Result, error) {
-	img, err := DecodeImage(f)
+	img, format, err := decodeImage(f)
 	if err != nil {
 		return Result{}, err
 	}
@@ -64,7 +65,16 @@ func (r *Reader) readImage(ctx context.Context, f io.ReadSeeker) (Result, error)
 	}
 	octx, cancel := context.WithTimeout(ctx, r.ocrTimeout())
 	defer cancel()
-	res.Text, err = r.OCR.Recognize(octx, img, 0)
+	if format == "jpeg" || format == "png" {
+		// Every tesseract reads these: the upload goes to it as it is, streamed, instead
+		// of being encoded again.
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return Result{}, fmt.Errorf("reading the image: %w", err)
+		}
+		res.Text, err = r.OCR.RecognizeEncoded(octx, f, 0)
+	} else {
+		res.Text, err = r.OCR.Recognize(octx, img, 0)
+	}
 	if err != nil {
 		return Result{}, err
 	}
@@ -126,11 +136,20 @@ func (r *Reader) recognisePage(ctx context.Context, doc *PDF, i int) (string, er
 	if dpi <= 0 {
 		dpi = 300
 	}
-	img, err := doc.RenderGray(i, dpi)
+	img, err := doc.OCRImage(i, dpi)
 	if err != nil {
 		return "", err
 	}
-	return r.OCR.Recognize(ctx, img, dpi)
+	text, err := r.OCR.RecognizeEncoded(ctx, bytes.NewReader(img.Data), img.DPI)
+	if err != nil && img.Source != SourceRender && ctx.Err() == nil {
+		// tesseract could not read the stored image (damaged data PDFium may still draw
+		// in part): the page as rendered is what it had read before.
+		if img, err = doc.renderForOCR(i, dpi); err != nil {
+			return "", err
+		}
+		text, err = r.OCR.RecognizeEncoded(ctx, bytes.NewReader(img.Data), img.DPI)
+	}
+	return text, err
 }
 
 func (r *Reader) ocrTimeout() time.Duration {

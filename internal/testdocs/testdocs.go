@@ -4,6 +4,7 @@ package testdocs
 
 import (
 	"bytes"
+	"compress/zlib"
 	"fmt"
 	"image"
 	"image/color"
@@ -92,21 +93,75 @@ func TextPDF(pages ...[]string) []byte {
 // ImagePDF is a one-page PDF whose only content is img as a JPEG (DCT) image XObject, the
 // page sized for the image at 300 dpi: no text layer, as a scanner writes it.
 func ImagePDF(img image.Image) []byte {
-	jpg := JPEG(img, 85)
+	return ScanPDF(img, ScanOptions{})
+}
+
+// ScanOptions vary a scanned page (ScanPDF).
+type ScanOptions struct {
+	Flate     bool     // the image deflated (FlateDecode) instead of a JPEG
+	JPEG      []byte   // the image's stream as stored (DCTDecode), instead of img encoded
+	TextLayer []string // lines of real text (Helvetica) over the image, as OCR software adds
+	Frame     bool     // a line drawn around the image: the page is more than its image
+	Rotate    int      // the page's /Rotate
+	DPI       int      // the scan's resolution: the page is sized for it (0: 300)
+}
+
+// ScanPDF is a one-page PDF showing img over the whole page, sized for o.DPI, varied by o.
+func ScanPDF(img image.Image, o ScanOptions) []byte {
 	b := img.Bounds()
-	cs := "/DeviceRGB"
+	cs, comps := "/DeviceRGB", 3
 	if _, gray := img.(*image.Gray); gray {
-		cs = "/DeviceGray"
+		cs, comps = "/DeviceGray", 1
 	}
-	w, h := b.Dx()*72/300, b.Dy()*72/300
+	data, filter := o.JPEG, "/DCTDecode"
+	switch {
+	case o.Flate:
+		var z bytes.Buffer
+		zw := zlib.NewWriter(&z)
+		row := make([]byte, 0, b.Dx()*comps)
+		for y := b.Min.Y; y < b.Max.Y; y++ {
+			row = row[:0]
+			for x := b.Min.X; x < b.Max.X; x++ {
+				r, g, bl, _ := img.At(x, y).RGBA()
+				if comps == 1 {
+					row = append(row, byte(r>>8))
+				} else {
+					row = append(row, byte(r>>8), byte(g>>8), byte(bl>>8))
+				}
+			}
+			_, _ = zw.Write(row)
+		}
+		_ = zw.Close()
+		data, filter = z.Bytes(), "/FlateDecode"
+	case data == nil:
+		data = JPEG(img, 85)
+	}
+	dpi := o.DPI
+	if dpi <= 0 {
+		dpi = 300
+	}
+	w, h := b.Dx()*72/dpi, b.Dy()*72/dpi
 	stream := fmt.Sprintf("q %d 0 0 %d 0 0 cm /Im1 Do Q", w, h)
+	if o.Frame {
+		stream += fmt.Sprintf(" 2 w 10 10 %d %d re S", w-20, h-20)
+	}
+	if len(o.TextLayer) > 0 {
+		esc := strings.NewReplacer(`\`, `\\`, "(", `\(`, ")", `\)`)
+		stream += fmt.Sprintf(" BT /F1 10 Tf 36 %d Td 12 TL", h-36)
+		for _, l := range o.TextLayer {
+			stream += " (" + esc.Replace(l) + ") '"
+		}
+		stream += " ET"
+	}
+	page := fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Rotate %d /Contents 4 0 R /Resources << /XObject << /Im1 5 0 R >> /Font << /F1 6 0 R >> >> >>", w, h, o.Rotate)
 	objs := []string{
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-		fmt.Sprintf("<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Contents 4 0 R /Resources << /XObject << /Im1 5 0 R >> >> >>", w, h),
+		page,
 		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(stream), stream),
-		fmt.Sprintf("<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s /BitsPerComponent 8 /Filter /DCTDecode /Length %d >>\nstream\n%s\nendstream",
-			b.Dx(), b.Dy(), cs, len(jpg), jpg),
+		fmt.Sprintf("<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s /BitsPerComponent 8 /Filter %s /Length %d >>\nstream\n%s\nendstream",
+			b.Dx(), b.Dy(), cs, filter, len(data), data),
+		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
 	}
 	return pdf(objs)
 }
