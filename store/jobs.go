@@ -115,24 +115,32 @@ func (s *Store) CompleteJob(ctx context.Context, j Job, text string, topics []As
 			return err
 		}
 		// A text stored meanwhile (an import's, set after its upload was queued) wins over
-		// the extracted one.
-		res, err := tx.ExecContext(ctx, `UPDATE documents SET status = 'classified', text = CASE WHEN text = '' THEN $1 ELSE text END, error = $2, classified_at = $3,
-			claimed_until = NULL, next_attempt_at = NULL WHERE id = $4 AND claimed_until = $5 AND status = 'uploaded'`,
-			text, note, s.Now(), j.DocumentID, j.Lease)
-		if err := leaseHeld(res, err); err != nil {
+		// the extracted one. The same statement tells what the document holds already, so a
+		// first classification (the usual case) deletes and counts nothing.
+		var hasAuto, hasManual, hasSuggestions bool
+		err := tx.QueryRowContext(ctx, `UPDATE documents SET status = 'classified', text = CASE WHEN text = '' THEN $1 ELSE text END, error = $2, classified_at = $3,
+			claimed_until = NULL, next_attempt_at = NULL WHERE id = $4 AND claimed_until = $5 AND status = 'uploaded'
+			RETURNING EXISTS (SELECT 1 FROM document_topics WHERE document_id = $4 AND source = 'ai'),
+				EXISTS (SELECT 1 FROM document_topics WHERE document_id = $4 AND source <> 'ai'),
+				EXISTS (SELECT 1 FROM document_suggestions WHERE document_id = $4)`,
+			text, note, s.Now(), j.DocumentID, j.Lease).Scan(&hasAuto, &hasManual, &hasSuggestions)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrLeaseLost
+		}
+		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM document_topics WHERE document_id = $1 AND source = 'ai'`, j.DocumentID); err != nil {
-			return err
+		if hasAuto {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM document_topics WHERE document_id = $1 AND source = 'ai'`, j.DocumentID); err != nil {
+				return err
+			}
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM document_suggestions WHERE document_id = $1`, j.DocumentID); err != nil {
-			return err
+		if hasSuggestions {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM document_suggestions WHERE document_id = $1`, j.DocumentID); err != nil {
+				return err
+			}
 		}
-		var manual int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM document_topics WHERE document_id = $1`, j.DocumentID).Scan(&manual); err != nil {
-			return err
-		}
-		if manual > 0 {
+		if hasManual {
 			return nil
 		}
 		for _, a := range topics {
