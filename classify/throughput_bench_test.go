@@ -33,16 +33,17 @@ func BenchmarkLocalThroughput(b *testing.B) {
 			for _, tp := range c.Topics {
 				ids[tp.Name] = f.topic(b, nil, tp.Name, tp.Description).ID
 			}
+			// ref makes each upload a new file (a reference number of its own), so none is
+			// removed as a second copy instead of being classified.
+			seq := 0
+			ref := func(text string) string { seq++; return fmt.Sprintf("%s\nRef. %07d\n", text, seq) }
 			run := func(b *testing.B, u store.User, classify bool) {
 				var uploading, classifying time.Duration
 				for i := 0; i < b.N; i++ {
 					start := time.Now()
 					for k := range benchDocs {
 						d := c.Docs[k%len(c.Docs)]
-						// Each upload is a new file (a reference number of its own), so none is
-						// removed as a second copy instead of being classified.
-						text := fmt.Sprintf("%s\nRef. %s-%d-%d\n", d.Text, u.Username, i, k)
-						uploadAsServer(b, f, u, d.Filename, text)
+						uploadAsServer(b, f, u, d.Filename, ref(d.Text))
 					}
 					uploading += time.Since(start)
 					// The baseline's documents are classified too, untimed, so the queue is empty
@@ -89,7 +90,7 @@ func BenchmarkLocalThroughput(b *testing.B) {
 						for _, u := range []store.User{cold, warm} {
 							for k := range per {
 								d := c.Docs[(r*per+k)%len(c.Docs)]
-								uploadAsServer(b, f, u, d.Filename, fmt.Sprintf("%s\nRef. %s-%d-%d-%d\n", d.Text, u.Username, i, r, k))
+								uploadAsServer(b, f, u, d.Filename, ref(d.Text))
 							}
 							took := drain(b, f)
 							if u.ID == cold.ID {
