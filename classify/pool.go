@@ -306,9 +306,9 @@ func (p *Pool) classify(ctx context.Context, j store.Job) (provider, text string
 		return provider, text, nil, note, nil // nothing to choose from
 	}
 	req := Request{Model: model, Filename: j.Filename, Text: text, Candidates: candidates}
-	if _, local := prov.(Local); local {
+	if l, local := prov.(Local); local {
 		req.Learned, err = p.store.UserTopicModel(ctx, j.UserID, func() []string {
-			terms := Terms(j.Filename, text)
+			terms := termsOf(l.cache, j.Filename, text)
 			out := make([]string, 0, len(terms))
 			for t := range terms {
 				out = append(out, t)

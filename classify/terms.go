@@ -93,8 +93,11 @@ func analyze(c *cache, filename, text string) analyzed {
 
 // Terms is what a document teaches its owner's model: its stemmed terms with their counts,
 // the most frequent maxTerms of them.
-func Terms(filename, text string) map[string]int {
-	a := analyze(nil, filename, text)
+func Terms(filename, text string) map[string]int { return termsOf(nil, filename, text) }
+
+// termsOf is Terms with the stems remembered in c (nil: none).
+func termsOf(c *cache, filename, text string) map[string]int {
+	a := analyze(c, filename, text)
 	counts := map[string]int{}
 	for _, t := range a.tokens {
 		if !hasDigit(t) {

@@ -16,9 +16,11 @@ const benchDocs = 400
 
 // BenchmarkLocalThroughput measures the local classifier end to end on each database:
 // documents of the labelled corpus are uploaded (row, object, confirmation), then the pool
-// (2 workers) classifies them all; docs/min is the whole way, classified/min the pool's part. Beside it, in the same run: the upload alone (the baseline), and
-// the same documents for a user whose learned model holds the counts of 100,000 corrected
-// documents. All report documents per minute.
+// (2 workers) classifies them all; docs/min is the whole way, classified/min the pool's
+// part. Beside it, in the same run: the upload alone (the baseline); the same documents for
+// a user whose learned model holds the counts of 100,000 corrected documents; and the ratio
+// of that user's classification time to that of a user without corrections, measured in
+// alternating rounds. All but the ratio report documents per minute.
 func BenchmarkLocalThroughput(b *testing.B) {
 	for _, dialect := range testenv.Dialects() {
 		b.Run(dialect, func(b *testing.B) {
@@ -31,36 +33,30 @@ func BenchmarkLocalThroughput(b *testing.B) {
 			for _, tp := range c.Topics {
 				ids[tp.Name] = f.topic(b, nil, tp.Name, tp.Description).ID
 			}
+			// ref makes each upload a new file (a reference number of its own), so none is
+			// removed as a second copy instead of being classified.
+			seq := 0
+			ref := func(text string) string { seq++; return fmt.Sprintf("%s\nRef. %07d\n", text, seq) }
 			run := func(b *testing.B, u store.User, classify bool) {
 				var uploading, classifying time.Duration
 				for i := 0; i < b.N; i++ {
 					start := time.Now()
 					for k := range benchDocs {
 						d := c.Docs[k%len(c.Docs)]
-						// Each upload is a new file (a reference number of its own), so none is
-						// removed as a second copy instead of being classified.
-						text := fmt.Sprintf("%s\nRef. %s-%d-%d\n", d.Text, u.Username, i, k)
-						uploadAsServer(b, f, u, d.Filename, text)
+						uploadAsServer(b, f, u, d.Filename, ref(d.Text))
 					}
 					uploading += time.Since(start)
-					if !classify {
-						continue
+					// The baseline's documents are classified too, untimed, so the queue is empty
+					// when the next measurement starts.
+					took := drain(b, f)
+					if classify {
+						classifying += took
 					}
-					start = time.Now()
-					p := New(Config{Workers: 2, PollInterval: 10 * time.Millisecond, Logger: quiet}, f.st, f.blobs, nil)
-					p.Start()
-					for {
-						n, err := f.st.QueueDepth(context.Background())
-						if err != nil {
-							b.Fatal(err)
-						}
-						if n == 0 {
-							break
-						}
-						time.Sleep(5 * time.Millisecond)
-					}
-					classifying += time.Since(start)
-					_ = p.Stop(context.Background())
+				}
+				var unclassified int
+				if err := f.st.DB().QueryRowContext(context.Background(),
+					`SELECT COUNT(*) FROM documents WHERE user_id = $1 AND status <> 'classified'`, u.ID).Scan(&unclassified); err != nil || unclassified > 0 {
+					b.Fatalf("%d documents not classified (%v)", unclassified, err)
 				}
 				docs := float64(benchDocs * b.N)
 				b.ReportMetric(docs/(uploading+classifying).Minutes(), "docs/min")
@@ -72,12 +68,64 @@ func BenchmarkLocalThroughput(b *testing.B) {
 			fresh := func() store.User { n++; return f.user(b, fmt.Sprintf("u%d", n)) }
 			b.Run("baseline-upload-only", func(b *testing.B) { run(b, fresh(), false) })
 			b.Run("cold-start", func(b *testing.B) { run(b, fresh(), true) })
-			b.Run("learned-100k", func(b *testing.B) {
-				u := fresh()
-				seedModel(b, f.st, u.ID, c, ids, 100_000)
-				run(b, u, true)
+			var learned *store.User // seeded once, shared by the runs below
+			learnedUser := func() store.User {
+				if learned == nil {
+					u := fresh()
+					seedModel(b, f.st, u.ID, c, ids, 100_000)
+					learned = &u
+				}
+				return *learned
+			}
+			b.Run("learned-100k", func(b *testing.B) { run(b, learnedUser(), true) })
+			// The ratio the learned model costs: rounds of the same documents alternate between
+			// a user without corrections and the 100k-document user, so a machine that slows
+			// down or speeds up meanwhile weighs on both alike.
+			b.Run("learned-vs-cold", func(b *testing.B) {
+				cold, warm := fresh(), learnedUser()
+				var coldTook, warmTook time.Duration
+				const rounds, per = 4, benchDocs / 4
+				for i := 0; i < b.N; i++ {
+					for r := range rounds {
+						for _, u := range []store.User{cold, warm} {
+							for k := range per {
+								d := c.Docs[(r*per+k)%len(c.Docs)]
+								uploadAsServer(b, f, u, d.Filename, ref(d.Text))
+							}
+							took := drain(b, f)
+							if u.ID == cold.ID {
+								coldTook += took
+							} else {
+								warmTook += took
+							}
+						}
+					}
+				}
+				docs := float64(rounds * per * b.N)
+				b.ReportMetric(docs/coldTook.Minutes(), "cold-classified/min")
+				b.ReportMetric(docs/warmTook.Minutes(), "learned-classified/min")
+				b.ReportMetric(float64(warmTook)/float64(coldTook), "learned/cold")
 			})
 		})
+	}
+}
+
+// drain runs the pool (2 workers) until the queue is empty and returns how long it took.
+func drain(b *testing.B, f *fixture) time.Duration {
+	b.Helper()
+	start := time.Now()
+	p := New(Config{Workers: 2, PollInterval: 10 * time.Millisecond, Logger: quiet}, f.st, f.blobs, nil)
+	p.Start()
+	defer p.Stop(context.Background())
+	for {
+		n, err := f.st.QueueDepth(context.Background())
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n == 0 {
+			return time.Since(start)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

@@ -34,18 +34,48 @@ func (s *Store) ClaimNext(ctx context.Context, lease time.Duration) (Job, error)
 	now := s.Now()
 	until := now.Add(lease)
 	var j Job
-	err := s.db.QueryRowContext(ctx, `UPDATE documents SET claimed_until = $1, attempts = attempts + 1
+	claim := func(q interface {
+		QueryRowContext(context.Context, string, ...any) *sql.Row
+	}) error {
+		return q.QueryRowContext(ctx, `UPDATE documents SET claimed_until = $1, attempts = attempts + 1
 		WHERE id = (SELECT id FROM documents
 			WHERE status = 'uploaded' AND (next_attempt_at IS NULL OR next_attempt_at <= $2)
 				AND (claimed_until IS NULL OR claimed_until < $2)
 			ORDER BY next_attempt_at, id LIMIT 1`+s.skipLocked()+`)
 		RETURNING id, user_id, filename, content_type, object_key, size_bytes, attempts, COALESCE(sha256, ''), text`, until, now).
-		Scan(&j.DocumentID, &j.UserID, &j.Filename, &j.ContentType, &j.ObjectKey, &j.SizeBytes, &j.Attempts, &j.SHA256, &j.Text)
+			Scan(&j.DocumentID, &j.UserID, &j.Filename, &j.ContentType, &j.ObjectKey, &j.SizeBytes, &j.Attempts, &j.SHA256, &j.Text)
+	}
+	var err error
+	if s.dialect == Postgres {
+		err = s.inTx(ctx, func(tx *sql.Tx) error {
+			if err := s.commitLazily(ctx, tx); err != nil {
+				return err
+			}
+			return claim(tx)
+		})
+	} else {
+		err = claim(s.db) // one statement, committed by itself (SQLite's WAL commit syncs nothing)
+	}
 	if err != nil {
 		return Job{}, notFound(err)
 	}
 	j.Lease = until
 	return j, nil
+}
+
+// commitLazily lets PostgreSQL acknowledge tx's commit before its WAL reaches the disk
+// (synchronous_commit off for this transaction only): claims and finished classifications
+// are work that can be redone. A database crash can forget the last moments of them, never
+// half of one, and only until any later durable commit, which flushes them too: the
+// document is then claimed or classified again, a lease guarding every finish as always.
+// Waiting for the disk twice per document would otherwise bound the pool by the disk's
+// flush rate. SQLite in WAL mode with synchronous=NORMAL already commits without syncing.
+func (s *Store) commitLazily(ctx context.Context, tx *sql.Tx) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `SET LOCAL synchronous_commit = off`)
+	return err
 }
 
 // leaseHeld tells whether a lease-guarded UPDATE found its row: ErrLeaseLost when it matched
@@ -81,25 +111,36 @@ type Assignment struct {
 // any, the provider's topics are not added: the user has decided.
 func (s *Store) CompleteJob(ctx context.Context, j Job, text string, topics []Assignment, note *string) error {
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.commitLazily(ctx, tx); err != nil {
+			return err
+		}
 		// A text stored meanwhile (an import's, set after its upload was queued) wins over
-		// the extracted one.
-		res, err := tx.ExecContext(ctx, `UPDATE documents SET status = 'classified', text = CASE WHEN text = '' THEN $1 ELSE text END, error = $2, classified_at = $3,
-			claimed_until = NULL, next_attempt_at = NULL WHERE id = $4 AND claimed_until = $5 AND status = 'uploaded'`,
-			text, note, s.Now(), j.DocumentID, j.Lease)
-		if err := leaseHeld(res, err); err != nil {
+		// the extracted one. The same statement tells what the document holds already, so a
+		// first classification (the usual case) deletes and counts nothing.
+		var hasAuto, hasManual, hasSuggestions bool
+		err := tx.QueryRowContext(ctx, `UPDATE documents SET status = 'classified', text = CASE WHEN text = '' THEN $1 ELSE text END, error = $2, classified_at = $3,
+			claimed_until = NULL, next_attempt_at = NULL WHERE id = $4 AND claimed_until = $5 AND status = 'uploaded'
+			RETURNING EXISTS (SELECT 1 FROM document_topics WHERE document_id = $4 AND source = 'ai'),
+				EXISTS (SELECT 1 FROM document_topics WHERE document_id = $4 AND source <> 'ai'),
+				EXISTS (SELECT 1 FROM document_suggestions WHERE document_id = $4)`,
+			text, note, s.Now(), j.DocumentID, j.Lease).Scan(&hasAuto, &hasManual, &hasSuggestions)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrLeaseLost
+		}
+		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM document_topics WHERE document_id = $1 AND source = 'ai'`, j.DocumentID); err != nil {
-			return err
+		if hasAuto {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM document_topics WHERE document_id = $1 AND source = 'ai'`, j.DocumentID); err != nil {
+				return err
+			}
 		}
-		if _, err := tx.ExecContext(ctx, `DELETE FROM document_suggestions WHERE document_id = $1`, j.DocumentID); err != nil {
-			return err
+		if hasSuggestions {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM document_suggestions WHERE document_id = $1`, j.DocumentID); err != nil {
+				return err
+			}
 		}
-		var manual int
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM document_topics WHERE document_id = $1`, j.DocumentID).Scan(&manual); err != nil {
-			return err
-		}
-		if manual > 0 {
+		if hasManual {
 			return nil
 		}
 		for _, a := range topics {

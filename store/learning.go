@@ -195,8 +195,14 @@ func (s *Store) UserTopicModel(ctx context.Context, userID string, termsOf func(
 	terms := termsOf()
 	for start := 0; start < len(terms); start += modelTermsPerQuery {
 		chunk := terms[start:min(start+modelTermsPerQuery, len(terms))]
+		width := lookupWidth(len(chunk))
+		args := make([]any, 0, 1+width)
+		args = append(append(args, userID), stringsAny(chunk)...)
+		for len(args) < 1+width {
+			args = append(args, chunk[len(chunk)-1]) // a term twice matches once
+		}
 		rows, err := s.db.QueryContext(ctx, `SELECT term, topic_id, n FROM topic_terms WHERE user_id = $1 AND term IN (`+
-			placeholders(2, len(chunk))+`)`, append([]any{userID}, stringsAny(chunk)...)...)
+			placeholders(2, len(args)-1)+`)`, args...)
 		if err != nil {
 			return m, fmt.Errorf("store: topic model: %w", err)
 		}
@@ -218,6 +224,18 @@ func (s *Store) UserTopicModel(ctx context.Context, userID string, termsOf func(
 		}
 	}
 	return m, nil
+}
+
+// lookupWidth is how many terms a model lookup of n terms asks for: n rounded up to a power
+// of two (at least 16, at most modelTermsPerQuery), the rest filled with a repeated term.
+// Every document has its own number of terms; a handful of statement texts instead of one
+// per number lets each connection keep them prepared (SQLite's statement cache, pgx's).
+func lookupWidth(n int) int {
+	w := 16
+	for w < n {
+		w *= 2
+	}
+	return min(w, modelTermsPerQuery)
 }
 
 // LabeledDocument is a document with the topics its owner set by hand.

@@ -200,3 +200,47 @@ func TestConcurrentCorrectionsAllCount(t *testing.T) {
 		}
 	})
 }
+
+// TestUserTopicModelAnyNumberOfTerms: lookups of every size, across the padded widths and
+// past one statement's worth, return exactly the learned counts of the terms asked for.
+func TestUserTopicModelAnyNumberOfTerms(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		u := mustUser(t, s, "alice", store.RoleUser, 1<<20)
+		tp := mustTopic(t, s, nil, "Alpha")
+		var text strings.Builder
+		for i := range 700 {
+			for range 1 + i%3 {
+				fmt.Fprintf(&text, "w%03d ", i)
+			}
+		}
+		d := classifiedDoc(t, s, u, text.String())
+		ids := []string{tp.ID}
+		if _, err := s.UpdateDocument(ctx, u.ID, d.ID, store.DocumentPatch{TopicIDs: &ids, Terms: words}); err != nil {
+			t.Fatal(err)
+		}
+		for _, n := range []int{1, 15, 16, 17, 255, 499, 500, 501, 700} {
+			asked := []string{"unknown"}
+			for i := range n {
+				asked = append(asked, fmt.Sprintf("w%03d", (i*3)%700))
+			}
+			m, err := s.UserTopicModel(ctx, u.ID, func() []string { return asked })
+			if err != nil {
+				t.Fatalf("%d terms: %v", n, err)
+			}
+			if m.Count["unknown"] != nil {
+				t.Fatalf("%d terms: an unknown term has counts %v", n, m.Count["unknown"])
+			}
+			if len(m.Count) != min(n, 700) {
+				t.Fatalf("%d terms: %d counted", n, len(m.Count))
+			}
+			for _, term := range asked[1:] {
+				var i int
+				fmt.Sscanf(term, "w%03d", &i)
+				if got := m.Count[term][tp.ID]; got != int64(1+i%3) {
+					t.Fatalf("%d terms: %s counted %d, want %d", n, term, got, 1+i%3)
+				}
+			}
+		}
+	})
+}
