@@ -234,7 +234,7 @@ export async function documentsPage(params, page) {
     total = typeof res.total === 'number' ? res.total : null;
     saveListIds(items.map((d) => d.id), hashOf());
     render();
-    if (fresh) performance.mark('docs-rows');
+    if (fresh) performance.mark('docs-rows', { detail: { q: f.q } });
   };
   const loadAll = async () => { while (cursor) await load(false); };
   const reload = () => load(true);
