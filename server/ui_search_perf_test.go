@@ -91,7 +91,10 @@ func TestUISearchAsYouTypePerf(t *testing.T) {
 	if slices.Max(hits) == 0 {
 		t.Fatal("no query found a document")
 	}
-	med := func(v []float64) float64 { s := slices.Sorted(slices.Values(v)); return (s[len(s)/2-1] + s[len(s)/2]) / 2 }
+	med := func(v []float64) float64 {
+		s := slices.Sorted(slices.Values(v))
+		return (s[len(s)/2-1] + s[len(s)/2]) / 2
+	}
 	t.Logf("%d documents on %s: keystroke to updated rows on screen, median of %d: %.0f ms (min %.0f, max %.0f); the same searches by a plain fetch: median %.0f ms",
 		n, dialect, len(ui), med(ui), slices.Min(ui), slices.Max(ui), med(api))
 	p.screenshot("search-perf")

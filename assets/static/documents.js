@@ -6,6 +6,10 @@ import { Uploader } from './upload.js';
 import { every, navigate, refreshQuota, state } from './app.js';
 
 const PAGE = 100;
+const FIRST = 30; // rows drawn at once: more than a tall screen holds
+// TYPING is the pause in typing that sends a search: short, as a search costs the server a
+// few milliseconds and an older answer arriving late is dropped.
+const TYPING = 50;
 const SORTS = [['created:desc', 'Newest first'], ['created:asc', 'Oldest first'], ['name:asc', 'Name A–Z'], ['name:desc', 'Name Z–A'],
   ['size:desc', 'Largest first'], ['size:asc', 'Smallest first']];
 const STATUS = { pending: 'uploading', uploaded: 'classifying…', classified: 'classified', classification_failed: 'classification failed' };
@@ -147,6 +151,20 @@ export async function documentsPage(params, page) {
       h('button', { type: 'button', class: 'sortbtn', 'data-sort': key, onclick: () => setFilters({ sort: key, order: next }) }, label, active ? (f.order === 'asc' ? ' ↑' : ' ↓') : ''));
   };
 
+  // The rows past the first screen are drawn after the first screen is painted: a new search
+  // or page shows its first rows without waiting for the layout of a hundred.
+  let drawn = 0;
+  let resting = false; // the rest is still to be drawn: the end of the list is not in sight
+  const drawRest = (parent, make) => {
+    const n = ++drawn;
+    resting = items.length > FIRST;
+    if (!resting) return;
+    requestAnimationFrame(() => setTimeout(() => {
+      if (n !== drawn) return;
+      parent.append(...items.slice(FIRST).map((d, k) => make(d, k + FIRST)));
+      resting = false;
+    }, 0));
+  };
   const filtered = () => f.q || f.topic || f.status;
   const render = () => {
     syncControls();
@@ -157,7 +175,9 @@ export async function documentsPage(params, page) {
           : f.trashed ? h('p', {}, 'The trash is empty.')
             : [h('p', {}, h('strong', {}, 'No documents yet.')), h('p', { class: 'muted' }, 'Drop files anywhere on this page, or use Upload.')]));
     } else if (f.view === 'grid') {
-      listBox.replaceChildren(h('div', { class: 'grid', id: 'doc-list' }, items.map(tile)));
+      const grid = h('div', { class: 'grid', id: 'doc-list' }, items.slice(0, FIRST).map(tile));
+      listBox.replaceChildren(grid);
+      drawRest(grid, tile);
     } else {
       const allBox = h('input', { type: 'checkbox', id: 'select-page', 'aria-label': 'Select all shown', checked: items.length > 0 && items.every((d) => selected.has(d.id)),
         onclick: (e) => { const on = e.target.checked; items.forEach((d) => select(d.id, on)); render(); } });
@@ -166,7 +186,8 @@ export async function documentsPage(params, page) {
         h('thead', {}, h('tr', {}, h('th', { class: 'c-sel', scope: 'col' }, allBox), sortHeader('name', 'Name', 'c-name'),
           h('th', { class: 'c-topics', scope: 'col' }, 'Topics'), sortHeader('created', 'Date added', 'c-date'), sortHeader('size', 'Size', 'c-size'),
           h('th', { class: 'c-status', scope: 'col' }, 'Status'))),
-        h('tbody', { id: 'doc-list' }, items.map(row))));
+        h('tbody', { id: 'doc-list' }, items.slice(0, FIRST).map(row))));
+      drawRest(listBox.querySelector('#doc-list'), row);
     }
     const n = items.length;
     counts.textContent = total !== null && total !== undefined ? `${n} of ${total} document${total === 1 ? '' : 's'}` : `${n} document${n === 1 ? '' : 's'}${cursor ? ' (more below)' : ''}`;
@@ -251,7 +272,7 @@ export async function documentsPage(params, page) {
   let debounce;
   search.addEventListener('input', () => {
     clearTimeout(debounce);
-    debounce = setTimeout(() => setFilters({ q: search.value.trim() }, true), 120);
+    debounce = setTimeout(() => setFilters({ q: search.value.trim() }, true), TYPING);
   });
   search.addEventListener('keydown', (e) => { if (e.key === 'Escape' && search.value) { e.preventDefault(); search.value = ''; setFilters({ q: '' }); } });
   topicSel.addEventListener('change', () => setFilters({ topic: topicSel.value }));
@@ -261,7 +282,7 @@ export async function documentsPage(params, page) {
   viewGrid.addEventListener('click', () => { f.view = 'grid'; setFilters({ view: 'grid' }, true); });
   trashBtn.addEventListener('click', () => setFilters({ trashed: !f.trashed, status: '' }));
   more.addEventListener('click', () => { if (!loading && cursor) load(false); });
-  const io = new IntersectionObserver((es) => { if (es.some((e) => e.isIntersecting) && cursor && !loading) load(false); }, { rootMargin: '600px' });
+  const io = new IntersectionObserver((es) => { if (es.some((e) => e.isIntersecting) && cursor && !loading && !resting) load(false); }, { rootMargin: '600px' });
   io.observe(sentinel);
 
   // Uploads: a drop anywhere on the page, or the toolbar button; the panel folds when all are done.
