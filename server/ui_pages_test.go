@@ -21,6 +21,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/docuvault/docuvault/classify"
+	"github.com/docuvault/docuvault/internal/loadgen"
 	"github.com/docuvault/docuvault/internal/testenv"
 	"github.com/docuvault/docuvault/server"
 	"github.com/docuvault/docuvault/store"
@@ -533,8 +534,8 @@ func TestUIAssetsBudget(t *testing.T) {
 }
 
 // TestUIFirstRowsPerf measures (it never asserts a time) how long the documents page takes
-// from navigation to its first rows on screen for a user with 10,000 documents, beside a user
-// with 10: the median of 10 full loads each, read from the Performance API (the page marks
+// from navigation to its first rows on screen for a user with 10,000 documents (seeded in
+// bulk through the store), beside a user with 10: the median of 10 full loads each, read from the Performance API (the page marks
 // "docs-rows" when the rows are in the DOM).
 func TestUIFirstRowsPerf(t *testing.T) {
 	if testing.Short() {
@@ -545,10 +546,8 @@ func TestUIFirstRowsPerf(t *testing.T) {
 	median := func(name string, n int) float64 {
 		u := e.createUser(name, store.RoleUser, 1<<40)
 		start := time.Now()
-		for i := 0; i < n; i++ {
-			if _, err := e.store.CreatePending(ctx, u.ID, fmt.Sprintf("document-%05d.pdf", i), "application/pdf", 1000+int64(i)); err != nil {
-				t.Fatal(err)
-			}
+		if err := loadgen.SeedUser(ctx, e.store, u.ID, n, uint64(n)); err != nil {
+			t.Fatal(err)
 		}
 		t.Logf("seeded %d documents for %s in %v", n, name, time.Since(start).Round(time.Millisecond))
 		p := newPage(t, e.ts.URL, "perf-"+name)
