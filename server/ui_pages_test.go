@@ -191,19 +191,20 @@ func tinyPNG() []byte {
 }
 
 // TestUIPages drives the documents manager, the document page, topics, account and admin
-// pages in Chromium on both blob stores, with axe at 1280 and 390 px in both themes.
+// pages in Chromium on both blob stores and both databases, with axe at 1280 and 390 px in
+// both themes.
 func TestUIPages(t *testing.T) {
-	for _, kind := range []string{"local", "minio"} {
-		t.Run(kind, func(t *testing.T) {
+	for _, c := range []struct{ name, dialect, kind string }{{"local", "sqlite", "local"}, {"minio", "sqlite", "minio"}, {"postgres", "postgres", "local"}} {
+		t.Run(c.name, func(t *testing.T) {
 			t.Parallel()
-			uiPagesScenario(t, kind)
+			uiPagesScenario(t, c.dialect, c.kind)
 		})
 	}
 }
 
-func uiPagesScenario(t *testing.T, kind string) {
+func uiPagesScenario(t *testing.T, dialect, kind string) {
 	ctx := context.Background()
-	e := newEnv(t, "sqlite", kind, func(o *server.Options) {
+	e := newEnv(t, dialect, kind, func(o *server.Options) {
 		o.Logger = failureLog(t)
 		if kind == "minio" {
 			o.UploadOrigin = "http://" + os.Getenv(testenv.EnvMinIO)
@@ -215,7 +216,8 @@ func uiPagesScenario(t *testing.T, kind string) {
 	e = e.withQueue(pool)
 	pool.Start()
 	t.Cleanup(func() { _ = pool.Stop(context.Background()) })
-	full := kind == "local" // axe and every view once; the other store repeats the flows that move bytes
+	// Axe and every view once; the other store and the other database repeat the flows.
+	full := kind == "local" && dialect == "sqlite"
 
 	e.createUser("root", store.RoleAdmin, 0)
 	alice := e.createUser("alice", store.RoleUser, 50<<20)
@@ -228,7 +230,7 @@ func uiPagesScenario(t *testing.T, kind string) {
 		t.Fatal(err)
 	}
 
-	p := newPage(t, e.ts.URL, "pages-"+kind)
+	p := newPage(t, e.ts.URL, "pages-"+dialect+"-"+kind)
 	// Expected answers: "who am I" before sign-in, no extracted text yet, no preview for a type.
 	p.expect("(Unauthorized) "+e.ts.URL+"/api/auth/me", "status of 404", "status of 415")
 	p.run("login page", chromedp.Navigate(p.base+"/#/documents?q=x"), chromedp.WaitVisible(chromedp.CSS("#login-username")))
