@@ -6,6 +6,12 @@ import { Uploader } from './upload.js';
 import { every, navigate, refreshQuota, state } from './app.js';
 
 const PAGE = 100;
+const FIRST = 30; // rows drawn at once: more than a tall screen holds
+// TYPING is the pause in typing that sends a search: short, as a search costs the server a
+// few milliseconds and an older answer arriving late is dropped.
+const TYPING = 50;
+const MAX_BULK = 500; // the server's bound on one bulk request
+const VERBS = { add_topics: 'Adding the topic to', remove_topics: 'Removing the topic from', trash: 'Moving to the trash', restore: 'Restoring', delete: 'Deleting' };
 const SORTS = [['created:desc', 'Newest first'], ['created:asc', 'Oldest first'], ['name:asc', 'Name A–Z'], ['name:desc', 'Name Z–A'],
   ['size:desc', 'Largest first'], ['size:asc', 'Smallest first']];
 const STATUS = { pending: 'uploading', uploaded: 'classifying…', classified: 'classified', classification_failed: 'classification failed' };
@@ -147,6 +153,20 @@ export async function documentsPage(params, page) {
       h('button', { type: 'button', class: 'sortbtn', 'data-sort': key, onclick: () => setFilters({ sort: key, order: next }) }, label, active ? (f.order === 'asc' ? ' ↑' : ' ↓') : ''));
   };
 
+  // The rows past the first screen are drawn after the first screen is painted: a new search
+  // or page shows its first rows without waiting for the layout of a hundred.
+  let drawn = 0;
+  let resting = false; // the rest is still to be drawn: the end of the list is not in sight
+  const drawRest = (parent, make) => {
+    const n = ++drawn;
+    resting = items.length > FIRST;
+    if (!resting) return;
+    requestAnimationFrame(() => setTimeout(() => {
+      if (n !== drawn) return;
+      parent.append(...items.slice(FIRST).map((d, k) => make(d, k + FIRST)));
+      resting = false;
+    }, 0));
+  };
   const filtered = () => f.q || f.topic || f.status;
   const render = () => {
     syncControls();
@@ -157,7 +177,9 @@ export async function documentsPage(params, page) {
           : f.trashed ? h('p', {}, 'The trash is empty.')
             : [h('p', {}, h('strong', {}, 'No documents yet.')), h('p', { class: 'muted' }, 'Drop files anywhere on this page, or use Upload.')]));
     } else if (f.view === 'grid') {
-      listBox.replaceChildren(h('div', { class: 'grid', id: 'doc-list' }, items.map(tile)));
+      const grid = h('div', { class: 'grid', id: 'doc-list' }, items.slice(0, FIRST).map(tile));
+      listBox.replaceChildren(grid);
+      drawRest(grid, tile);
     } else {
       const allBox = h('input', { type: 'checkbox', id: 'select-page', 'aria-label': 'Select all shown', checked: items.length > 0 && items.every((d) => selected.has(d.id)),
         onclick: (e) => { const on = e.target.checked; items.forEach((d) => select(d.id, on)); render(); } });
@@ -166,7 +188,8 @@ export async function documentsPage(params, page) {
         h('thead', {}, h('tr', {}, h('th', { class: 'c-sel', scope: 'col' }, allBox), sortHeader('name', 'Name', 'c-name'),
           h('th', { class: 'c-topics', scope: 'col' }, 'Topics'), sortHeader('created', 'Date added', 'c-date'), sortHeader('size', 'Size', 'c-size'),
           h('th', { class: 'c-status', scope: 'col' }, 'Status'))),
-        h('tbody', { id: 'doc-list' }, items.map(row))));
+        h('tbody', { id: 'doc-list' }, items.slice(0, FIRST).map(row))));
+      drawRest(listBox.querySelector('#doc-list'), row);
     }
     const n = items.length;
     counts.textContent = total !== null && total !== undefined ? `${n} of ${total} document${total === 1 ? '' : 's'}` : `${n} document${n === 1 ? '' : 's'}${cursor ? ' (more below)' : ''}`;
@@ -174,21 +197,25 @@ export async function documentsPage(params, page) {
     renderBulk();
   };
 
-  const count = () => (allMatching && total ? total : selected.size);
+  const count = () => (allMatching && typeof total === 'number' ? total : selected.size);
   // One topic picker for the page's life: redrawing the bar keeps the choice.
   const topicPick = h('select', { id: 'bulk-topic', 'aria-label': 'Topic for the selected documents' }, topics.map((t) => h('option', { value: t.id }, t.name)));
   const ids = () => [...selected];
+  let busy = null; // the text of a bulk action under way, shown instead of the buttons
   const renderBulk = () => {
-    bulk.hidden = selected.size === 0;
-    if (bulk.hidden) return;
+    bulk.hidden = selected.size === 0 && !busy;
+    if (bulk.hidden) { bulk.replaceChildren(); return; }
+    if (busy !== null) { bulk.replaceChildren(h('span', { id: 'bulk-progress', role: 'status' }, busy)); return; }
     const b = (id, label, fn, cls = 'secondary') => h('button', { type: 'button', id, class: cls, onclick: fn }, label);
+    const zip = allMatching ? (typeof total !== 'number' || total <= MAX_BULK ? b('bulk-zip', 'Download zip', zipAll) : null)
+      : h('a', { class: 'button secondary', id: 'bulk-zip', href: '/api/documents/zip?ids=' + ids().join(','), download: 'documents.zip' }, icon('download'), 'Download zip');
     bulk.replaceChildren(...[
-      h('strong', { id: 'bulk-count' }, `${count()} selected`),
-      cursor && !allMatching && total ? b('select-all', `Select all ${total}`, async () => { await loadAll(); allMatching = true; render(); }) : null,
+      h('strong', { id: 'bulk-count' }, allMatching && typeof total !== 'number' ? 'All matching selected' : `${count()} selected`),
+      cursor && !allMatching ? b('select-all', typeof total === 'number' ? `Select all ${total}` : 'Select all matching',
+        () => { allMatching = true; items.forEach((d) => selected.add(d.id)); render(); }) : null,
       f.trashed ? null : [topics.length ? topicPick : null, topics.length ? b('bulk-add-topic', 'Add topic', () => bulkAct('add_topics', { topic_ids: [topicPick.value] })) : null,
         topics.length ? b('bulk-remove-topic', 'Remove topic', () => bulkAct('remove_topics', { topic_ids: [topicPick.value] })) : null,
-        h('a', { class: 'button secondary', id: 'bulk-zip', href: '/api/documents/zip?ids=' + ids().join(','), download: 'documents.zip' }, icon('download'), 'Download zip'),
-        b('bulk-trash', 'Move to trash', () => bulkAct('trash'), 'danger')],
+        zip, b('bulk-trash', 'Move to trash', () => bulkAct('trash'), 'danger')],
       f.trashed ? [b('bulk-restore', 'Restore', () => bulkAct('restore')), b('bulk-delete', 'Delete for good', () => confirmDelete(), 'danger')] : null,
       b('bulk-clear', 'Clear selection', () => { selected.clear(); allMatching = false; render(); }, 'ghost')].flat(2).filter(Boolean));
   };
@@ -199,15 +226,59 @@ export async function documentsPage(params, page) {
       h('button', { type: 'button', class: 'secondary', onclick: renderBulk }, 'Keep'));
     bulk.querySelector('#bulk-delete-yes').focus();
   };
+  const progress = (text) => { busy = text; renderBulk(); };
+  // matchingIds pages through every document the filters match, keeping only the ids: what
+  // "select all" acts on, however many pages the screen has loaded.
+  const matchingIds = async () => {
+    const all = [];
+    let after = null;
+    do {
+      const p = query(after);
+      p.set('limit', '200');
+      const res = await api('GET', '/api/documents?' + p);
+      res.items.forEach((d) => all.push(d.id));
+      after = res.next_cursor || null;
+      progress(`Finding the documents: ${all.length}${typeof total === 'number' ? ' of ' + total : ''}…`);
+    } while (after);
+    return all;
+  };
+  // inChunks sends a bulk action in requests of at most MAX_BULK documents (each all or
+  // nothing, as the server bounds them), saying how far it got; it stops at the first refusal.
+  const inChunks = async (action, chosen, extra = {}) => {
+    const done = [];
+    for (let i = 0; i < chosen.length; i += MAX_BULK) {
+      const part = chosen.slice(i, i + MAX_BULK);
+      if (chosen.length > MAX_BULK) progress(`${VERBS[action] || 'Working on'} ${i + part.length} of ${chosen.length}…`);
+      try { await api('POST', '/api/documents/bulk', { ids: part, action, ...extra }); } catch (e) { return { done, error: e }; }
+      done.push(...part);
+    }
+    return { done, error: null };
+  };
+  const zipAll = async () => {
+    let chosen;
+    try { chosen = await matchingIds(); } catch (e) { busy = null; renderBulk(); toast(e.message); return; }
+    busy = null; renderBulk();
+    if (chosen.length > MAX_BULK) { toast(`A zip holds at most ${MAX_BULK} documents: select fewer.`); return; }
+    h('a', { href: '/api/documents/zip?ids=' + chosen.join(','), download: 'documents.zip' }).click();
+  };
   const bulkAct = async (action, extra = {}) => {
-    const chosen = ids();
-    if (!chosen.length) return;
+    if (busy !== null) return;
+    let chosen = ids();
+    progress('Working…');
+    let res;
     try {
-      await api('POST', '/api/documents/bulk', { ids: chosen, action, ...extra });
-    } catch (e) { toast(e.message); return; }
+      if (allMatching) chosen = await matchingIds();
+      res = chosen.length ? await inChunks(action, chosen, extra) : { done: [], error: null };
+    } catch (e) { res = { done: [], error: e }; }
+    busy = null;
+    const { done, error } = res;
+    if (error && error.status === 401) return;
     selected.clear(); allMatching = false;
-    if (action === 'trash') {
-      toast(`${chosen.length} moved to the trash.`, { label: 'Undo', run: () => api('POST', '/api/documents/bulk', { ids: chosen, action: 'restore' }).then(reload, (e) => toast(e.message)) });
+    const n = done.length;
+    if (error) {
+      toast(n ? `${n} of ${chosen.length} done; the rest were not changed: ${error.message}` : error.message);
+    } else if (action === 'trash') {
+      toast(`${n} moved to the trash.`, { label: 'Undo', run: () => inChunks('restore', done).then((r) => { busy = null; if (r.error) toast(r.error.message); reload(); }) });
     } else toast({ restore: 'Restored.', delete: 'Deleted for good.', add_topics: 'Topic added.', remove_topics: 'Topic removed.' }[action] || 'Done.');
     refreshQuota().catch(() => {});
     reload();
@@ -230,13 +301,13 @@ export async function documentsPage(params, page) {
     } finally { if (loading === job) loading = null; }
     if (gen !== generation) return;
     items = fresh ? res.items : items.concat(res.items);
+    if (allMatching) res.items.forEach((d) => selected.add(d.id));
     cursor = res.next_cursor || null;
     total = typeof res.total === 'number' ? res.total : null;
     saveListIds(items.map((d) => d.id), hashOf());
     render();
-    if (fresh) performance.mark('docs-rows');
+    if (fresh) performance.mark('docs-rows', { detail: { q: f.q } });
   };
-  const loadAll = async () => { while (cursor) await load(false); };
   const reload = () => load(true);
 
   const setFilters = (change, replace) => {
@@ -251,7 +322,7 @@ export async function documentsPage(params, page) {
   let debounce;
   search.addEventListener('input', () => {
     clearTimeout(debounce);
-    debounce = setTimeout(() => setFilters({ q: search.value.trim() }, true), 120);
+    debounce = setTimeout(() => setFilters({ q: search.value.trim() }, true), TYPING);
   });
   search.addEventListener('keydown', (e) => { if (e.key === 'Escape' && search.value) { e.preventDefault(); search.value = ''; setFilters({ q: '' }); } });
   topicSel.addEventListener('change', () => setFilters({ topic: topicSel.value }));
@@ -261,7 +332,7 @@ export async function documentsPage(params, page) {
   viewGrid.addEventListener('click', () => { f.view = 'grid'; setFilters({ view: 'grid' }, true); });
   trashBtn.addEventListener('click', () => setFilters({ trashed: !f.trashed, status: '' }));
   more.addEventListener('click', () => { if (!loading && cursor) load(false); });
-  const io = new IntersectionObserver((es) => { if (es.some((e) => e.isIntersecting) && cursor && !loading) load(false); }, { rootMargin: '600px' });
+  const io = new IntersectionObserver((es) => { if (es.some((e) => e.isIntersecting) && cursor && !loading && !resting) load(false); }, { rootMargin: '600px' });
   io.observe(sentinel);
 
   // Uploads: a drop anywhere on the page, or the toolbar button; the panel folds when all are done.
@@ -292,7 +363,7 @@ export async function documentsPage(params, page) {
     h('div', { class: 'toolbar', role: 'search' }, h('div', { class: 'grow' }, search), topicSel, statusSel, sortSel,
       h('div', { class: 'seg', role: 'group', 'aria-label': 'View' }, viewList, viewGrid), trashBtn),
     counts, bulk, listBox, sentinel, more, uploads, zone);
-  page.update = (p) => { readParams(p); syncControls(); if (document.activeElement !== search) search.value = f.q; selected.clear(); return reload(); };
+  page.update = (p) => { readParams(p); syncControls(); if (document.activeElement !== search) search.value = f.q; selected.clear(); allMatching = false; return reload(); };
   await reload();
   // Status and topics update without a reload while classification runs.
   every(2000, async () => {
