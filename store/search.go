@@ -129,16 +129,20 @@ func (s *Store) planSearch(ctx context.Context, userID string, words []string, a
 		}
 		return s.postgresFirstPage(ctx, query, prefix, limit, where, args)
 	}
-	if after != nil {
-		return sqliteSearch(userID, words, after.Ranked, prefix, arg), nil
+	if after == nil {
+		probeArgs := []any{userID}
+		probeArg := func(v any) string { probeArgs = append(probeArgs, v); return "$" + strconv.Itoa(len(probeArgs)) }
+		n, err := s.countMatches(ctx, sqliteSearch(userID, words, prefix, probeArg), probeArgs, s.rankLimit+1)
+		if err != nil {
+			return listPlan{}, err
+		}
+		if n <= s.rankLimit {
+			return s.sqliteRanked(ctx, userID, words, prefix, nil, limit, where, args)
+		}
+	} else if after.Ranked {
+		return s.sqliteRanked(ctx, userID, words, prefix, after, limit, where, args)
 	}
-	probeArgs := []any{userID}
-	probeArg := func(v any) string { probeArgs = append(probeArgs, v); return "$" + strconv.Itoa(len(probeArgs)) }
-	n, err := s.countMatches(ctx, sqliteSearch(userID, words, false, prefix, probeArg), probeArgs, s.rankLimit+1)
-	if err != nil {
-		return listPlan{}, err
-	}
-	return sqliteSearch(userID, words, n <= s.rankLimit, prefix, arg), nil
+	return sqliteSearch(userID, words, prefix, arg), nil
 }
 
 // countMatches counts the user's matches of a newest-first plan (args: the user's id, then
@@ -154,10 +158,9 @@ func (s *Store) countMatches(ctx context.Context, p listPlan, args []any, most i
 	return n, nil
 }
 
-// sqliteSearch matches in documents_fts, keyed by documents.search_rowid. The FTS table
-// drives the join (CROSS JOIN keeps SQLite from turning it around), so the newest-first plan
-// walks the index backwards and stops after one page.
-func sqliteSearch(userID string, words []string, ranked, prefix bool, arg func(any) string) listPlan {
+// sqliteMatch is the FTS5 query of words for userID: the owner's token and every word in the
+// name or text, the last as a prefix if so decided.
+func sqliteMatch(userID string, words []string, prefix bool) string {
 	var b strings.Builder
 	b.WriteString(`owner : "u` + strings.ReplaceAll(userID, "-", "") + `" AND {filename text} : (`)
 	for i, w := range words {
@@ -170,14 +173,14 @@ func sqliteSearch(userID string, words []string, ranked, prefix bool, arg func(a
 		}
 	}
 	b.WriteString(`)`)
-	match := arg(b.String())
-	if ranked {
-		return listPlan{
-			from: `(SELECT rowid AS r, -bm25(documents_fts, 0.0, 1.0, 1.0) AS score FROM documents_fts WHERE documents_fts MATCH ` +
-				match + `) f CROSS JOIN documents d ON d.search_rowid = f.r`,
-			score: `f.score`, seq: `0`, order: `f.score DESC, d.id DESC`, ranked: true, prefix: prefix, after: byScore(`f.score`),
-		}
-	}
+	return b.String()
+}
+
+// sqliteSearch matches in documents_fts, keyed by documents.search_rowid. The FTS table
+// drives the join (CROSS JOIN keeps SQLite from turning it around), so the newest-first plan
+// walks the index backwards and stops after one page. (Ranked lists: sqliteRanked.)
+func sqliteSearch(userID string, words []string, prefix bool, arg func(any) string) listPlan {
+	match := arg(sqliteMatch(userID, words, prefix))
 	return listPlan{
 		from:    `documents_fts f CROSS JOIN documents d ON d.search_rowid = f.rowid`,
 		cond:    `documents_fts MATCH ` + match,
