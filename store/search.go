@@ -142,7 +142,7 @@ func (s *Store) planSearch(ctx context.Context, userID string, words []string, a
 	} else if after.Ranked {
 		return s.sqliteRanked(ctx, userID, words, prefix, after, limit, where, args)
 	}
-	return sqliteSearch(userID, words, prefix, arg), nil
+	return s.sqliteNewest(ctx, userID, words, prefix, after, limit, where, args)
 }
 
 // countMatches counts the user's matches of a newest-first plan (args: the user's id, then
