@@ -551,3 +551,66 @@ func TestSearchRanksByRelevance(t *testing.T) {
 		})
 	}
 }
+
+// TestSearchNewestFirstFindsSparseMatches: a common word's newest-first pages, narrowed by a
+// status that only the oldest few documents have, still find each of them once, page by
+// page, however far back they lie (the search widens its window of recent documents).
+func TestSearchNewestFirstFindsSparseMatches(t *testing.T) {
+	for _, d := range testenv.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			s, err := store.Open(ctx, d, testenv.DSN(t, d), store.WithRankLimit(5))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			if err := s.MigrateUp(ctx); err != nil {
+				t.Fatal(err)
+			}
+			alice := mustUser(t, s, "alice", store.RoleUser, 1<<30)
+			start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			want := map[string]bool{}
+			for i := range 400 {
+				status := "classified"
+				if i < 3 {
+					status = "failed"
+				}
+				id := uuid.Must(uuid.NewV7()).String()
+				if _, err := s.DB().ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes,
+					status, created_at, text) VALUES ($1, $2, $3, 'text/plain', $4, 1, $5, $6, 'the rent of the flat')`,
+					id, alice.ID, fmt.Sprintf("d%d.txt", i), store.ObjectKeyFor(alice.ID, id), status, start.Add(time.Duration(i)*time.Minute)); err != nil {
+					t.Fatal(err)
+				}
+				if status == "failed" {
+					want[id] = true
+				}
+			}
+			got := map[string]bool{}
+			var after *store.Cursor
+			for range 10 {
+				docs, next, err := s.ListDocuments(ctx, alice.ID, store.DocumentFilter{Query: "the", Status: "failed", Limit: 1, After: after})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, doc := range docs {
+					if !want[doc.ID] || got[doc.ID] {
+						t.Fatalf("%s: not a failed document, or listed twice", doc.ID)
+					}
+					got[doc.ID] = true
+				}
+				if next == nil {
+					break
+				}
+				after = next
+			}
+			if len(got) != len(want) {
+				t.Fatalf("found %d of the %d failed documents", len(got), len(want))
+			}
+			// Unfiltered, the newest page is the newest documents.
+			docs, next, err := s.ListDocuments(ctx, alice.ID, store.DocumentFilter{Query: "the", Limit: 3})
+			if err != nil || next == nil || next.Ranked || len(docs) != 3 || docs[0].Filename != "d399.txt" || docs[2].Filename != "d397.txt" {
+				t.Fatalf("newest page: %+v, %+v, %v", docs, next, err)
+			}
+		})
+	}
+}
