@@ -142,6 +142,11 @@ func (s *Store) planSearch(ctx context.Context, userID string, words []string, a
 	} else if after.Ranked {
 		return s.sqliteRanked(ctx, userID, words, prefix, after, limit, where, args)
 	}
+	if prefix && utf8.RuneCountInString(words[len(words)-1]) > 3 {
+		// A prefix longer than the prefix indexes is merged into one list in memory for each
+		// statement, which reads backwards fast; a window would merge it once per step.
+		return sqliteSearch(userID, words, prefix, arg), nil
+	}
 	return s.sqliteNewest(ctx, userID, words, prefix, after, limit, where, args)
 }
 
