@@ -115,7 +115,8 @@ func plainList() listPlan {
 // documents. At most the rank limit's worth of matches are ranked (bm25 / ts_rank); a query
 // with more lists its matches newest first, which the indexes serve without ranking
 // anything, so even "the" at a million documents costs about one page. A cursor keeps the
-// plan of its first page.
+// plan of its first page. PostgreSQL: postgresFirstPage, then keyset pages; SQLite: a probe
+// counts the matches up to the limit, then sqliteRanked or sqliteNewest.
 func (s *Store) planSearch(ctx context.Context, userID string, words []string, after *Cursor, limit int, where []string, args *[]any) (listPlan, error) {
 	arg := func(v any) string { *args = append(*args, v); return "$" + strconv.Itoa(len(*args)) }
 	prefix, err := s.searchPrefix(ctx, words)
