@@ -399,20 +399,22 @@ func (s *Store) ListDocuments(ctx context.Context, userID string, f DocumentFilt
 		if len(words) == 0 {
 			return []Document{}, nil, nil
 		}
-		var err error
-		if p, err = s.planSearch(ctx, userID, words, f.After, arg); err != nil {
-			return nil, nil, fmt.Errorf("store: list documents: %w", err)
-		}
 	}
 	where := []string{`d.user_id = $1`, `d.trashed = ` + arg(f.Trashed)}
-	if p.cond != "" {
-		where = append(where, p.cond)
-	}
 	if f.Status != "" {
 		where = append(where, `d.status = `+arg(f.Status))
 	}
 	if f.TopicID != "" {
 		where = append(where, `EXISTS (SELECT 1 FROM document_topics dt WHERE dt.document_id = d.id AND dt.topic_id = `+arg(f.TopicID)+`)`)
+	}
+	if words != nil {
+		var err error
+		if p, err = s.planSearch(ctx, userID, words, f.After, f.Limit, where, &args); err != nil {
+			return nil, nil, fmt.Errorf("store: list documents: %w", err)
+		}
+	}
+	if p.cond != "" {
+		where = append(where, p.cond)
 	}
 	if c := f.After; c != nil {
 		cond, err := p.after(c, arg)

@@ -109,35 +109,46 @@ func plainList() listPlan {
 	return listPlan{from: `documents d`, score: `0.0`, seq: `0`, order: `d.created_at DESC, d.id DESC`, after: byTime}
 }
 
-// planSearch plans a full-text query of words for userID. The user is part of the match, so
-// the index only ever yields their documents. A probe counts the user's matches up to the
-// rank limit: when they are no more, they are ranked (bm25 / ts_rank); otherwise they are
-// listed newest first, which the indexes serve without ranking anything, so even "the" at a
-// million documents costs one page. A cursor keeps the plan of its first page.
-func (s *Store) planSearch(ctx context.Context, userID string, words []string, after *Cursor, arg func(any) string) (listPlan, error) {
-	build := sqliteSearch
-	if s.dialect == Postgres {
-		build = postgresSearch
-	}
+// planSearch plans a full-text query of words for userID, within the list's other conditions
+// where (on the user, the trash, status and topic; their arguments are *args, to which the
+// plan adds its own). The user is part of the match, so the index only ever yields their
+// documents. At most the rank limit's worth of matches are ranked (bm25 / ts_rank); a query
+// with more lists its matches newest first, which the indexes serve without ranking
+// anything, so even "the" at a million documents costs about one page. A cursor keeps the
+// plan of its first page. PostgreSQL: postgresFirstPage, then keyset pages; SQLite: a probe
+// counts the matches up to the limit, then sqliteRanked or sqliteNewest.
+func (s *Store) planSearch(ctx context.Context, userID string, words []string, after *Cursor, limit int, where []string, args *[]any) (listPlan, error) {
+	arg := func(v any) string { *args = append(*args, v); return "$" + strconv.Itoa(len(*args)) }
 	prefix, err := s.searchPrefix(ctx, words)
 	if err != nil {
 		return listPlan{}, err
 	}
-	plan := func(ranked bool, arg func(any) string) listPlan {
-		p := build(userID, words, ranked, prefix, arg)
-		p.prefix = prefix
-		return p
+	if s.dialect == Postgres {
+		query := arg(postgresTerms(words, prefix))
+		if after != nil {
+			return postgresSearch(query, after.Ranked, prefix, ""), nil
+		}
+		return s.postgresFirstPage(ctx, query, prefix, limit, where, args)
 	}
-	if after != nil {
-		return plan(after.Ranked, arg), nil
+	if after == nil {
+		probeArgs := []any{userID}
+		probeArg := func(v any) string { probeArgs = append(probeArgs, v); return "$" + strconv.Itoa(len(probeArgs)) }
+		n, err := s.countMatches(ctx, sqliteSearch(userID, words, prefix, probeArg), probeArgs, s.rankLimit+1)
+		if err != nil {
+			return listPlan{}, err
+		}
+		if n <= s.rankLimit {
+			return s.sqliteRanked(ctx, userID, words, prefix, nil, limit, where, args)
+		}
+	} else if after.Ranked {
+		return s.sqliteRanked(ctx, userID, words, prefix, after, limit, where, args)
 	}
-	probeArgs := []any{userID}
-	probeArg := func(v any) string { probeArgs = append(probeArgs, v); return "$" + strconv.Itoa(len(probeArgs)) }
-	n, err := s.countMatches(ctx, plan(false, probeArg), probeArgs, s.rankLimit+1)
-	if err != nil {
-		return listPlan{}, err
+	if prefix && utf8.RuneCountInString(words[len(words)-1]) > 3 {
+		// A prefix longer than the prefix indexes is merged into one list in memory for each
+		// statement, which reads backwards fast; a window would merge it once per step.
+		return sqliteSearch(userID, words, prefix, arg), nil
 	}
-	return plan(n <= s.rankLimit, arg), nil
+	return s.sqliteNewest(ctx, userID, words, prefix, after, limit, where, args)
 }
 
 // countMatches counts the user's matches of a newest-first plan (args: the user's id, then
@@ -153,10 +164,9 @@ func (s *Store) countMatches(ctx context.Context, p listPlan, args []any, most i
 	return n, nil
 }
 
-// sqliteSearch matches in documents_fts, keyed by documents.search_rowid. The FTS table
-// drives the join (CROSS JOIN keeps SQLite from turning it around), so the newest-first plan
-// walks the index backwards and stops after one page.
-func sqliteSearch(userID string, words []string, ranked, prefix bool, arg func(any) string) listPlan {
+// sqliteMatch is the FTS5 query of words for userID: the owner's token and every word in the
+// name or text, the last as a prefix if so decided.
+func sqliteMatch(userID string, words []string, prefix bool) string {
 	var b strings.Builder
 	b.WriteString(`owner : "u` + strings.ReplaceAll(userID, "-", "") + `" AND {filename text} : (`)
 	for i, w := range words {
@@ -169,19 +179,19 @@ func sqliteSearch(userID string, words []string, ranked, prefix bool, arg func(a
 		}
 	}
 	b.WriteString(`)`)
-	match := arg(b.String())
-	if ranked {
-		return listPlan{
-			from: `(SELECT rowid AS r, -bm25(documents_fts, 0.0, 1.0, 1.0) AS score FROM documents_fts WHERE documents_fts MATCH ` +
-				match + `) f CROSS JOIN documents d ON d.search_rowid = f.r`,
-			score: `f.score`, seq: `0`, order: `f.score DESC, d.id DESC`, ranked: true, after: byScore(`f.score`),
-		}
-	}
+	return b.String()
+}
+
+// sqliteSearch matches in documents_fts, keyed by documents.search_rowid. The FTS table
+// drives the join (CROSS JOIN keeps SQLite from turning it around), so the newest-first plan
+// walks the index backwards and stops after one page. (Ranked lists: sqliteRanked.)
+func sqliteSearch(userID string, words []string, prefix bool, arg func(any) string) listPlan {
+	match := arg(sqliteMatch(userID, words, prefix))
 	return listPlan{
 		from:    `documents_fts f CROSS JOIN documents d ON d.search_rowid = f.rowid`,
 		cond:    `documents_fts MATCH ` + match,
 		matches: `documents_fts WHERE documents_fts MATCH ` + match, // the owner is in the match
-		score:   `0.0`, seq: `f.rowid`, order: `f.rowid DESC`,
+		score:   `0.0`, seq: `f.rowid`, order: `f.rowid DESC`, prefix: prefix,
 		after: func(c *Cursor, arg func(any) string) (string, error) {
 			if c.Ranked || c.Seq <= 0 {
 				return "", fmt.Errorf("cursor from another list: %w", ErrInvalid)
@@ -191,24 +201,70 @@ func sqliteSearch(userID string, words []string, ranked, prefix bool, arg func(a
 	}
 }
 
-// postgresSearch matches documents.search with ix_documents_user_search, a GIN index over
-// (user_id, search) that intersects the user's entry with the words' inside the index.
-// Ranked: ts_rank over the matches; newest first: ix_documents_user_created, filtered by the
-// match, stops after one page. The planner picks by the words' statistics (each statement
-// is planned for its arguments).
-func postgresSearch(_ string, words []string, ranked, prefix bool, arg func(any) string) listPlan {
+// postgresTerms is the tsquery of words: all of them, the last as a prefix if so decided.
+func postgresTerms(words []string, prefix bool) string {
 	terms := strings.Join(words, " & ")
 	if prefix {
 		terms += ":*"
 	}
-	from := `documents d, to_tsquery('simple', ` + arg(terms) + `) query`
+	return terms
+}
+
+// postgresSearch matches documents.search with ix_documents_user_search, a GIN index over
+// (user_id, search) that intersects the user's entry with the words' inside the index; query
+// is the placeholder of the tsquery's text. Ranked: ts_rank over the matches; newest first:
+// by creation. With ids (the placeholder of a first page's keys, see postgresFirstPage), only
+// those documents are read.
+func postgresSearch(query string, ranked, prefix bool, ids string) listPlan {
+	from := `documents d, to_tsquery('simple', ` + query + `) query`
+	cond := `d.search @@ query`
+	if ids != "" {
+		cond = `d.id = ANY(` + ids + `)` // matched by the candidate query already
+	}
 	if ranked {
 		const score = `ts_rank(d.search, query)::float8`
-		return listPlan{from: from, cond: `d.search @@ query`, score: score, seq: `0`,
-			order: score + ` DESC, d.id DESC`, ranked: true, after: byScore(score)}
+		return listPlan{from: from, cond: cond, score: score, seq: `0`,
+			order: score + ` DESC, d.id DESC`, ranked: true, prefix: prefix, after: byScore(score)}
 	}
-	return listPlan{from: from, cond: `d.search @@ query`, score: `0.0`, seq: `0`, order: `d.created_at DESC, d.id DESC`, after: byTime,
-		matches: from + ` WHERE d.user_id = $1 AND d.search @@ query`}
+	return listPlan{from: from, cond: cond, score: `0.0`, seq: `0`, order: `d.created_at DESC, d.id DESC`, prefix: prefix, after: byTime}
+}
+
+// postgresFirstPage picks a search's first page on PostgreSQL with one bounded read: the
+// user's newest rankLimit+1 (or page+1) matches within the list's conditions (where, with *args), which
+// the planner finds by walking the user's creation index through the match when the words
+// are common, or by the GIN index and a top-N sort when they are not. When they are all the
+// matches, ts_rank is computed for them alone and the page is the best of them; otherwise
+// the page is the newest of them and nothing is ranked. The page's query then reads just
+// its documents, by key, in the same order. (Separate counting and page queries read the
+// same rows twice, and a count without an order let the planner scan the table for "the".)
+func (s *Store) postgresFirstPage(ctx context.Context, query string, prefix bool, limit int, where []string, args *[]any) (listPlan, error) {
+	rl := strconv.Itoa(s.rankLimit)
+	q := `SELECT c.id, c.n FROM (SELECT m.*, COUNT(*) OVER () AS n FROM (
+			SELECT d.id, d.created_at, d.search, query AS q FROM documents d, to_tsquery('simple', ` + query + `) query
+			WHERE ` + strings.Join(where, ` AND `) + ` AND d.search @@ query
+			ORDER BY d.created_at DESC, d.id DESC LIMIT ` + strconv.Itoa(max(s.rankLimit, limit)+1) + `) m) c
+		ORDER BY CASE WHEN c.n <= ` + rl + ` THEN ts_rank(c.search, c.q)::float8 END DESC,
+			CASE WHEN c.n > ` + rl + ` THEN c.created_at END DESC, c.id DESC
+		LIMIT ` + strconv.Itoa(limit+1)
+	rows, err := s.db.QueryContext(ctx, q, *args...)
+	if err != nil {
+		return listPlan{}, fmt.Errorf("search: candidates: %w", err)
+	}
+	defer rows.Close()
+	ids := []string{}
+	n := 0
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id, &n); err != nil {
+			return listPlan{}, fmt.Errorf("search: candidates: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return listPlan{}, fmt.Errorf("search: candidates: %w", err)
+	}
+	*args = append(*args, ids)
+	return postgresSearch(query, n <= s.rankLimit, prefix, "$"+strconv.Itoa(len(*args))), nil
 }
 
 // byScore is the keyset condition of results ranked by score: a lower score, or an equal

@@ -484,3 +484,133 @@ func TestSearchLongPrefixIsBounded(t *testing.T) {
 		})
 	}
 }
+
+// TestSearchRanksByRelevance: within a ranked result a document holding the word more often
+// (for its length) comes first, in its name or its text, on both databases; documents of
+// equal score page by id without loss or repetition, whatever the page size.
+func TestSearchRanksByRelevance(t *testing.T) {
+	for _, d := range testenv.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			s := newTestStore(t, d)
+			alice := mustUser(t, s, "alice", store.RoleUser, 1<<30)
+			bob := mustUser(t, s, "bob", store.RoleUser, 1<<30)
+			insert := func(user, name, text string) string {
+				t.Helper()
+				id := uuid.Must(uuid.NewV7()).String()
+				if _, err := s.DB().ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes,
+					status, created_at, text) VALUES ($1, $2, $3, 'text/plain', $4, 1, 'classified', $5, $6)`,
+					id, user, name, store.ObjectKeyFor(user, id), time.Now().UTC(), text); err != nil {
+					t.Fatal(err)
+				}
+				return id
+			}
+			once := insert(alice.ID, "a.txt", "a note on the quokka and the rent of the flat in march")
+			thrice := insert(alice.ID, "b.txt", "quokka quokka quokka and the rent of the flat in march")
+			named := insert(alice.ID, "quokka.txt", "quokka quokka and the rent of the flat in march")
+			insert(bob.ID, "quokka.txt", "quokka quokka quokka quokka quokka")
+			docs, next, err := s.ListDocuments(ctx, alice.ID, store.DocumentFilter{Query: "quokka", Limit: 10})
+			if err != nil || len(docs) != 3 || next != nil {
+				t.Fatalf("quokka: %d docs, %v, %v", len(docs), next, err)
+			}
+			if docs[2].ID != once || docs[0].ID != thrice && docs[0].ID != named {
+				t.Fatalf("order %s %s %s; want the single mention (%s) last", docs[0].Filename, docs[1].Filename, docs[2].Filename, once)
+			}
+			var ties []string
+			for i := range 12 {
+				ties = append(ties, insert(alice.ID, fmt.Sprintf("t%d.txt", i), "zebra crossing"))
+			}
+			for _, limit := range []int{1, 5, 12, 50} {
+				seen := map[string]bool{}
+				var after *store.Cursor
+				for {
+					docs, next, err := s.ListDocuments(ctx, alice.ID, store.DocumentFilter{Query: "zebra", Limit: limit, After: after})
+					if err != nil {
+						t.Fatal(err)
+					}
+					for _, doc := range docs {
+						if seen[doc.ID] {
+							t.Fatalf("limit %d: %s twice", limit, doc.ID)
+						}
+						seen[doc.ID] = true
+					}
+					if next == nil {
+						break
+					}
+					if !next.Ranked {
+						t.Fatalf("limit %d: a dozen matches are not ranked", limit)
+					}
+					after = next
+				}
+				for _, id := range ties {
+					if !seen[id] {
+						t.Fatalf("limit %d: %s lost among equal scores (%d seen)", limit, id, len(seen))
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestSearchNewestFirstFindsSparseMatches: a common word's newest-first pages, narrowed by a
+// status that only the oldest few documents have, still find each of them once, page by
+// page, however far back they lie (the search widens its window of recent documents).
+func TestSearchNewestFirstFindsSparseMatches(t *testing.T) {
+	for _, d := range testenv.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			s, err := store.Open(ctx, d, testenv.DSN(t, d), store.WithRankLimit(5))
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			if err := s.MigrateUp(ctx); err != nil {
+				t.Fatal(err)
+			}
+			alice := mustUser(t, s, "alice", store.RoleUser, 1<<30)
+			start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			want := map[string]bool{}
+			for i := range 400 {
+				status := "classified"
+				if i < 3 {
+					status = "failed"
+				}
+				id := uuid.Must(uuid.NewV7()).String()
+				if _, err := s.DB().ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes,
+					status, created_at, text) VALUES ($1, $2, $3, 'text/plain', $4, 1, $5, $6, 'the rent of the flat')`,
+					id, alice.ID, fmt.Sprintf("d%d.txt", i), store.ObjectKeyFor(alice.ID, id), status, start.Add(time.Duration(i)*time.Minute)); err != nil {
+					t.Fatal(err)
+				}
+				if status == "failed" {
+					want[id] = true
+				}
+			}
+			got := map[string]bool{}
+			var after *store.Cursor
+			for range 10 {
+				docs, next, err := s.ListDocuments(ctx, alice.ID, store.DocumentFilter{Query: "the", Status: "failed", Limit: 1, After: after})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, doc := range docs {
+					if !want[doc.ID] || got[doc.ID] {
+						t.Fatalf("%s: not a failed document, or listed twice", doc.ID)
+					}
+					got[doc.ID] = true
+				}
+				if next == nil {
+					break
+				}
+				after = next
+			}
+			if len(got) != len(want) {
+				t.Fatalf("found %d of the %d failed documents", len(got), len(want))
+			}
+			// Unfiltered, the newest page is the newest documents.
+			docs, next, err := s.ListDocuments(ctx, alice.ID, store.DocumentFilter{Query: "the", Limit: 3})
+			if err != nil || next == nil || next.Ranked || len(docs) != 3 || docs[0].Filename != "d399.txt" || docs[2].Filename != "d397.txt" {
+				t.Fatalf("newest page: %+v, %+v, %v", docs, next, err)
+			}
+		})
+	}
+}
