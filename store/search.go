@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -133,12 +135,24 @@ func (s *Store) planSearch(ctx context.Context, userID string, words []string, a
 	if after == nil {
 		probeArgs := []any{userID}
 		probeArg := func(v any) string { probeArgs = append(probeArgs, v); return "$" + strconv.Itoa(len(probeArgs)) }
-		n, err := s.countMatches(ctx, sqliteSearch(userID, words, prefix, probeArg), probeArgs, s.rankLimit+1)
+		n, last, err := s.countMatches(ctx, sqliteSearch(userID, words, prefix, probeArg), probeArgs, s.rankLimit+1)
 		if err != nil {
 			return listPlan{}, err
 		}
 		if n <= s.rankLimit {
 			return s.sqliteRanked(ctx, userID, words, prefix, nil, limit, where, args)
+		}
+		// A window of recent entries (sqliteNewest) pays when the words are in at least a
+		// quarter of the user's documents: their first matches lie within four times as many
+		// of the user's first entries. Sparser matches walk backwards.
+		var edge int64
+		err = s.db.QueryRowContext(ctx, `SELECT rowid FROM documents_fts WHERE documents_fts MATCH $1 ORDER BY rowid ASC LIMIT 1 OFFSET $2`,
+			`owner : "u`+strings.ReplaceAll(userID, "-", "")+`"`, 4*(s.rankLimit+1)-1).Scan(&edge)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return listPlan{}, fmt.Errorf("search: density: %w", err)
+		}
+		if err == nil && last > edge {
+			return sqliteSearch(userID, words, prefix, arg), nil
 		}
 	} else if after.Ranked {
 		return s.sqliteRanked(ctx, userID, words, prefix, after, limit, where, args)
@@ -153,15 +167,15 @@ func (s *Store) planSearch(ctx context.Context, userID string, words []string, a
 
 // countMatches counts the user's matches of a newest-first plan (args: the user's id, then
 // the plan's own), stopping at most: a cost bounded by most, whatever the collection's size.
-func (s *Store) countMatches(ctx context.Context, p listPlan, args []any, most int) (int, error) {
+// last is the highest index rowid counted (the index yields them in ascending order).
+func (s *Store) countMatches(ctx context.Context, p listPlan, args []any, most int) (n int, last int64, err error) {
 	args = append(args, most)
-	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+p.matches+` LIMIT $`+
-		strconv.Itoa(len(args))+`) probe`, args...).Scan(&n)
+	err = s.db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MAX(r), 0) FROM (SELECT rowid AS r FROM `+p.matches+` LIMIT $`+
+		strconv.Itoa(len(args))+`) probe`, args...).Scan(&n, &last)
 	if err != nil {
-		return 0, fmt.Errorf("search: count matches: %w", err)
+		return 0, 0, fmt.Errorf("search: count matches: %w", err)
 	}
-	return n, nil
+	return n, last, nil
 }
 
 // sqliteMatch is the FTS5 query of words for userID: the owner's token and every word in the
