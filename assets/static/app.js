@@ -64,9 +64,11 @@ async function loadMe() {
 }
 
 async function route() {
-  stopTimers();
-  clearToasts();
   const { page, id, params } = parseHash();
+  // A page updated in place keeps its timers (the documents list's status refresh).
+  const inPlace = state.page && state.page.key === page + '/' + id && state.page.update && state.me && !state.me.password_must_change;
+  if (!inPlace) stopTimers();
+  clearToasts();
   if (state.me === null && page !== 'login') await loadMe();
   nav(page);
   if (!state.me) {
