@@ -42,7 +42,7 @@ func (s *Store) ClaimNext(ctx context.Context, lease time.Duration) (Job, error)
 			WHERE status = 'uploaded' AND (next_attempt_at IS NULL OR next_attempt_at <= $2)
 				AND (claimed_until IS NULL OR claimed_until < $2)
 			ORDER BY next_attempt_at, id LIMIT 1`+s.skipLocked()+`)
-		RETURNING id, user_id, filename, content_type, object_key, size_bytes, attempts, COALESCE(sha256, ''), text`, until, now).
+		RETURNING id, user_id, filename, content_type, object_key, size_bytes, attempts, COALESCE(sha256, ''), text`+Prepared, until, now).
 			Scan(&j.DocumentID, &j.UserID, &j.Filename, &j.ContentType, &j.ObjectKey, &j.SizeBytes, &j.Attempts, &j.SHA256, &j.Text)
 	}
 	var err error
@@ -122,7 +122,7 @@ func (s *Store) CompleteJob(ctx context.Context, j Job, text string, topics []As
 			claimed_until = NULL, next_attempt_at = NULL WHERE id = $4 AND claimed_until = $5 AND status = 'uploaded'
 			RETURNING EXISTS (SELECT 1 FROM document_topics WHERE document_id = $4 AND source = 'ai'),
 				EXISTS (SELECT 1 FROM document_topics WHERE document_id = $4 AND source <> 'ai'),
-				EXISTS (SELECT 1 FROM document_suggestions WHERE document_id = $4)`,
+				EXISTS (SELECT 1 FROM document_suggestions WHERE document_id = $4)`+Prepared,
 			text, note, s.Now(), j.DocumentID, j.Lease).Scan(&hasAuto, &hasManual, &hasSuggestions)
 		if errors.Is(err, sql.ErrNoRows) {
 			return ErrLeaseLost
@@ -131,12 +131,12 @@ func (s *Store) CompleteJob(ctx context.Context, j Job, text string, topics []As
 			return err
 		}
 		if hasAuto {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM document_topics WHERE document_id = $1 AND source = 'ai'`, j.DocumentID); err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM document_topics WHERE document_id = $1 AND source = 'ai'`+Prepared, j.DocumentID); err != nil {
 				return err
 			}
 		}
 		if hasSuggestions {
-			if _, err := tx.ExecContext(ctx, `DELETE FROM document_suggestions WHERE document_id = $1`, j.DocumentID); err != nil {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM document_suggestions WHERE document_id = $1`+Prepared, j.DocumentID); err != nil {
 				return err
 			}
 		}
@@ -150,7 +150,7 @@ func (s *Store) CompleteJob(ctx context.Context, j Job, text string, topics []As
 			}
 			if _, err := tx.ExecContext(ctx, `INSERT INTO `+table+`
 				SELECT $1, t.id`+source+`, $2 FROM topics t WHERE t.id = $3 AND (t.user_id IS NULL OR t.user_id = $4)
-				ON CONFLICT DO NOTHING`, j.DocumentID, a.Confidence, a.TopicID, j.UserID); err != nil {
+				ON CONFLICT DO NOTHING`+Prepared, j.DocumentID, a.Confidence, a.TopicID, j.UserID); err != nil {
 				return err
 			}
 		}

@@ -172,7 +172,7 @@ const modelTermsPerQuery = 500
 // documents. termsOf is called only when the user has learned anything.
 func (s *Store) UserTopicModel(ctx context.Context, userID string, termsOf func() []string) (TopicModel, error) {
 	m := TopicModel{Docs: map[string]int64{}, Terms: map[string]int64{}, Count: map[string]map[string]int64{}}
-	rows, err := s.db.QueryContext(ctx, `SELECT topic_id, docs, terms FROM topic_stats WHERE user_id = $1 AND docs > 0`, userID)
+	rows, err := s.db.QueryContext(ctx, `SELECT topic_id, docs, terms FROM topic_stats WHERE user_id = $1 AND docs > 0`+Prepared, userID)
 	if err != nil {
 		return m, fmt.Errorf("store: topic model: %w", err)
 	}
@@ -202,7 +202,7 @@ func (s *Store) UserTopicModel(ctx context.Context, userID string, termsOf func(
 			args = append(args, chunk[len(chunk)-1]) // a term twice matches once
 		}
 		rows, err := s.db.QueryContext(ctx, `SELECT term, topic_id, n FROM topic_terms WHERE user_id = $1 AND term IN (`+
-			placeholders(2, len(args)-1)+`)`, args...)
+			placeholders(2, len(args)-1)+`)`+Prepared, args...)
 		if err != nil {
 			return m, fmt.Errorf("store: topic model: %w", err)
 		}

@@ -4,13 +4,19 @@ import (
 	"container/list"
 	"context"
 	"database/sql/driver"
+	"strings"
 )
+
+// Prepared ends the text of a statement that SQLite connections keep prepared (see
+// stmtCache): the hot statements of the classification path carry it. Other statements are
+// parsed for each call as before.
+const Prepared = " /* prepared */"
 
 // The SQLite driver parses a statement's text anew for every call that is not a prepared
 // statement, and parsing costs about as much as running the short statements of the
 // upload and classification paths. stmtCache keeps one connection's prepared statements by
 // their text so each statement is parsed once per connection and then only bound, run and
-// reset: every call through the store gets this without preparing anything itself.
+// reset. A statement opts in by ending its text with Prepared; nothing else changes for it.
 // PostgreSQL needs none of it: pgx caches prepared statements per connection already.
 //
 // A connection is used by one goroutine at a time (database/sql holds its lock around
@@ -46,7 +52,7 @@ func newStmtCache(conn driver.Conn) *stmtCache {
 // text is not cached (too long, or its statement busy with open rows): the caller then
 // runs it the ordinary way.
 func (c *stmtCache) get(ctx context.Context, query string) (*cachedStmt, error) {
-	if len(query) > stmtCacheMaxLen {
+	if len(query) > stmtCacheMaxLen || !strings.HasSuffix(query, Prepared) {
 		return nil, nil
 	}
 	if e, ok := c.items[query]; ok {

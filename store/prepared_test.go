@@ -55,7 +55,7 @@ func sumOf(t *testing.T, rows *sql.Rows) int {
 func TestStatementCacheNestedSameText(t *testing.T) {
 	_, conn := cacheConn(t, 5)
 	ctx := context.Background()
-	const q = `SELECT n FROM cache_probe WHERE n <= $1 ORDER BY n`
+	const q = `SELECT n FROM cache_probe WHERE n <= $1 ORDER BY n` + store.Prepared
 	outer, err := conn.QueryContext(ctx, q, 5)
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func TestStatementCacheNestedSameText(t *testing.T) {
 func TestStatementCacheEviction(t *testing.T) {
 	_, conn := cacheConn(t, 10)
 	ctx := context.Background()
-	held, err := conn.QueryContext(ctx, `SELECT n FROM cache_probe ORDER BY n /* held */`)
+	held, err := conn.QueryContext(ctx, `SELECT n FROM cache_probe ORDER BY n /* held */`+store.Prepared)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestStatementCacheEviction(t *testing.T) {
 	// the cache busy, and is closed only when its rows close.
 	for k := 0; k < 300; k++ {
 		var n int
-		q := fmt.Sprintf(`SELECT n FROM cache_probe WHERE n = $1 /* text %d */`, k)
+		q := fmt.Sprintf(`SELECT n FROM cache_probe WHERE n = $1 /* text %d */`, k) + store.Prepared
 		if err := conn.QueryRowContext(ctx, q, 1+k%10).Scan(&n); err != nil || n != 1+k%10 {
 			t.Fatalf("text %d: got %d, %v", k, n, err)
 		}
@@ -129,7 +129,7 @@ func TestStatementCacheEviction(t *testing.T) {
 		for k := 0; k < 300; k++ {
 			var n int
 			var label string
-			q := fmt.Sprintf(`SELECT n, label FROM cache_probe WHERE n = $1 /* text %d */`, k)
+			q := fmt.Sprintf(`SELECT n, label FROM cache_probe WHERE n = $1 /* text %d */`, k) + store.Prepared
 			want := 1 + k%10
 			if err := conn.QueryRowContext(ctx, q, want).Scan(&n, &label); err != nil {
 				t.Fatalf("round %d text %d: %v", round, k, err)
@@ -146,7 +146,7 @@ func TestStatementCacheEviction(t *testing.T) {
 func TestStatementCacheSchemaChange(t *testing.T) {
 	_, conn := cacheConn(t, 3)
 	ctx := context.Background()
-	const q = `SELECT * FROM cache_probe WHERE n = $1`
+	const q = `SELECT * FROM cache_probe WHERE n = $1` + store.Prepared
 	var n int
 	var label string
 	if err := conn.QueryRowContext(ctx, q, 2).Scan(&n, &label); err != nil || label != "n2" {
@@ -169,7 +169,7 @@ func TestStatementCacheSchemaChange(t *testing.T) {
 func TestStatementCacheAfterErrors(t *testing.T) {
 	_, conn := cacheConn(t, 3)
 	ctx := context.Background()
-	const ins = `INSERT INTO cache_probe (n, label) VALUES ($1, $2)`
+	const ins = `INSERT INTO cache_probe (n, label) VALUES ($1, $2)` + store.Prepared
 	if _, err := conn.ExecContext(ctx, ins, 1, "again"); err == nil {
 		t.Fatal("duplicate key inserted")
 	}
@@ -178,7 +178,7 @@ func TestStatementCacheAfterErrors(t *testing.T) {
 	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	const sel = `SELECT label FROM cache_probe WHERE n = $1`
+	const sel = `SELECT label FROM cache_probe WHERE n = $1` + store.Prepared
 	var label string
 	if err := conn.QueryRowContext(cancelled, sel, 4).Scan(&label); err == nil {
 		t.Fatal("query ran with a cancelled context")
@@ -188,7 +188,7 @@ func TestStatementCacheAfterErrors(t *testing.T) {
 	}
 	// A text that does not prepare is an error each time, never a cached statement.
 	for range 2 {
-		if _, err := conn.ExecContext(ctx, `INSERT INTO no_such_table VALUES ($1)`, 1); err == nil {
+		if _, err := conn.ExecContext(ctx, `INSERT INTO no_such_table VALUES ($1)`+store.Prepared, 1); err == nil {
 			t.Fatal("statement on a missing table ran")
 		}
 	}
@@ -214,7 +214,7 @@ func TestStatementCacheConcurrent(t *testing.T) {
 					errs <- err
 					return
 				}
-				if _, err := tx.ExecContext(ctx, `INSERT INTO cache_probe (n, label) VALUES ($1, $2)`, n, "x"); err != nil {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO cache_probe (n, label) VALUES ($1, $2)`+store.Prepared, n, "x"); err != nil {
 					tx.Rollback()
 					errs <- err
 					return
@@ -224,7 +224,7 @@ func TestStatementCacheConcurrent(t *testing.T) {
 					return
 				}
 				var got int
-				if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM cache_probe WHERE n <= $1 AND n = $1`, n).Scan(&got); err != nil || got != 1 {
+				if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM cache_probe WHERE n <= $1 AND n = $1`+store.Prepared, n).Scan(&got); err != nil || got != 1 {
 					errs <- fmt.Errorf("row %d: count %d, %v", n, got, err)
 					return
 				}
