@@ -100,9 +100,16 @@ type envOption func(*server.Options)
 // newEnv starts a server on a fresh database of dialect and a fresh blob store of kind.
 func newEnv(t testing.TB, dialect, blobKind string, opts ...envOption) *env {
 	t.Helper()
+	return newEnvWithStore(t, dialect, blobKind, nil, opts...)
+}
+
+// newEnvWithStore is newEnv with options for the store as well (e.g. a connector that
+// watches the statements it runs).
+func newEnvWithStore(t testing.TB, dialect, blobKind string, storeOpts []store.Option, opts ...envOption) *env {
+	t.Helper()
 	ctx := context.Background()
 	clk := &clock{t: time.Now().UTC()}
-	st, err := store.Open(ctx, dialect, testenv.DSN(t, dialect), store.WithClock(clk.Now))
+	st, err := store.Open(ctx, dialect, testenv.DSN(t, dialect), append([]store.Option{store.WithClock(clk.Now)}, storeOpts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

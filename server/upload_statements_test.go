@@ -3,15 +3,10 @@ package server_test
 import (
 	"context"
 	"database/sql/driver"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
-	"github.com/docuvault/docuvault/blob"
 	"github.com/docuvault/docuvault/internal/testenv"
 	"github.com/docuvault/docuvault/server"
 	"github.com/docuvault/docuvault/store"
@@ -42,43 +37,6 @@ func (c *statementCounter) during(fn func()) (int, []string) {
 	return c.n, c.qs
 }
 
-// countConnector hands out connections that count each statement; the rest of the driver's
-// interfaces are logConn's (writeplans_test.go), with its log left off.
-type countConnector struct {
-	inner driver.Connector
-	count *statementCounter
-}
-
-func (c countConnector) Connect(ctx context.Context) (driver.Conn, error) {
-	conn, err := c.inner.Connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return &countConn{logConn: &logConn{conn, &statementLog{seen: map[string]statement{}}}, count: c.count}, nil
-}
-
-func (c countConnector) Driver() driver.Driver { return c.inner.Driver() }
-
-type countConn struct {
-	*logConn
-	count *statementCounter
-}
-
-func (c *countConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
-	c.count.add(q)
-	return c.logConn.ExecContext(ctx, q, args)
-}
-
-func (c *countConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
-	c.count.add(q)
-	return c.logConn.QueryContext(ctx, q, args)
-}
-
-func (c *countConn) PrepareContext(ctx context.Context, q string) (driver.Stmt, error) {
-	c.count.add(q)
-	return c.logConn.PrepareContext(ctx, q)
-}
-
 // TestUploadCycleStatementBudget: the three requests of an upload run no more statements than
 // they need, on both databases: upload-url reserves and inserts in one transaction of two
 // statements, the PUT claims and finishes, and confirm reads nothing of the pending row (its
@@ -98,29 +56,11 @@ func TestUploadCycleStatementBudget(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			ctx := context.Background()
 			count := &statementCounter{}
-			clk := &clock{t: time.Now().UTC()}
-			st, err := store.Open(ctx, d, testenv.DSN(t, d), store.WithClock(clk.Now),
-				store.WithConnector(func(c driver.Connector) driver.Connector { return countConnector{c, count} }))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			if err := st.MigrateUp(ctx); err != nil {
-				t.Fatal(err)
-			}
-			blobs, err := blob.NewLocal(t.TempDir(), []byte("test-upload-secret-0123456789"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			o := server.Options{Store: st, Blobs: blobs, Now: clk.Now, PasswordParams: cheap,
-				Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Providers: []string{"local"}}
-			srv, err := server.New(o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ts := httptest.NewServer(srv.Handler())
-			t.Cleanup(ts.Close)
-			e := &env{t: t, srv: srv, ts: ts, store: st, blobs: blobs, clock: clk, opts: o}
+			log := &statementLog{seen: map[string]statement{}, count: count}
+			e := newEnvWithStore(t, d, "local", []store.Option{
+				store.WithConnector(func(c driver.Connector) driver.Connector { return logConnector{c, log} })},
+				func(o *server.Options) { o.Providers = []string{"local"} })
+			st := e.store
 			alice, bob := e.member("alice"), e.member("bob")
 			uploadBytes(t, alice, "warm.txt", "text/plain", []byte("warm-up"))
 

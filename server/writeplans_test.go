@@ -6,16 +6,12 @@ import (
 	"database/sql/driver"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
-	"net/http/httptest"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/docuvault/docuvault/blob"
 	"github.com/docuvault/docuvault/classify"
 	"github.com/docuvault/docuvault/internal/testenv"
 	"github.com/docuvault/docuvault/server"
@@ -28,14 +24,19 @@ type statement struct {
 	args  []driver.NamedValue
 }
 
-// statementLog records the statements run through its connections while on.
+// statementLog records the statements run through its connections while on, and counts
+// every one of them in count when set.
 type statementLog struct {
-	mu   sync.Mutex
-	on   bool
-	seen map[string]statement
+	mu    sync.Mutex
+	on    bool
+	seen  map[string]statement
+	count *statementCounter
 }
 
 func (l *statementLog) record(query string, args []driver.NamedValue) {
+	if l.count != nil {
+		l.count.add(query)
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.on {
@@ -135,31 +136,11 @@ func TestWritePathsUseIndexes(t *testing.T) {
 		t.Run(d, func(t *testing.T) {
 			ctx := context.Background()
 			log := &statementLog{seen: map[string]statement{}}
-			clk := &clock{t: time.Now().UTC()}
-			st, err := store.Open(ctx, d, testenv.DSN(t, d), store.WithClock(clk.Now),
-				store.WithConnector(func(c driver.Connector) driver.Connector { return logConnector{c, log} }))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { st.Close() })
-			if err := st.MigrateUp(ctx); err != nil {
-				t.Fatal(err)
-			}
-			blobs, err := blob.NewLocal(t.TempDir(), []byte("test-upload-secret-0123456789"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-			pool := classify.New(classify.Config{Workers: 1, PollInterval: 20 * time.Millisecond, Logger: logger}, st, blobs, nil)
-			o := server.Options{Store: st, Blobs: blobs, Now: clk.Now, PasswordParams: cheap, Logger: logger,
-				Providers: []string{"local"}, Queue: pool}
-			srv, err := server.New(o)
-			if err != nil {
-				t.Fatal(err)
-			}
-			ts := httptest.NewServer(srv.Handler())
-			t.Cleanup(ts.Close)
-			e := &env{t: t, srv: srv, ts: ts, store: st, blobs: blobs, clock: clk, opts: o}
+			e := newEnvWithStore(t, d, "local", []store.Option{
+				store.WithConnector(func(c driver.Connector) driver.Connector { return logConnector{c, log} })},
+				func(o *server.Options) { o.Providers = []string{"local"} })
+			pool := classify.New(classify.Config{Workers: 1, PollInterval: 20 * time.Millisecond, Logger: e.opts.Logger}, e.store, e.blobs, nil)
+			e = e.withQueue(pool)
 			alice := e.member("alice")
 			var topic struct{ ID string }
 			alice.call("POST", "/api/topics", map[string]string{"name": "Energy", "description": "electricity, gas"}, 201, &topic)
@@ -182,7 +163,7 @@ func TestWritePathsUseIndexes(t *testing.T) {
 			if len(stmts) < 10 {
 				t.Fatalf("only %d statements recorded", len(stmts))
 			}
-			conn, err := st.DB().Conn(ctx)
+			conn, err := e.store.DB().Conn(ctx)
 			if err != nil {
 				t.Fatal(err)
 			}
