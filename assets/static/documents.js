@@ -310,11 +310,15 @@ export async function documentsPage(params, page) {
   };
   const reload = () => load(true);
 
+  // Only what really changes counts: the same search sent again (a debounced keystroke that
+  // ended where it started) keeps the selection and the rows.
   const setFilters = (change, replace) => {
+    const changed = Object.keys(change).filter((k) => f[k] !== change[k]);
+    if (!changed.length) return;
     Object.assign(f, change);
-    if ('q' in change || 'topic' in change || 'status' in change || 'trashed' in change) { selected.clear(); allMatching = false; }
+    if (changed.some((k) => k === 'q' || k === 'topic' || k === 'status' || k === 'trashed')) { selected.clear(); allMatching = false; }
     navigate(hashOf(), replace);
-    if ('view' in change && Object.keys(change).length === 1) { render(); return; }
+    if (changed.length === 1 && changed[0] === 'view') { render(); return; }
     reload(); // the old rows stay until the new ones arrive: no flash of an empty list
     syncControls();
   };
@@ -328,8 +332,8 @@ export async function documentsPage(params, page) {
   topicSel.addEventListener('change', () => setFilters({ topic: topicSel.value }));
   statusSel.addEventListener('change', () => setFilters({ status: statusSel.value }));
   sortSel.addEventListener('change', () => { const [s, o] = sortSel.value.split(':'); setFilters({ sort: s, order: o }); });
-  viewList.addEventListener('click', () => { f.view = 'list'; setFilters({ view: 'list' }, true); });
-  viewGrid.addEventListener('click', () => { f.view = 'grid'; setFilters({ view: 'grid' }, true); });
+  viewList.addEventListener('click', () => setFilters({ view: 'list' }, true));
+  viewGrid.addEventListener('click', () => setFilters({ view: 'grid' }, true));
   trashBtn.addEventListener('click', () => setFilters({ trashed: !f.trashed, status: '' }));
   more.addEventListener('click', () => { if (!loading && cursor) load(false); });
   const io = new IntersectionObserver((es) => { if (es.some((e) => e.isIntersecting) && cursor && !loading && !resting) load(false); }, { rootMargin: '600px' });
@@ -368,8 +372,11 @@ export async function documentsPage(params, page) {
   // Status and topics update without a reload while classification runs.
   every(2000, async () => {
     if (!items.some((d) => d.status === 'uploaded' || d.status === 'pending')) return;
+    // An answer asked for before a reload (after a bulk action, a new filter) is older than
+    // what the page shows: drawing it would undo the change on screen.
+    const gen = generation;
     const res = await api('GET', '/api/documents?' + query(null).toString().replace('limit=' + PAGE, 'limit=' + Math.min(200, Math.max(PAGE, items.length))));
-    if (loading) return;
+    if (loading || gen !== generation) return;
     items = res.items; cursor = res.next_cursor || null; total = typeof res.total === 'number' ? res.total : total;
     render();
   });
