@@ -216,8 +216,9 @@ func uiPagesScenario(t *testing.T, dialect, kind string) {
 	e = e.withQueue(pool)
 	pool.Start()
 	t.Cleanup(func() { _ = pool.Stop(context.Background()) })
-	// Axe and every view once; the other store and the other database repeat the flows.
-	full := kind == "local" && dialect == "sqlite"
+	// Axe and every view at both widths in both themes on both blob stores; the other
+	// database repeats the flows.
+	full := dialect == "sqlite"
 
 	e.createUser("root", store.RoleAdmin, 0)
 	alice := e.createUser("alice", store.RoleUser, 50<<20)
