@@ -33,8 +33,13 @@ func failUpdatesOf(t *testing.T, s *store.Store, table string) {
 // claimedJob uploads a document for a new user and claims it for classification.
 func claimedJob(t *testing.T, s *store.Store) store.Job {
 	t.Helper()
+	return claimedJobOf(t, s, mustUser(t, s, "alice", store.RoleUser, 1<<20))
+}
+
+// claimedJobOf uploads a document for u and claims it for classification: the one waiting.
+func claimedJobOf(t *testing.T, s *store.Store, u store.User) store.Job {
+	t.Helper()
 	ctx := context.Background()
-	u := mustUser(t, s, "alice", store.RoleUser, 1<<20)
 	d, err := s.CreatePending(ctx, u.ID, "a.txt", "text/plain", 0)
 	if err != nil {
 		t.Fatal(err)
@@ -43,8 +48,8 @@ func claimedJob(t *testing.T, s *store.Store) store.Job {
 		t.Fatal(err)
 	}
 	j, err := s.ClaimNext(ctx, time.Minute)
-	if err != nil {
-		t.Fatal(err)
+	if err != nil || j.DocumentID != d.ID {
+		t.Fatalf("claim %+v %v", j, err)
 	}
 	return j
 }
@@ -125,10 +130,8 @@ func TestFailedJobRetriesOnTheStoreClock(t *testing.T) {
 	for _, d := range testenv.Dialects() {
 		t.Run(d, func(t *testing.T) {
 			ctx := context.Background()
-			var mu sync.Mutex
-			now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-			s := newTestStore(t, d, store.WithClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now }))
-			advance := func(dur time.Duration) { mu.Lock(); now = now.Add(dur); mu.Unlock() }
+			now, advance := settableClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+			s := newTestStore(t, d, store.WithClock(now))
 			j := claimedJob(t, s)
 			if err := s.FailJob(ctx, j, "provider down", 10*time.Second, false); err != nil {
 				t.Fatal(err)
@@ -150,4 +153,12 @@ func TestFailedJobRetriesOnTheStoreClock(t *testing.T) {
 			}
 		})
 	}
+}
+
+// settableClock is a time source for a store that a test moves forward by hand.
+func settableClock(start time.Time) (now func() time.Time, advance func(time.Duration)) {
+	var mu sync.Mutex
+	t := start
+	return func() time.Time { mu.Lock(); defer mu.Unlock(); return t },
+		func(d time.Duration) { mu.Lock(); t = t.Add(d); mu.Unlock() }
 }

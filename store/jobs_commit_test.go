@@ -18,17 +18,7 @@ func TestClassificationCommitsLazilyOnlyThemselves(t *testing.T) {
 		s.DB().SetMaxOpenConns(1) // every call below runs on the same session
 		u := mustUser(t, s, "alice", store.RoleUser, 1<<20)
 		tp := mustTopic(t, s, nil, "Alpha")
-		d, err := s.CreatePending(ctx, u.ID, "a.txt", "text/plain", 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.ConfirmUpload(ctx, u.ID, d.ID, 10, ""); err != nil {
-			t.Fatal(err)
-		}
-		j, err := s.ClaimNext(ctx, time.Minute)
-		if err != nil || j.DocumentID != d.ID {
-			t.Fatalf("claim %+v %v", j, err)
-		}
+		j := claimedJobOf(t, s, u)
 		if s.Dialect() == store.Postgres {
 			var mode string
 			if err := s.DB().QueryRowContext(ctx, `SHOW synchronous_commit`).Scan(&mode); err != nil || mode != "on" {
@@ -44,7 +34,7 @@ func TestClassificationCommitsLazilyOnlyThemselves(t *testing.T) {
 				t.Fatalf("after finishing, the session commits with synchronous_commit %q (%v)", mode, err)
 			}
 		}
-		got, err := s.Document(ctx, u.ID, d.ID)
+		got, err := s.Document(ctx, u.ID, j.DocumentID)
 		if err != nil || got.Status != store.StatusClassified || len(got.Topics) != 1 || got.Topics[0].ID != tp.ID {
 			t.Fatalf("document %+v %v", got, err)
 		}

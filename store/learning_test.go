@@ -25,21 +25,11 @@ func words(filename, text string) map[string]int {
 func classifiedDoc(t *testing.T, s *store.Store, u store.User, text string, topics ...store.Assignment) store.Document {
 	t.Helper()
 	ctx := context.Background()
-	d, err := s.CreatePending(ctx, u.ID, "a.txt", "text/plain", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.ConfirmUpload(ctx, u.ID, d.ID, 10, ""); err != nil {
-		t.Fatal(err)
-	}
-	j, err := s.ClaimNext(ctx, time.Minute)
-	if err != nil || j.DocumentID != d.ID {
-		t.Fatalf("claim %+v %v", j, err)
-	}
+	j := claimedJobOf(t, s, u)
 	if err := s.CompleteJob(ctx, j, text, topics, nil); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Document(ctx, u.ID, d.ID)
+	got, err := s.Document(ctx, u.ID, j.DocumentID)
 	if err != nil {
 		t.Fatal(err)
 	}

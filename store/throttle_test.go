@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,10 +16,8 @@ func TestLoginThrottleRule(t *testing.T) {
 	for _, d := range testenv.Dialects() {
 		t.Run(d, func(t *testing.T) {
 			ctx := context.Background()
-			var mu sync.Mutex
-			now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-			s := newTestStore(t, d, store.WithClock(func() time.Time { mu.Lock(); defer mu.Unlock(); return now }))
-			advance := func(dur time.Duration) { mu.Lock(); now = now.Add(dur); mu.Unlock() }
+			now, advance := settableClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+			s := newTestStore(t, d, store.WithClock(now))
 			take := func(bucket string, r store.ThrottleRule) store.ThrottleGrant {
 				t.Helper()
 				g, err := s.TakeLoginAttempt(ctx, bucket, r)
@@ -98,7 +95,7 @@ func TestLoginThrottleRule(t *testing.T) {
 			}
 
 			advance(2 * time.Hour)
-			if n, err := s.PruneLoginThrottle(ctx, now.Add(-time.Hour)); err != nil || n != 3 {
+			if n, err := s.PruneLoginThrottle(ctx, now().Add(-time.Hour)); err != nil || n != 3 {
 				t.Fatalf("pruned %d, %v", n, err)
 			}
 		})
