@@ -436,14 +436,7 @@ func TestSearchLongPrefixIsBounded(t *testing.T) {
 	for _, d := range testenv.Dialects() {
 		t.Run(d, func(t *testing.T) {
 			ctx := context.Background()
-			s, err := store.Open(ctx, d, testenv.DSN(t, d), store.WithPrefixMergeLimit(3))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			if err := s.MigrateUp(ctx); err != nil {
-				t.Fatal(err)
-			}
+			s := newTestStore(t, d, store.WithPrefixMergeLimit(3))
 			alice := mustUser(t, s, "alice", store.RoleUser, 1<<30)
 			for i, text := range []string{"invoice", "invoice", "invoice", "invoice", "invoice", "invoices due", "quokka"} {
 				id := uuid.Must(uuid.NewV7()).String()
@@ -559,14 +552,7 @@ func TestSearchNewestFirstFindsSparseMatches(t *testing.T) {
 	for _, d := range testenv.Dialects() {
 		t.Run(d, func(t *testing.T) {
 			ctx := context.Background()
-			s, err := store.Open(ctx, d, testenv.DSN(t, d), store.WithRankLimit(5))
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			if err := s.MigrateUp(ctx); err != nil {
-				t.Fatal(err)
-			}
+			s := newTestStore(t, d, store.WithRankLimit(5))
 			alice := mustUser(t, s, "alice", store.RoleUser, 1<<30)
 			start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 			want := map[string]bool{}
