@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
+	"time"
 	"unicode"
 	"unicode/utf8"
 )
@@ -60,12 +62,9 @@ func (s *Store) searchPrefix(ctx context.Context, words []string) (bool, error) 
 		if len(last) < 4 {
 			return false, nil
 		}
-		var share float64
-		err := s.db.QueryRowContext(ctx, `SELECT COALESCE(SUM(f), 0) FROM (SELECT unnest(most_common_elems::text::text[]) AS e,
-			unnest(most_common_elem_freqs) AS f FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'documents'
-			AND attname = 'search') m WHERE starts_with(e, $1)`, string(last)).Scan(&share)
+		share, err := s.wordStats.share(ctx, s, string(last))
 		if err != nil {
-			return false, fmt.Errorf("search: prefix statistics: %w", err)
+			return false, err
 		}
 		return share < prefixShareLimit, nil
 	}
@@ -79,6 +78,56 @@ func (s *Store) searchPrefix(ctx context.Context, words []string) (bool, error) 
 		return false, fmt.Errorf("search: count prefix: %w", err)
 	}
 	return n <= s.prefixMergeLimit, nil
+}
+
+// wordStatsMaxAge is how long a process reuses PostgreSQL's word statistics before reading
+// them again: ANALYZE changes them about as often (autovacuum), and reading them costs a few
+// milliseconds, a tenth of a search.
+const wordStatsMaxAge = time.Minute
+
+// wordStats holds documents.search's most common words and the share of documents holding
+// each (pg_stats), as read at most wordStatsMaxAge ago.
+type wordStats struct {
+	mu     sync.Mutex
+	read   time.Time
+	words  []string
+	shares []float32
+}
+
+// share is the share of documents holding a word that starts with prefix, by the statistics
+// (a word the statistics do not list counts as rare).
+func (w *wordStats) share(ctx context.Context, s *Store, prefix string) (float64, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if now := s.now(); w.read.IsZero() || now.Sub(w.read) >= wordStatsMaxAge || now.Before(w.read) {
+		// The words are letters and digits only (see the column's definition), so spaces
+		// separate them; most_common_elem_freqs ends with three summary figures after the
+		// words' shares.
+		var words, shares string
+		err := s.db.QueryRowContext(ctx, `SELECT COALESCE(array_to_string(most_common_elems::text::text[], ' '), ''),
+			COALESCE(array_to_string(most_common_elem_freqs, ' '), '')
+			FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'documents' AND attname = 'search'`).Scan(&words, &shares)
+		if err != nil && !errors.Is(err, sql.ErrNoRows) {
+			return 0, fmt.Errorf("search: prefix statistics: %w", err)
+		}
+		w.words, w.shares = strings.Fields(words), nil
+		figures := strings.Fields(shares)
+		for _, f := range figures[:min(len(w.words), len(figures))] {
+			v, err := strconv.ParseFloat(f, 32)
+			if err != nil {
+				return 0, fmt.Errorf("search: prefix statistics: %w", err)
+			}
+			w.shares = append(w.shares, float32(v))
+		}
+		w.read = now
+	}
+	var sum float64
+	for i, word := range w.words[:len(w.shares)] {
+		if strings.HasPrefix(word, prefix) {
+			sum += float64(w.shares[i])
+		}
+	}
+	return sum, nil
 }
 
 // PrefixMatched says whether a search for q matches its last word as the start of a word

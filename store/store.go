@@ -45,8 +45,9 @@ type Store struct {
 	db               *sql.DB
 	dialect          string
 	now              func() time.Time
-	rankLimit        int // see DefaultRankLimit
-	prefixMergeLimit int // see DefaultPrefixMergeLimit
+	rankLimit        int       // see DefaultRankLimit
+	prefixMergeLimit int       // see DefaultPrefixMergeLimit
+	wordStats        wordStats // PostgreSQL's statistics of search words, see searchPrefix
 	wrap             func(driver.Connector) driver.Connector
 	// allowDuplicates keeps a second upload of the same bytes (see WithDuplicates).
 	allowDuplicates bool
