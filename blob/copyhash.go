@@ -17,12 +17,12 @@ const copyBuffers = 8
 // chunks recycles the copy buffers of uploads.
 var chunks = sync.Pool{New: func() any { b := make([]byte, copyChunk); return &b }}
 
-// copyHashing copies r to w and returns the number of bytes written and the SHA-256 of what
-// it copied. Reading, writing and hashing run at the same time on their own goroutines, each
+// copyHashing copies r to w and returns the number of bytes written and, if hash is set, the
+// SHA-256 of what it copied (nil otherwise). Reading, writing and hashing run at the same time on their own goroutines, each
 // chunk read once into a buffer that the writer and the hasher both read, so the SHA-256 is
 // not a second pass and costs no time on a machine with a spare core, and the request body
 // is read on while the file system takes a write. A write error stops the reading.
-func copyHashing(w io.Writer, r io.Reader) (int64, []byte, error) {
+func copyHashing(w io.Writer, r io.Reader, hash bool) (int64, []byte, error) {
 	toWrite := make(chan []byte, copyBuffers)
 	toHash := make(chan []byte, copyBuffers)
 	written := make(chan []byte, copyBuffers)
@@ -50,6 +50,13 @@ func copyHashing(w io.Writer, r io.Reader) (int64, []byte, error) {
 	}()
 	sum := make(chan []byte, 1)
 	go func() {
+		if !hash {
+			for b := range toHash {
+				hashed <- b
+			}
+			sum <- nil
+			return
+		}
 		h := sha256.New()
 		for b := range toHash {
 			h.Write(b)

@@ -22,7 +22,7 @@ func TestCopyHashingMatches(t *testing.T) {
 			"half":  iotest.HalfReader(bytes.NewReader(src)),
 		} {
 			var dst bytes.Buffer
-			n, sum, err := copyHashing(&dst, r)
+			n, sum, err := copyHashing(&dst, r, true)
 			if err != nil || n != int64(size) {
 				t.Fatalf("%d bytes, %s reads: n=%d err=%v", size, name, n, err)
 			}
@@ -31,6 +31,12 @@ func TestCopyHashingMatches(t *testing.T) {
 			}
 			if want := sha256.Sum256(src); !bytes.Equal(sum, want[:]) {
 				t.Fatalf("%d bytes, %s reads: wrong SHA-256", size, name)
+			}
+			// Without hashing the copy is the same and no checksum is made.
+			dst.Reset()
+			n, sum, err = copyHashing(&dst, bytes.NewReader(src), false)
+			if err != nil || n != int64(size) || !bytes.Equal(dst.Bytes(), src) || sum != nil {
+				t.Fatalf("%d bytes unhashed: n=%d err=%v equal=%v sum=%x", size, n, err, bytes.Equal(dst.Bytes(), src), sum)
 			}
 		}
 	}
@@ -63,7 +69,7 @@ func (r *countingReader) Read(p []byte) (int, error) {
 // stops reading the (endless) body within the chunks already in flight.
 func TestCopyHashingWriteErrorStops(t *testing.T) {
 	r := &countingReader{}
-	n, _, err := copyHashing(&failingWriter{ok: 2*copyChunk + 5}, r)
+	n, _, err := copyHashing(&failingWriter{ok: 2*copyChunk + 5}, r, true)
 	if !errors.Is(err, errDiskFull) {
 		t.Fatalf("err = %v, want the write's error", err)
 	}
@@ -80,7 +86,7 @@ func TestCopyHashingReadError(t *testing.T) {
 	errReset := errors.New("connection reset")
 	r := io.MultiReader(bytes.NewReader(make([]byte, 3*copyChunk+1)), iotest.ErrReader(errReset))
 	var dst bytes.Buffer
-	if _, _, err := copyHashing(&dst, r); !errors.Is(err, errReset) {
+	if _, _, err := copyHashing(&dst, r, true); !errors.Is(err, errReset) {
 		t.Fatalf("err = %v, want the body's error", err)
 	}
 }

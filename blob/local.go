@@ -177,18 +177,36 @@ func (l *Local) VerifyToken(token string) (key string, maxSize int64, err error)
 	return string(payload[16:]), maxSize, nil
 }
 
-// Receive streams the body of a signed upload to its object.
+// InlineHashLimit is the largest signed upload whose SHA-256 is computed while it streams in.
+// Hashing runs at about the speed of writing to the disk cache, so on a small machine it
+// would set the pace of a large upload: a larger one is stored at the speed of the disk and
+// left unhashed (Info.SHA256 empty), as an upload straight to S3 is, for the classification
+// worker, which reads the file anyway, to hash and check for duplicates.
+const InlineHashLimit = 64 << 20
+
+// Receive streams the body of a signed upload to its object (see PutDeclared).
 func (l *Local) Receive(ctx context.Context, token string, r io.Reader, contentType string) (Info, error) {
 	key, maxSize, err := l.VerifyToken(token)
 	if err != nil {
 		return Info{}, err
 	}
-	return l.Put(ctx, key, r, maxSize, contentType)
+	return l.PutDeclared(ctx, key, r, maxSize, contentType)
+}
+
+// PutDeclared stores the body of a signed upload of declared bytes as Put does, but hashes
+// it only if declared is at most InlineHashLimit.
+func (l *Local) PutDeclared(ctx context.Context, key string, r io.Reader, declared int64, _ string) (Info, error) {
+	return l.put(ctx, key, r, declared, declared <= InlineHashLimit)
 }
 
 // Put writes r to a temporary file and renames it into place, so a reader never sees half an
 // object. The SHA-256 is computed in the same pass.
 func (l *Local) Put(ctx context.Context, key string, r io.Reader, maxBytes int64, _ string) (Info, error) {
+	return l.put(ctx, key, r, maxBytes, true)
+}
+
+// put is Put, hashing only if hash is set.
+func (l *Local) put(ctx context.Context, key string, r io.Reader, maxBytes int64, hash bool) (Info, error) {
 	dst, err := l.path(key)
 	if err != nil {
 		return Info{}, err
@@ -198,7 +216,7 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, maxBytes int64
 		return Info{}, fmt.Errorf("blob: local put: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
-	n, sum, err := copyHashing(tmp, newLimitReader(ctxReader{ctx, r}, maxBytes))
+	n, sum, err := copyHashing(&writeBehind{f: tmp}, newLimitReader(ctxReader{ctx, r}, maxBytes), hash)
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -226,7 +244,9 @@ func (l *Local) Put(ctx context.Context, key string, r io.Reader, maxBytes int64
 	if err == nil && info.Size != n {
 		err = fmt.Errorf("blob: local put: wrote %d bytes, file has %d", n, info.Size)
 	}
-	info.SHA256 = hex.EncodeToString(sum)
+	if sum != nil {
+		info.SHA256 = hex.EncodeToString(sum)
+	}
 	return info, err
 }
 

@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/docuvault/docuvault/blob"
 	"github.com/docuvault/docuvault/classify"
 	"github.com/docuvault/docuvault/internal/testenv"
+	"github.com/docuvault/docuvault/server"
 	"github.com/docuvault/docuvault/store"
 )
 
@@ -229,6 +231,40 @@ func TestDuplicateUploads(t *testing.T) {
 		// Different bytes are not duplicates.
 		uploadBytes(t, alice, "other.txt", "text/plain", []byte("another file"))
 	})
+}
+
+// TestLargeLocalUploadHashedByWorker: a signed local upload declared larger than
+// blob.InlineHashLimit streams without being hashed; the worker hashes it, as it does an
+// upload to S3, records the checksum and removes a second copy of the same bytes, giving its
+// bytes back. One at the limit is hashed while it streams and its copy is refused at confirm.
+func TestLargeLocalUploadHashedByWorker(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, e *env) {
+		ctx := context.Background()
+		e = withPool(t, e)
+		e.createUser("alice", store.RoleUser, 1<<30)
+		alice := e.login("alice", testPassword)
+		at := bytes.Repeat([]byte("ledger "), blob.InlineHashLimit/7+1)[:blob.InlineHashLimit]
+		first := uploadBytes(t, alice, "at-limit.txt", "text/plain", at)
+		if got, _ := e.store.DocumentChecksum(ctx, first); got != sha(at) {
+			t.Fatalf("checksum at the limit after confirm %q, want %q", got, sha(at))
+		}
+		tk := startUpload(t, alice, "at-limit-copy.txt", "text/plain", at)
+		alice.call("POST", "/api/documents/"+tk.DocumentID+"/confirm", nil, 409)
+
+		over := append(at, '!')
+		big := uploadBytes(t, alice, "over.txt", "text/plain", over)
+		waitDocument(t, alice, big, classified)
+		if got, _ := e.store.DocumentChecksum(ctx, big); got != sha(over) {
+			t.Fatalf("checksum over the limit after the worker %q, want %q", got, sha(over))
+		}
+		used := alice.usedBytes()
+		copyID := uploadBytes(t, alice, "over-copy.txt", "text/plain", over) // confirmed: not hashed yet
+		waitDocument(t, alice, copyID, func(status int, _ map[string]any) bool { return status == 404 })
+		if got := alice.usedBytes(); got != used {
+			t.Fatalf("used %d after the worker removed the copy, want %d", got, used)
+		}
+		alice.call("GET", "/api/documents/"+big, nil, 200)
+	}, func(o *server.Options) { o.MaxUploadBytes = 2 * blob.InlineHashLimit })
 }
 
 // TestDuplicateOneShot refuses a one-shot upload of bytes the user already has.

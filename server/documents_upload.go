@@ -299,13 +299,15 @@ func uploadRefused(err error) error {
 // tokenUploads is a blob store that takes uploads through this server (the local store).
 type tokenUploads interface {
 	VerifyToken(token string) (key string, maxSize int64, err error)
+	PutDeclared(ctx context.Context, key string, r io.Reader, declared int64, contentType string) (blob.Info, error)
 }
 
 // receiveBlob is the local store's upload endpoint: PUT /api/blobs/{token}. The token names
 // the staging object; the database decides whether it may still be written: the pending
 // document is claimed with one conditional UPDATE before any byte is written, so the URL
 // works once, and never after confirm, delete, discard or expiry. The body must be exactly
-// the declared size; its SHA-256 is computed while it streams to disk.
+// the declared size; its SHA-256 is computed while it streams to disk, up to
+// blob.InlineHashLimit (the worker hashes a larger file).
 func (s *Server) receiveBlob(c echo.Context) error {
 	uploads, ok := s.rawBlobs.(tokenUploads)
 	if !ok {
@@ -338,7 +340,7 @@ func (s *Server) receiveBlob(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	info, err := s.receiveClaimed(c, key, claim)
+	info, err := s.receiveClaimed(c, uploads, key, claim)
 	if err != nil {
 		if rerr := s.store.ReleaseUpload(context.WithoutCancel(ctx), claim); rerr != nil {
 			s.log.Error("upload claim not released; the upload expires with its document", "document_id", claim.DocumentID, "err", rerr)
@@ -357,7 +359,7 @@ func (s *Server) receiveBlob(c echo.Context) error {
 
 // receiveClaimed streams the body of a claimed upload to its staging object; anything but
 // the declared size is refused and nothing is kept.
-func (s *Server) receiveClaimed(c echo.Context, key string, claim store.UploadClaim) (blob.Info, error) {
+func (s *Server) receiveClaimed(c echo.Context, uploads tokenUploads, key string, claim store.UploadClaim) (blob.Info, error) {
 	release, err := s.uploads.acquire(c.Response(), claim.UserID)
 	if err != nil {
 		return blob.Info{}, err
@@ -371,7 +373,8 @@ func (s *Server) receiveClaimed(c echo.Context, key string, claim store.UploadCl
 		return blob.Info{}, fail(http.StatusBadRequest, "body shorter than the declared size")
 	}
 	body := &clientBody{r: req.Body}
-	info, err := s.blobs.Put(req.Context(), key, body, claim.DeclaredSize, req.Header.Get("Content-Type"))
+	info, err := uploads.PutDeclared(req.Context(), key, body, claim.DeclaredSize, req.Header.Get("Content-Type"))
+	err = countedBlobs{errs: s.opts.Metrics.blobErrors}.count("put", err)
 	switch {
 	case errors.Is(err, blob.ErrTooLarge):
 		return info, fail(http.StatusRequestEntityTooLarge, "body larger than the declared size")
