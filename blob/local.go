@@ -193,20 +193,30 @@ func (l *Local) Receive(ctx context.Context, token string, r io.Reader, contentT
 	return l.PutDeclared(ctx, key, r, maxSize, contentType)
 }
 
-// PutDeclared stores the body of a signed upload of declared bytes as Put does, but hashes
-// it only if declared is at most InlineHashLimit.
+// PutDeclared stores the body of a signed upload of declared bytes as Put does, with two
+// differences: it hashes the bytes only if declared is at most InlineHashLimit, and it does
+// not sync the folder of the name: the bytes are synced, but a signed upload is only staged
+// until its confirm, which moves it and syncs the folder of its final name. A crash before
+// the confirm may lose the staged name (the confirm then finds no upload, and the orphaned
+// file is removed by the integrity sweep), never a confirmed document.
 func (l *Local) PutDeclared(ctx context.Context, key string, r io.Reader, declared int64, _ string) (Info, error) {
-	return l.put(ctx, key, r, declared, declared <= InlineHashLimit)
+	return l.put(ctx, key, r, declared, putOptions{hash: declared <= InlineHashLimit})
+}
+
+// putOptions says what put does beyond writing the bytes and syncing them.
+type putOptions struct {
+	hash       bool // compute the SHA-256
+	syncFolder bool // sync the folder after the rename, making the name durable
 }
 
 // Put writes r to a temporary file and renames it into place, so a reader never sees half an
 // object. The SHA-256 is computed in the same pass.
 func (l *Local) Put(ctx context.Context, key string, r io.Reader, maxBytes int64, _ string) (Info, error) {
-	return l.put(ctx, key, r, maxBytes, true)
+	return l.put(ctx, key, r, maxBytes, putOptions{hash: true, syncFolder: true})
 }
 
-// put is Put, hashing only if hash is set.
-func (l *Local) put(ctx context.Context, key string, r io.Reader, maxBytes int64, hash bool) (Info, error) {
+// put writes r to key as Put describes, doing what o asks.
+func (l *Local) put(ctx context.Context, key string, r io.Reader, maxBytes int64, o putOptions) (Info, error) {
 	dst, err := l.path(key)
 	if err != nil {
 		return Info{}, err
@@ -216,7 +226,7 @@ func (l *Local) put(ctx context.Context, key string, r io.Reader, maxBytes int64
 		return Info{}, fmt.Errorf("blob: local put: %w", err)
 	}
 	defer os.Remove(tmp.Name()) // no-op after the rename
-	n, sum, err := copyHashing(&writeBehind{f: tmp}, newLimitReader(ctxReader{ctx, r}, maxBytes), hash)
+	n, sum, err := copyHashing(&writeBehind{f: tmp}, newLimitReader(ctxReader{ctx, r}, maxBytes), o.hash)
 	if err == nil {
 		err = tmp.Sync()
 	}
@@ -237,8 +247,10 @@ func (l *Local) put(ctx context.Context, key string, r io.Reader, maxBytes int64
 	}
 	// The file's bytes were synced before the rename; the folder's sync makes the name
 	// durable, so an acknowledged upload survives a crash.
-	if err := syncDir(filepath.Dir(dst)); err != nil {
-		return Info{}, fmt.Errorf("blob: local put: %w", err)
+	if o.syncFolder {
+		if err := syncDir(filepath.Dir(dst)); err != nil {
+			return Info{}, fmt.Errorf("blob: local put: %w", err)
+		}
 	}
 	info, err := l.Stat(ctx, key)
 	if err == nil && info.Size != n {

@@ -125,7 +125,7 @@ func (s *Store) createPending(ctx context.Context, userID, filename, contentType
 		// limit near its maximum, while the byte counts on the left are real sizes.
 		// The document is counted in the same statement: a refusal changes nothing.
 		res, err := tx.ExecContext(ctx, `UPDATE quotas SET pending_bytes = pending_bytes + $1, document_count = document_count + 1
-			WHERE user_id = $2 AND used_bytes + pending_bytes + $1 - limit_bytes <= CASE WHEN $3 <= 0 THEN limit_bytes ELSE $3 END`+cond,
+			WHERE user_id = $2 AND used_bytes + pending_bytes + $1 - limit_bytes <= CASE WHEN $3 <= 0 THEN limit_bytes ELSE $3 END`+cond+Prepared,
 			declaredSize, userID, allowance)
 		if err != nil {
 			return err
@@ -141,7 +141,7 @@ func (s *Store) createPending(ctx context.Context, userID, filename, contentType
 			return qe
 		}
 		_, err = tx.ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes, status, created_at, name_key)
-			VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)`, d.ID, userID, filename, contentType, d.ObjectKey, declaredSize, d.CreatedAt, nameKey(filename))
+			VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)`+Prepared, d.ID, userID, filename, contentType, d.ObjectKey, declaredSize, d.CreatedAt, nameKey(filename))
 		return err
 	})
 	if err != nil {
@@ -152,7 +152,7 @@ func (s *Store) createPending(ctx context.Context, userID, filename, contentType
 
 // Document finds one of the user's documents (ErrNotFound for another user's).
 func (s *Store) Document(ctx context.Context, userID, id string) (Document, error) {
-	d, err := scanDocument(s.db.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents d WHERE d.id = $1 AND d.user_id = $2`, id, userID))
+	d, err := scanDocument(s.db.QueryRowContext(ctx, `SELECT `+documentColumns+` FROM documents d WHERE d.id = $1 AND d.user_id = $2`+Prepared, id, userID))
 	if err != nil {
 		return Document{}, fmt.Errorf("store: document: %w", err)
 	}
@@ -205,7 +205,7 @@ func (s *Store) confirmUpload(ctx context.Context, userID, id string, declared, 
 		var recorded sql.NullString
 		d, err := scanDocument(tx.QueryRowContext(ctx, `UPDATE documents SET status = 'uploaded', size_bytes = $1, uploaded_at = $2,
 			next_attempt_at = $2, sha256 = COALESCE(sha256, $5), claimed_until = NULL WHERE id = $3 AND user_id = $4 AND status = 'pending'
-			RETURNING `+strings.ReplaceAll(documentColumns, "d.", "")+`, sha256`, size, now, id, userID, nullIfEmpty(sum)), &recorded)
+			RETURNING `+strings.ReplaceAll(documentColumns, "d.", "")+`, sha256`+Prepared, size, now, id, userID, nullIfEmpty(sum)), &recorded)
 		if errors.Is(err, ErrNotFound) {
 			return nil // confirmed meanwhile by another request, or not the user's
 		}
@@ -215,7 +215,7 @@ func (s *Store) confirmUpload(ctx context.Context, userID, id string, declared, 
 		sum = recorded.String
 		confirmed = &d
 		res, err := tx.ExecContext(ctx, `UPDATE quotas SET used_bytes = used_bytes + $1, pending_bytes = pending_bytes - $3
-			WHERE user_id = $2 AND used_bytes + $1 <= limit_bytes`, size, userID, reserved)
+			WHERE user_id = $2 AND used_bytes + $1 <= limit_bytes`+Prepared, size, userID, reserved)
 		if err != nil {
 			return err
 		}
@@ -486,7 +486,7 @@ func (s *Store) attachTopics(ctx context.Context, docs []Document) error {
 	in := placeholders(1, len(docs))
 	rows, err := s.db.QueryContext(ctx, `SELECT dt.document_id, t.id, t.name, t.user_id IS NULL, COALESCE(dt.confidence, 1), dt.source
 		FROM document_topics dt JOIN topics t ON t.id = dt.topic_id WHERE dt.document_id IN (`+in+`)
-		ORDER BY dt.source = 'user' DESC, COALESCE(dt.confidence, 1) DESC, t.name_key, t.id`, args...)
+		ORDER BY dt.source = 'user' DESC, COALESCE(dt.confidence, 1) DESC, t.name_key, t.id`+Prepared, args...)
 	if err != nil {
 		return fmt.Errorf("store: document topics: %w", err)
 	}
@@ -506,7 +506,7 @@ func (s *Store) attachTopics(ctx context.Context, docs []Document) error {
 	}
 	srows, err := s.db.QueryContext(ctx, `SELECT ds.document_id, t.id, t.name, t.user_id IS NULL, ds.confidence
 		FROM document_suggestions ds JOIN topics t ON t.id = ds.topic_id WHERE ds.document_id IN (`+in+`)
-		ORDER BY ds.confidence DESC, t.name_key, t.id`, args...)
+		ORDER BY ds.confidence DESC, t.name_key, t.id`+Prepared, args...)
 	if err != nil {
 		return fmt.Errorf("store: document suggestions: %w", err)
 	}

@@ -52,7 +52,7 @@ func (s *Store) checkDuplicate(ctx context.Context, tx *sql.Tx, userID, id, sum 
 	}
 	var existing string
 	err := tx.QueryRowContext(ctx, `SELECT id FROM documents WHERE user_id = $1 AND sha256 = $2 AND id <> $3
-		AND status <> 'pending' ORDER BY created_at, id LIMIT 1`, userID, sum, id).Scan(&existing)
+		AND status <> 'pending' ORDER BY created_at, id LIMIT 1`+Prepared, userID, sum, id).Scan(&existing)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return nil

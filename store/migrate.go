@@ -20,7 +20,7 @@ func (s *Store) migrator() (*migrate.Migrator, fs.FS, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	return migrate.New(migrate.Options{DB: s.db, FS: fsys}), fsys, nil
+	return migrate.New(migrate.Options{DB: s.db.DB, FS: fsys}), fsys, nil
 }
 
 // steppingMigrator is a migrator whose every step first checks, inside the step's own
@@ -35,7 +35,7 @@ func (s *Store) steppingMigrator(up bool) (*migrate.Migrator, error) {
 	if err != nil {
 		return nil, err
 	}
-	opts := migrate.Options{DB: s.db, FS: fsys, Before: func(ctx context.Context, tx *sql.Tx, version string) error {
+	opts := migrate.Options{DB: s.db.DB, FS: fsys, Before: func(ctx context.Context, tx *sql.Tx, version string) error {
 		return s.checkStep(ctx, tx, known, version, up)
 	}}
 	if up {

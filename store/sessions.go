@@ -12,7 +12,7 @@ import (
 // stores it passes each request's context to the database, so a hung database ends a
 // signed-in request at its deadline instead of holding it forever.
 type SessionStore struct {
-	db      *sql.DB
+	db      pools
 	dialect string
 }
 
@@ -46,9 +46,9 @@ func (s *SessionStore) Delete(token string) error {
 // FindCtx returns a live session's data; found is false for an unknown, expired or
 // destroyed token.
 func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
-	q := `SELECT data FROM sessions WHERE token = $1 AND julianday('now') < expiry AND length(data) > 0`
+	q := `SELECT data FROM sessions WHERE token = $1 AND julianday('now') < expiry AND length(data) > 0` + Prepared
 	if s.dialect == Postgres {
-		q = `SELECT data FROM sessions WHERE token = $1 AND current_timestamp < expiry AND octet_length(data) > 0`
+		q = `SELECT data FROM sessions WHERE token = $1 AND current_timestamp < expiry AND octet_length(data) > 0` + Prepared
 	}
 	var b []byte
 	err := s.db.QueryRowContext(ctx, q, token).Scan(&b)
@@ -68,11 +68,11 @@ func (s *SessionStore) CommitCtx(ctx context.Context, token string, b []byte, ex
 	if s.dialect == Postgres {
 		_, err = s.db.ExecContext(ctx, `INSERT INTO sessions (token, data, expiry) VALUES ($1, $2, $3)
 			ON CONFLICT (token) DO UPDATE SET data = EXCLUDED.data, expiry = EXCLUDED.expiry
-			WHERE octet_length(sessions.data) > 0`, token, b, expiry)
+			WHERE octet_length(sessions.data) > 0`+Prepared, token, b, expiry)
 	} else {
 		_, err = s.db.ExecContext(ctx, `INSERT INTO sessions (token, data, expiry) VALUES ($1, $2, julianday($3))
 			ON CONFLICT (token) DO UPDATE SET data = excluded.data, expiry = excluded.expiry
-			WHERE length(sessions.data) > 0`,
+			WHERE length(sessions.data) > 0`+Prepared,
 			token, b, expiry.UTC().Format("2006-01-02T15:04:05.999"))
 	}
 	if err != nil {

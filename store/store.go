@@ -42,7 +42,7 @@ var (
 
 // Store is the database handle of one DocuVault instance.
 type Store struct {
-	db               *sql.DB
+	db               pools
 	dialect          string
 	now              func() time.Time
 	rankLimit        int       // see DefaultRankLimit
@@ -84,13 +84,14 @@ func Open(ctx context.Context, driver, dsn string, opts ...Option) (*Store, erro
 	var err error
 	switch driver {
 	case SQLite:
-		s.db, err = openSQLite(dsn, s.wrap)
+		s.db.DB, s.db.w, err = openSQLite(dsn, s.wrap)
 	case Postgres:
-		s.db, err = openPostgres(dsn, s.wrap)
+		s.db.DB, err = openPostgres(dsn, s.wrap)
 		if err == nil {
 			s.db.SetMaxOpenConns(20)
 			s.db.SetMaxIdleConns(10)
 			s.db.SetConnMaxIdleTime(5 * time.Minute)
+			s.db.w = s.db.DB
 		}
 	default:
 		return nil, fmt.Errorf("store: unknown driver %q (want sqlite or postgres)", driver)
@@ -124,13 +125,15 @@ func (s *Store) connect(ctx context.Context) error {
 
 // openSQLite opens a file with busy_timeout first (so the other pragmas wait for locks),
 // WAL, foreign keys, and IMMEDIATE transactions so a writer never fails to upgrade its lock.
-func openSQLite(path string, wrap func(driver.Connector) driver.Connector) (*sql.DB, error) {
+// Reads get a pool of 8 connections (WAL lets them read while one writes; more would wait
+// for the WAL's few reader slots); writes get one of their own (see pools).
+func openSQLite(path string, wrap func(driver.Connector) driver.Connector) (reads, writes *sql.DB, err error) {
 	if path == "" {
-		return nil, errors.New("empty path")
+		return nil, nil, errors.New("empty path")
 	}
 	if !strings.HasPrefix(path, "file:") && path != ":memory:" {
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	q := url.Values{}
@@ -154,11 +157,14 @@ func openSQLite(path string, wrap func(driver.Connector) driver.Connector) (*sql
 	if wrap != nil {
 		c = wrap(c)
 	}
-	db := sql.OpenDB(c)
-	db.SetMaxOpenConns(8)
+	reads = sql.OpenDB(c)
+	reads.SetMaxOpenConns(8)
 	// Idle connections stay open: each keeps its prepared statements (see stmtCache).
-	db.SetMaxIdleConns(8)
-	return db, nil
+	reads.SetMaxIdleConns(8)
+	writes = sql.OpenDB(c)
+	writes.SetMaxOpenConns(1)
+	writes.SetMaxIdleConns(1)
+	return reads, writes, nil
 }
 
 // openPostgres opens a pool whose sessions plan every statement for its arguments
@@ -180,13 +186,14 @@ func openPostgres(dsn string, wrap func(driver.Connector) driver.Connector) (*sq
 	return stdlib.OpenDB(*cfg), nil
 }
 
-// DB is the underlying pool (the session store shares it).
-func (s *Store) DB() *sql.DB { return s.db }
+// DB is the underlying pool (on SQLite the pool of reads; a write sent through it still
+// takes its turn with the store's own writes).
+func (s *Store) DB() *sql.DB { return s.db.DB }
 
 // Dialect is "sqlite" or "postgres".
 func (s *Store) Dialect() string { return s.dialect }
 
-// Close closes the pool.
+// Close closes the pools.
 func (s *Store) Close() error { return s.db.Close() }
 
 // Ping checks that the database answers.

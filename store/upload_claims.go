@@ -31,7 +31,7 @@ type UploadClaim struct {
 func (s *Store) ClaimUpload(ctx context.Context, objectKey string) (UploadClaim, error) {
 	c := UploadClaim{ObjectKey: objectKey}
 	err := s.db.QueryRowContext(ctx, `UPDATE documents SET upload_state = 'receiving'
-		WHERE object_key = $1 AND status = 'pending' AND upload_state IS NULL RETURNING id, user_id, size_bytes`,
+		WHERE object_key = $1 AND status = 'pending' AND upload_state IS NULL RETURNING id, user_id, size_bytes`+Prepared,
 		objectKey).Scan(&c.DocumentID, &c.UserID, &c.DeclaredSize)
 	if err == nil {
 		return c, nil
@@ -63,7 +63,7 @@ func (s *Store) ReleaseUpload(ctx context.Context, c UploadClaim) error {
 // document deleted or expired while its body streamed is ErrUploadClosed: nothing refers to
 // the bytes just written, and the caller removes them.
 func (s *Store) FinishUpload(ctx context.Context, c UploadClaim, sum string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE documents SET upload_state = 'received', sha256 = COALESCE(sha256, $1) WHERE id = $2`,
+	res, err := s.db.ExecContext(ctx, `UPDATE documents SET upload_state = 'received', sha256 = COALESCE(sha256, $1) WHERE id = $2`+Prepared,
 		nullIfEmpty(sum), c.DocumentID)
 	if err == nil {
 		var n int64
@@ -97,7 +97,7 @@ func (s *Store) LeaseConfirm(ctx context.Context, userID, id string, d time.Dura
 	lease.Until = now.Add(d)
 	err = s.db.QueryRowContext(ctx, `UPDATE documents SET claimed_until = $1
 		WHERE id = $2 AND user_id = $3 AND status = 'pending' AND (claimed_until IS NULL OR claimed_until < $4)
-		RETURNING object_key, size_bytes`, lease.Until, id, userID, now).Scan(&lease.ObjectKey, &lease.DeclaredSize)
+		RETURNING object_key, size_bytes`+Prepared, lease.Until, id, userID, now).Scan(&lease.ObjectKey, &lease.DeclaredSize)
 	switch {
 	case err == nil:
 		return lease, true, nil

@@ -96,7 +96,7 @@ func (s *Store) CreateUser(ctx context.Context, nu NewUser) (User, error) {
 
 // UserByID finds a user.
 func (s *Store) UserByID(ctx context.Context, id string) (User, error) {
-	return scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns("")+` FROM users WHERE id = $1`, id))
+	return scanUser(s.db.QueryRowContext(ctx, `SELECT `+userColumns("")+` FROM users WHERE id = $1`+Prepared, id))
 }
 
 // UserByUsername finds a user by login name.
