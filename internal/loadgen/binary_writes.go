@@ -145,26 +145,35 @@ func (b *bench) classification(ctx context.Context, c *apiClient, own []string) 
 	return own, nil
 }
 
-// rate runs op on n clients for d and returns the operations per second that succeeded
-// and how many failed.
-func rate(ctx context.Context, n int, d time.Duration, op func(ctx context.Context, client, i int) error) (float64, int64) {
+// rate runs op on n clients, each starting operations until d has passed and finishing the
+// one under way (none is cut short: a cancelled upload would leave a pending document and
+// count as neither), and returns the operations per second that succeeded, how many failed
+// and the first failure.
+func rate(ctx context.Context, n int, d time.Duration, op func(ctx context.Context, client, i int) error) (float64, int64, error) {
 	var ok, failed atomic.Int64
-	ctx, cancel := context.WithTimeout(ctx, d)
-	defer cancel()
+	var first sync.Once
+	var firstErr error
 	start := time.Now()
+	deadline := start.Add(d)
 	_ = parallel(n, func(g int) error {
-		for i := 0; ctx.Err() == nil; i++ {
-			err := op(ctx, g, i)
-			switch {
-			case err == nil:
-				ok.Add(1)
-			case ctx.Err() == nil:
+		for i := 0; time.Now().Before(deadline) && ctx.Err() == nil; i++ {
+			if err := op(ctx, g, i); err != nil {
 				failed.Add(1)
+				first.Do(func() { firstErr = err })
+			} else {
+				ok.Add(1)
 			}
 		}
 		return nil
 	})
-	return float64(ok.Load()) / time.Since(start).Seconds(), failed.Load()
+	return float64(ok.Load()) / time.Since(start).Seconds(), failed.Load(), firstErr
+}
+
+// logFailures says on the progress output that a rate figure had failures, and the first.
+func (b *bench) logFailures(what string, failed int64, err error) {
+	if failed > 0 {
+		b.logf("%s: %d failed requests, the first: %v", what, failed, err)
+	}
 }
 
 // writers uploads one document per writer, waits for their classification, then has the
@@ -185,10 +194,11 @@ func (b *bench) writers(ctx context.Context, c *apiClient, own []string, db stri
 		return 0, 0, own, err
 	}
 	b.logf("%d writers renaming on the %s database for %v", b.o.Writers, db, b.o.Duration)
-	perSec, failed := rate(ctx, b.o.Writers, b.o.Duration, func(ctx context.Context, g, i int) error {
+	perSec, failed, ferr := rate(ctx, b.o.Writers, b.o.Duration, func(ctx context.Context, g, i int) error {
 		return c.call(ctx, "PATCH", "/api/documents/"+docs[g], jsonBody(map[string]string{"filename": fmt.Sprintf("dvbench-writer-%d-%d.txt", g, i)}),
 			map[string]string{"Content-Type": "application/json"}, http.StatusOK, nil)
 	})
+	b.logFailures("writers on the "+db+" database", failed, ferr)
 	return perSec, failed, own, nil
 }
 
@@ -199,11 +209,11 @@ func (b *bench) writers(ctx context.Context, c *apiClient, own []string, db stri
 func (b *bench) cycles(ctx context.Context, c *apiClient, own []string) ([]string, error) {
 	b.logf("%d clients: GETs for %v, then upload cycles for %v", b.o.Clients, b.o.Duration, b.o.Duration)
 	doc := "/api/documents/" + own[len(own)-1]
-	gets, gfail := rate(ctx, b.o.Clients, b.o.Duration, func(ctx context.Context, _, _ int) error {
+	gets, gfail, gerr := rate(ctx, b.o.Clients, b.o.Duration, func(ctx context.Context, _, _ int) error {
 		return c.get(ctx, doc, nil)
 	})
 	var mu sync.Mutex
-	cyc, cfail := rate(ctx, b.o.Clients, b.o.Duration, func(ctx context.Context, g, i int) error {
+	cyc, cfail, cerr := rate(ctx, b.o.Clients, b.o.Duration, func(ctx context.Context, g, i int) error {
 		id, err := c.uploadText(ctx, fmt.Sprintf("dvbench-cycle-%d-%d.txt", g, i), b.letter())
 		if id != "" {
 			mu.Lock()
@@ -212,13 +222,13 @@ func (b *bench) cycles(ctx context.Context, c *apiClient, own []string) ([]strin
 		}
 		return err
 	})
+	b.logFailures("GETs", gfail, gerr)
+	b.logFailures("upload cycles", cfail, cerr)
 	perReq := 3 * cyc
 	b.rows = append(b.rows, Row{Figure: fmt.Sprintf("upload cycle (3 requests) per-request rate vs an authenticated GET, %d clients", b.o.Clients),
 		Value:    fmt.Sprintf("%.0f requests/s (%.0f cycles/s), %d failed", perReq, cyc, cfail),
 		Baseline: fmt.Sprintf("GET of a document: %.0f/s, %d failed", gets, gfail),
 		Num:      perReq, Base: gets, Ratio: perReq / gets, Goal: "≥ 0.5×", Met: met(perReq >= 0.5*gets && cfail+gfail == 0)})
-	// Cut short by the deadline, a cycle may leave a pending document: the next start's expiry
-	// job removes it, and so does the deletion below when its confirm got through.
 	return own, b.drain(ctx, c, 30*time.Minute)
 }
 
