@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -92,7 +93,7 @@ func MeasureBinary(ctx context.Context, o BinaryOptions) ([]Row, error) {
 		return nil, err
 	}
 	b.rows = append(b.rows, Row{Figure: "failed requests (5xx or unanswered), all steps", Value: strconv.FormatInt(b.failed.Load(), 10),
-		Baseline: "0", Num: float64(b.failed.Load()), Ratio: 0, Goal: "0", Met: met(b.failed.Load() == 0)})
+		Baseline: "—", Num: float64(b.failed.Load()), Ratio: math.NaN(), Goal: "0", Met: met(b.failed.Load() == 0)})
 	return b.rows, nil
 }
 

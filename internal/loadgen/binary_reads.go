@@ -107,6 +107,7 @@ func (b *bench) reads(ctx context.Context, c *apiClient) error {
 			name = fmt.Sprintf("%s (the list ends after %d)", name, read)
 		}
 		b.rows = append(b.rows, latencyRow(name, p50, p95, base, baseLabel, time.Duration(read)*goal, false))
+		b.logf("%s: p95 %s", name, ms(p95))
 	}
 	return nil
 }

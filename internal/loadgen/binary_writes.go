@@ -62,7 +62,8 @@ func (b *bench) uploads(ctx context.Context, c *apiClient, own []string) ([]stri
 
 // drain waits until none of the user's documents waits for classification.
 func (b *bench) drain(ctx context.Context, c *apiClient, limit time.Duration) error {
-	deadline := time.Now().Add(limit)
+	start := time.Now()
+	deadline, report := start.Add(limit), start.Add(10*time.Second)
 	for {
 		var pg page
 		if err := c.get(ctx, "/api/documents?status=uploaded&limit=1", &pg); err != nil {
@@ -71,8 +72,11 @@ func (b *bench) drain(ctx context.Context, c *apiClient, limit time.Duration) er
 		if len(pg.Items) == 0 {
 			return nil
 		}
-		if time.Now().After(deadline) {
+		if now := time.Now(); now.After(deadline) {
 			return fmt.Errorf("documents still waiting for classification after %v", limit)
+		} else if now.After(report) {
+			b.logf("waiting for classification for %v", now.Sub(start).Round(time.Second))
+			report = now.Add(10 * time.Second)
 		}
 		if err := sleep(ctx, 20*time.Millisecond); err != nil {
 			return err
@@ -237,6 +241,9 @@ func (b *bench) deleteAll(ctx context.Context, c *apiClient, ids []string) error
 	var next atomic.Int64
 	return parallel(4, func(int) error {
 		for i := int(next.Add(1) - 1); i < len(ids); i = int(next.Add(1) - 1) {
+			if i > 0 && i%max(len(ids)/10, 1) == 0 {
+				b.logf("deleted %d of %d", i, len(ids))
+			}
 			err := c.call(ctx, "DELETE", "/api/documents/"+ids[i], nil, nil, http.StatusNoContent, nil)
 			if err != nil && !strings.Contains(err.Error(), ": 404 ") {
 				return err

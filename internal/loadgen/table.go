@@ -3,6 +3,7 @@ package loadgen
 import (
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 )
@@ -15,7 +16,7 @@ type Row struct {
 	Baseline string  // as printed, with what it is
 	Num      float64 // the value as a number (for ratio and tests); > 0 when measured
 	Base     float64 // the baseline as a number
-	Ratio    float64 // as the figure defines it (value/baseline or baseline/value, see RatioNote)
+	Ratio    float64 // value over baseline; NaN when there is none
 	Goal     string
 	Met      *bool // nil: the goal is not a yes/no on this figure
 }
@@ -30,7 +31,11 @@ func PrintRows(w io.Writer, rows []Row) {
 		if r.Met != nil {
 			goal += map[bool]string{true: " ✓", false: " ✗"}[*r.Met]
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %.2f× | %s |\n", esc(r.Figure), esc(r.Value), esc(r.Baseline), r.Ratio, esc(goal))
+		ratio := "—"
+		if !math.IsNaN(r.Ratio) {
+			ratio = fmt.Sprintf("%.2f×", r.Ratio)
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", esc(r.Figure), esc(r.Value), esc(r.Baseline), ratio, esc(goal))
 	}
 }
 
