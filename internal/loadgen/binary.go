@@ -33,12 +33,12 @@ func SetBenchPassword(ctx context.Context, st *store.Store, userID string) error
 
 // BinaryOptions say what MeasureBinary measures and how long.
 type BinaryOptions struct {
-	Binary      string // the docuvault executable
-	Driver, DSN string // the seeded database
-	Corpus      Corpus // its query words; Users[0] signs in (after SetBenchPassword)
-	Runs        int    // timed runs of each latency figure
-	Big         int64  // bytes of the big local upload
-	Idle        time.Duration
+	Binary      string        // the docuvault executable
+	Driver, DSN string        // the seeded database
+	Corpus      Corpus        // its query words; Users[0] signs in (after SetBenchPassword)
+	Runs        int           // timed runs of each latency figure
+	Big         int64         // bytes of the big local upload
+	Idle        time.Duration // before each idle RSS reading
 	Duration    time.Duration // of each side of a rate figure
 	Classify    int           // documents uploaded for the classification figure
 	Clients     int           // concurrent clients of the upload-cycle figure (64)
