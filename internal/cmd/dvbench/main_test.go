@@ -170,3 +170,19 @@ func TestBadArguments(t *testing.T) {
 		t.Errorf("-reuse on an empty database: exit %d, %s", code, errb.String())
 	}
 }
+
+// TestBinaryThatDoesNotStart: a binary that exits at once is reported with its exit, and
+// nothing the run made is left in the temporary folder.
+func TestBinaryThatDoesNotStart(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	var out, errb bytes.Buffer
+	dsn := filepath.Join(t.TempDir(), "x.db")
+	code := run(context.Background(), []string{"-binary", "/bin/false", "-dsn", dsn, "-docs", "20"}, &out, &errb)
+	if code != 1 || !strings.Contains(errb.String(), "exited before ready") || out.Len() != 0 {
+		t.Fatalf("exit %d\nstdout %s\nstderr %s", code, out.String(), errb.String())
+	}
+	if left, _ := os.ReadDir(tmp); len(left) != 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}
