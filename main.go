@@ -295,7 +295,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, env 
 			}
 		}
 	}()
-	httpSrv.Handler = waitForBootstrap(httpSrv.Handler, booted)
+	idle := &idleMemory{}
+	httpSrv.Handler = idle.track(waitForBootstrap(httpSrv.Handler, booted))
+	go idle.run(ctx)
 	pool.Start()
 	stopConsume, err := startConsume(ctx, cfg, st, srv.Ingest(), log)
 	if err != nil {
