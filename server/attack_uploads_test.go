@@ -67,6 +67,18 @@ func (h *hookBlobs) Move(ctx context.Context, src, dst string) (blob.Info, error
 }
 
 func (h *hookBlobs) Put(ctx context.Context, key string, r io.Reader, max int64, ct string) (blob.Info, error) {
+	return h.put(key, r, func(r io.Reader) (blob.Info, error) { return h.Store.Put(ctx, key, r, max, ct) })
+}
+
+// PutDeclared is the local store's write of a signed upload, with the same hooks as Put.
+func (h *hookBlobs) PutDeclared(ctx context.Context, key string, r io.Reader, declared int64, ct string) (blob.Info, error) {
+	return h.put(key, r, func(r io.Reader) (blob.Info, error) {
+		return h.Store.(*blob.Local).PutDeclared(ctx, key, r, declared, ct)
+	})
+}
+
+// put runs a write of key between the put hooks, the body wrapped if so set.
+func (h *hookBlobs) put(key string, r io.Reader, write func(io.Reader) (blob.Info, error)) (blob.Info, error) {
 	h.mu.Lock()
 	before := h.beforePut
 	h.mu.Unlock()
@@ -78,7 +90,7 @@ func (h *hookBlobs) Put(ctx context.Context, key string, r io.Reader, max int64,
 		r = h.wrapBody(r)
 	}
 	h.mu.Unlock()
-	info, err := h.Store.Put(ctx, key, r, max, ct)
+	info, err := write(r)
 	if _, _, after, _ := h.hooks(); after != nil {
 		after(key)
 	}
