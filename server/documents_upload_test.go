@@ -389,6 +389,12 @@ func (s *signalBlobs) Put(ctx context.Context, key string, r io.Reader, max int6
 	return s.Local.Put(ctx, key, r, max, ct)
 }
 
+// PutDeclared signals as Put does: the PUT endpoint writes through it.
+func (s *signalBlobs) PutDeclared(ctx context.Context, key string, r io.Reader, declared int64, ct string) (blob.Info, error) {
+	s.started <- key
+	return s.Local.PutDeclared(ctx, key, r, declared, ct)
+}
+
 // TestUploadConcurrencyCap: a user streams at most MaxUploadsPerUser uploads through this
 // server at once; the next gets 429 with Retry-After, and the refusal does not use its URL up.
 func TestUploadConcurrencyCap(t *testing.T) {
