@@ -4,50 +4,25 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/docuvault/docuvault/internal/testenv"
 	"github.com/docuvault/docuvault/store"
 )
 
-// docuvault is the binary under measurement, built once (CGO_ENABLED=0, as released).
-var docuvault struct {
-	once sync.Once
-	dir  string
-	path string
-	err  error
-	out  []byte
-}
-
+// binary is the docuvault binary under measurement, built once (CGO_ENABLED=0, as released).
 func binary(t *testing.T) string {
 	t.Helper()
-	b := &docuvault
-	b.once.Do(func() {
-		if b.dir, b.err = os.MkdirTemp("", "dvbench-test-bin-"); b.err != nil {
-			return
-		}
-		b.path = filepath.Join(b.dir, "docuvault")
-		build := exec.Command("go", "build", "-o", b.path, "github.com/docuvault/docuvault")
-		build.Env = append(os.Environ(), "CGO_ENABLED=0")
-		b.out, b.err = build.CombinedOutput()
-	})
-	if b.err != nil {
-		t.Fatalf("build: %v\n%s", b.err, b.out)
-	}
-	return b.path
+	return testenv.Binary(t, "github.com/docuvault/docuvault")
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if docuvault.dir != "" {
-		os.RemoveAll(docuvault.dir)
-	}
+	testenv.RemoveBinaries()
 	os.Exit(code)
 }
 
