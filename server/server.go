@@ -149,7 +149,11 @@ func New(o Options) (*Server, error) {
 		MaxUploadBytes: o.MaxUploadBytes, PendingAllowance: o.PendingAllowance, AllowedContentTypes: o.AllowedContentTypes})
 
 	s.sessions = scs.New()
-	s.sessions.Store = o.Store.Sessions() // honours request deadlines; expired rows go in a scheduled job
+	// The store honours request deadlines (expired rows go in a scheduled job) and leaves out a
+	// save that only moves the idle expiry by less than a minute (or a 60th of the idle
+	// timeout); the codec encodes an unchanged session to the same bytes so it can tell.
+	s.sessions.Store = o.Store.Sessions(min(time.Minute, o.SessionIdle/60))
+	s.sessions.Codec = sessionCodec{}
 	s.sessions.IdleTimeout = o.SessionIdle
 	s.sessions.Lifetime = o.SessionLifetime
 	s.sessions.Cookie.Name = "docuvault_session"

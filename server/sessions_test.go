@@ -7,6 +7,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"github.com/docuvault/docuvault/server"
 )
 
 func countSessions(t *testing.T, e *env) int {
@@ -160,4 +163,39 @@ func TestSessionStoreFailureAnswersOnce(t *testing.T) {
 			t.Fatalf("login without a session store: %s", b)
 		}
 	})
+}
+
+// TestSessionIdleTimeoutSlides: a request that changes nothing in a session writes it only
+// once its expiry would move by more than a refresh interval (a 60th of the idle timeout
+// here; TestUploadCycleStatementBudget shows the writes left out), and the idle timeout
+// still slides with use: requests spread over twice the timeout keep the session, and the
+// timeout's worth of quiet ends it.
+func TestSessionIdleTimeoutSlides(t *testing.T) {
+	const idle = 900 * time.Millisecond
+	forEachDialect(t, func(t *testing.T, e *env) {
+		e.createUser("alice", "user", 1000)
+		c := e.login("alice", testPassword)
+		expiry := func() float64 {
+			t.Helper()
+			var x float64
+			q := `SELECT expiry FROM sessions`
+			if e.store.Dialect() == "postgres" {
+				q = `SELECT extract(epoch FROM expiry)::float8 FROM sessions`
+			}
+			if err := e.store.DB().QueryRowContext(context.Background(), q).Scan(&x); err != nil {
+				t.Fatal(err)
+			}
+			return x
+		}
+		before := expiry()
+		for end := time.Now().Add(2 * idle); time.Now().Before(end); {
+			time.Sleep(idle / 6)
+			c.call("GET", "/api/auth/me", nil, 200)
+		}
+		if expiry() == before {
+			t.Fatalf("the session's expiry never moved over %v of requests", 2*idle)
+		}
+		time.Sleep(idle + 100*time.Millisecond)
+		c.call("GET", "/api/auth/me", nil, 401)
+	}, func(o *server.Options) { o.SessionIdle = idle })
 }
