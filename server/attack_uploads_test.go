@@ -40,6 +40,7 @@ type hookBlobs struct {
 	afterMove  func(src, dst string) error
 	afterPut   func(key string)
 	beforePut  func(key string)
+	failPut    func(key string) error // a non-nil error fails the write before it starts
 	beforeDel  func(key string)
 	wrapBody   func(io.Reader) io.Reader
 }
@@ -84,6 +85,14 @@ func (h *hookBlobs) put(key string, r io.Reader, write func(io.Reader) (blob.Inf
 	h.mu.Unlock()
 	if before != nil {
 		before(key)
+	}
+	h.mu.Lock()
+	fail := h.failPut
+	h.mu.Unlock()
+	if fail != nil {
+		if err := fail(key); err != nil {
+			return blob.Info{}, err
+		}
 	}
 	h.mu.Lock()
 	if h.wrapBody != nil {

@@ -72,7 +72,7 @@ export class Uploader {
       const ticket = await api('POST', '/api/documents/upload-url',
         { filename: f.name, content_type: f.type || 'application/octet-stream', size_bytes: f.size });
       if (item.cancelled) return;
-      await this.put(item, ticket);
+      await this.send(item, ticket);
       if (item.cancelled) return;
       this.set(item, 'finishing');
       await api('POST', `/api/documents/${ticket.document_id}/confirm`);
@@ -90,6 +90,19 @@ export class Uploader {
       item.ended = true;
       item.failed = true;
       this.onDone();
+    }
+  }
+
+  // send puts the bytes, and once more after a fault of the storage (a 5xx, or the 403 a
+  // single-drive MinIO answers while a delete in the same folder runs): the upload URL stays
+  // valid until confirm, so the same upload can be sent again.
+  async send(item, ticket) {
+    try {
+      await this.put(item, ticket);
+    } catch (err) {
+      if (item.cancelled || !(err.status >= 500 || err.status === 403)) throw err;
+      this.set(item, 'retrying');
+      await this.put(item, ticket);
     }
   }
 
@@ -115,8 +128,12 @@ export class Uploader {
         item.bar.value = pct;
         this.set(item, `uploading ${pct}% · ${fmtBytes(e.loaded)} of ${fmtBytes(e.total)} · ${fmtBytes(speed)}/s`);
       };
-      xhr.onload = () => (xhr.status >= 200 && xhr.status < 300 ? resolve()
-        : reject(new Error(xhr.status === 413 ? 'The file is larger than announced.' : `Upload failed (HTTP ${xhr.status}).`)));
+      xhr.onload = () => {
+        if (xhr.status >= 200 && xhr.status < 300) return resolve();
+        const err = new Error(xhr.status === 413 ? 'The file is larger than announced.' : `Upload failed (HTTP ${xhr.status}).`);
+        err.status = xhr.status;
+        reject(err);
+      };
       xhr.onerror = () => reject(new Error('Upload failed: the storage could not be reached.'));
       xhr.onabort = () => reject(new Error('cancelled'));
       xhr.send(body);
