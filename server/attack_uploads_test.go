@@ -81,14 +81,11 @@ func (h *hookBlobs) PutDeclared(ctx context.Context, key string, r io.Reader, de
 // put runs a write of key between the put hooks, the body wrapped if so set.
 func (h *hookBlobs) put(key string, r io.Reader, write func(io.Reader) (blob.Info, error)) (blob.Info, error) {
 	h.mu.Lock()
-	before := h.beforePut
+	before, fail := h.beforePut, h.failPut
 	h.mu.Unlock()
 	if before != nil {
 		before(key)
 	}
-	h.mu.Lock()
-	fail := h.failPut
-	h.mu.Unlock()
 	if fail != nil {
 		if err := fail(key); err != nil {
 			return blob.Info{}, err

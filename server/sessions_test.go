@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/docuvault/docuvault/server"
+	"github.com/docuvault/docuvault/store"
 )
 
 func countSessions(t *testing.T, e *env) int {
@@ -179,7 +180,7 @@ func TestSessionIdleTimeoutSlides(t *testing.T) {
 			t.Helper()
 			var x float64
 			q := `SELECT expiry FROM sessions`
-			if e.store.Dialect() == "postgres" {
+			if e.store.Dialect() == store.Postgres {
 				q = `SELECT extract(epoch FROM expiry)::float8 FROM sessions`
 			}
 			if err := e.store.DB().QueryRowContext(context.Background(), q).Scan(&x); err != nil {

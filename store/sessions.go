@@ -6,9 +6,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"math"
+	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 )
 
 // SessionStore keeps the web sessions (scs) in the sessions table. Unlike scs's stock
@@ -24,7 +25,7 @@ type SessionStore struct {
 	db      pools
 	dialect string
 	refresh time.Duration
-	found   *foundSessions
+	found   foundSessions
 }
 
 // Sessions returns the session store of this database, in the layout scs's sqlite3store
@@ -33,7 +34,7 @@ type SessionStore struct {
 // written); the data must be encoded the same way each time for a save to be seen as
 // unchanged. Keep one per process: it remembers what requests found.
 func (s *Store) Sessions(refresh time.Duration) *SessionStore {
-	return &SessionStore{db: s.db, dialect: s.dialect, refresh: refresh, found: &foundSessions{m: map[string]foundSession{}}}
+	return &SessionStore{db: s.db, dialect: s.dialect, refresh: refresh}
 }
 
 // foundSessions remembers what FindCtx read of each session until the request saves it.
@@ -54,8 +55,8 @@ const maxFoundSessions = 10000
 func (f *foundSessions) put(token string, data []byte, expiry time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if len(f.m) >= maxFoundSessions {
-		clear(f.m)
+	if f.m == nil || len(f.m) >= maxFoundSessions {
+		f.m = map[string]foundSession{}
 	}
 	f.m[token] = foundSession{data: data, expiry: expiry}
 }
@@ -94,6 +95,9 @@ func (s *SessionStore) Delete(token string) error {
 // FindCtx returns a live session's data; found is false for an unknown, expired or
 // destroyed token.
 func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool, error) {
+	if strings.ContainsRune(token, 0) || !utf8.ValidString(token) {
+		return nil, false, nil // no session has such a token; PostgreSQL would refuse the text
+	}
 	// The expiry comes back as seconds since 1970 on both databases.
 	q := `SELECT data, (expiry - 2440587.5) * 86400.0 FROM sessions WHERE token = $1 AND julianday('now') < expiry AND length(data) > 0` + Prepared
 	if s.dialect == Postgres {
@@ -109,8 +113,7 @@ func (s *SessionStore) FindCtx(ctx context.Context, token string) ([]byte, bool,
 		return nil, false, fmt.Errorf("store: find session: %w", err)
 	}
 	if s.refresh > 0 {
-		whole, frac := math.Modf(secs)
-		s.found.put(token, b, time.Unix(int64(whole), int64(frac*1e9)))
+		s.found.put(token, b, time.UnixMicro(int64(secs*1e6)))
 	}
 	return b, true, nil
 }

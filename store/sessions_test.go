@@ -2,7 +2,10 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"math"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -87,6 +90,64 @@ func TestSessionSaveOnlyWhenItChanges(t *testing.T) {
 		commit(ss, "tok", "c", base.Add(3*time.Minute))
 		if _, ok, err := ss.FindCtx(ctx, "tok"); err != nil || ok {
 			t.Fatalf("destroyed session found again: %v %v", ok, err)
+		}
+	})
+}
+
+// TestSessionSavesInParallel: many requests of one session at once, none changing it, write
+// nothing; a request that changes it meanwhile is written; a token that is not a session
+// (NUL bytes, not UTF-8, 100 KB) is simply not found and leaves nothing to remember.
+func TestSessionSavesInParallel(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		ss := s.Sessions(time.Minute)
+		base := time.Now().Add(24 * time.Hour).Truncate(time.Second)
+		if err := ss.CommitCtx(ctx, "tok", []byte("a"), base); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		errs := make(chan error, 64)
+		for i := range 32 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				b, ok, err := ss.FindCtx(ctx, "tok")
+				if err != nil || !ok {
+					errs <- fmt.Errorf("find: %v %v", ok, err)
+					return
+				}
+				if err := ss.CommitCtx(ctx, "tok", b, base.Add(time.Duration(i)*time.Second)); err != nil {
+					errs <- err
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		var writes int
+		q := `SELECT count(*) FROM sessions WHERE token = 'tok' AND expiry = julianday($1)`
+		arg := any(base.UTC().Format("2006-01-02T15:04:05.999"))
+		if s.Dialect() == store.Postgres {
+			q, arg = `SELECT count(*) FROM sessions WHERE token = 'tok' AND expiry = $1`, base
+		}
+		if err := s.DB().QueryRowContext(ctx, q, arg).Scan(&writes); err != nil || writes != 1 {
+			t.Fatalf("after 32 unchanged saves the stored expiry moved (%d rows at the first, %v)", writes, err)
+		}
+		if _, _, err := ss.FindCtx(ctx, "tok"); err != nil {
+			t.Fatal(err)
+		}
+		if err := ss.CommitCtx(ctx, "tok", []byte("changed"), base); err != nil {
+			t.Fatal(err)
+		}
+		if b, ok, err := ss.FindCtx(ctx, "tok"); err != nil || !ok || string(b) != "changed" {
+			t.Fatalf("changed session reads %q %v %v", b, ok, err)
+		}
+		for _, tok := range []string{"a\x00b", "\xff\xfe", strings.Repeat("x", 100_000)} {
+			if _, ok, err := ss.FindCtx(ctx, tok); err != nil || ok {
+				t.Fatalf("token %.10q: found %v, err %v", tok, ok, err)
+			}
 		}
 	})
 }

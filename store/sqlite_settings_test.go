@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"path/filepath"
 	"testing"
 
 	"github.com/docuvault/docuvault/store"
@@ -14,14 +13,7 @@ import (
 // memory after its first requests).
 func TestSQLiteConnectionSettings(t *testing.T) {
 	ctx := context.Background()
-	s, err := store.Open(ctx, store.SQLite, filepath.Join(t.TempDir(), "settings.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if err := s.MigrateUp(ctx); err != nil {
-		t.Fatal(err)
-	}
+	s := newTestStore(t, store.SQLite)
 	check := func(what string, query func(q string) (any, error)) {
 		t.Helper()
 		for q, want := range map[string]any{"PRAGMA cache_size": int64(-256), "PRAGMA journal_mode": "wal", "PRAGMA synchronous": int64(1)} {
