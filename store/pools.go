@@ -14,8 +14,9 @@ import (
 // connection of their own, where they queue without a connection, and reads to the other
 // pool. On PostgreSQL both are the same pool.
 type pools struct {
-	*sql.DB         // reads; everything on PostgreSQL
-	w       *sql.DB // transactions and write statements
+	*sql.DB               // reads; everything on PostgreSQL
+	w       *sql.DB       // transactions and write statements
+	ckpt    *checkpointer // SQLite: the background checkpoints
 }
 
 // BeginTx starts a transaction on the writes' pool.
@@ -46,9 +47,13 @@ func (p pools) pick(query string) *sql.DB {
 	return p.DB
 }
 
-// Close closes both pools.
+// Close stops the checkpoints and closes both pools.
 func (p pools) Close() error {
-	err := p.DB.Close()
+	var err error
+	if p.ckpt != nil {
+		err = p.ckpt.close()
+	}
+	err = errors.Join(err, p.DB.Close())
 	if p.w != nil && p.w != p.DB {
 		err = errors.Join(err, p.w.Close())
 	}

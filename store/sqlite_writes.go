@@ -11,19 +11,33 @@ import (
 // goes to sleeping while the lock is already free. writeTurns makes the process's own
 // connections take turns in Go instead: a write transaction (every transaction is
 // IMMEDIATE) or a write statement outside one waits on a channel and starts the moment the
-// previous one ends. Other processes on the same file still meet the busy handler.
-type writeTurns chan struct{}
+// previous one ends. Other processes on the same file still meet the busy handler. Each
+// turn given back after a write wakes the checkpointer (see checkpointer).
+type writeTurns struct {
+	turn  chan struct{}
+	wrote chan struct{} // a write ended since the checkpointer last looked
+}
+
+func newWriteTurns() writeTurns {
+	return writeTurns{turn: make(chan struct{}, 1), wrote: make(chan struct{}, 1)}
+}
 
 func (w writeTurns) take(ctx context.Context) error {
 	select {
-	case w <- struct{}{}:
+	case w.turn <- struct{}{}:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
 	}
 }
 
-func (w writeTurns) give() { <-w }
+func (w writeTurns) give() {
+	<-w.turn
+	select {
+	case w.wrote <- struct{}{}:
+	default:
+	}
+}
 
 // turnConnector hands out connections that take a write turn.
 type turnConnector struct {

@@ -87,7 +87,7 @@ func Open(ctx context.Context, driver, dsn string, opts ...Option) (*Store, erro
 	var err error
 	switch driver {
 	case SQLite:
-		s.db.DB, s.db.w, err = openSQLite(dsn, s.wrap)
+		s.db, err = openSQLite(dsn, s.wrap)
 	case Postgres:
 		s.db.DB, err = openPostgres(dsn, s.wrap)
 		if err == nil {
@@ -130,13 +130,13 @@ func (s *Store) connect(ctx context.Context) error {
 // WAL, foreign keys, and IMMEDIATE transactions so a writer never fails to upgrade its lock.
 // Reads get a pool of 8 connections (WAL lets them read while one writes; more would wait
 // for the WAL's few reader slots); writes get one of their own (see pools).
-func openSQLite(path string, wrap func(driver.Connector) driver.Connector) (reads, writes *sql.DB, err error) {
+func openSQLite(path string, wrap func(driver.Connector) driver.Connector) (pools, error) {
 	if path == "" {
-		return nil, nil, errors.New("empty path")
+		return pools{}, errors.New("empty path")
 	}
 	if !strings.HasPrefix(path, "file:") && path != ":memory:" {
 		if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
-			return nil, nil, err
+			return pools{}, err
 		}
 	}
 	q := url.Values{}
@@ -144,6 +144,9 @@ func openSQLite(path string, wrap func(driver.Connector) driver.Connector) (read
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "synchronous(NORMAL)")
+	// Checkpoints run in the background, not inside a commit (see checkpointer).
+	q.Add("_pragma", "wal_autocheckpoint(0)")
+	q.Add("_pragma", fmt.Sprintf("journal_size_limit(%d)", walSizeLimit))
 	// Each connection keeps its own page cache on top of the operating system's cache of the
 	// same file; SQLite's default of 2 MiB per connection, over the 9 connections, was most of
 	// what a server's memory grew by after its first requests.
@@ -160,18 +163,20 @@ func openSQLite(path string, wrap func(driver.Connector) driver.Connector) (read
 		path = strings.NewReplacer("%", "%25", "#", "%23").Replace(path)
 	}
 	dsn := "file:" + strings.TrimPrefix(path, "file:") + sep + q.Encode()
-	var c driver.Connector = turnConnector{dsnConnector{&sqlite.Driver{}, dsn}, make(writeTurns, 1)}
+	raw := dsnConnector{&sqlite.Driver{}, dsn}
+	turns := newWriteTurns()
+	var c driver.Connector = turnConnector{raw, turns}
 	if wrap != nil {
 		c = wrap(c)
 	}
-	reads = sql.OpenDB(c)
+	reads := sql.OpenDB(c)
 	reads.SetMaxOpenConns(8)
 	// Idle connections stay open: each keeps its prepared statements (see stmtCache).
 	reads.SetMaxIdleConns(8)
-	writes = sql.OpenDB(c)
+	writes := sql.OpenDB(c)
 	writes.SetMaxOpenConns(1)
 	writes.SetMaxIdleConns(1)
-	return reads, writes, nil
+	return pools{DB: reads, w: writes, ckpt: newCheckpointer(raw, turns).start()}, nil
 }
 
 // openPostgres opens a pool whose sessions plan every statement for its arguments
