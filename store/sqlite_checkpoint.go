@@ -71,7 +71,7 @@ func (c *checkpointer) start() *checkpointer {
 
 func (c *checkpointer) run(ctx context.Context) {
 	defer close(c.done)
-	hold := false
+	hold, failing := false, false
 	for {
 		select {
 		case <-ctx.Done():
@@ -86,9 +86,14 @@ func (c *checkpointer) run(ctx context.Context) {
 			}
 		}
 		p := c.pass(ctx, hold)
-		if p.Err != nil && ctx.Err() == nil {
-			slog.Warn("sqlite checkpoint failed; the next write tries again", "err", p.Err)
+		switch {
+		case ctx.Err() != nil:
+		case p.Err != nil && !failing: // said once, not at every write while it lasts
+			slog.Warn("sqlite checkpoint failed; the write-ahead log grows until one succeeds", "err", p.Err)
+		case p.Err == nil && failing:
+			slog.Info("sqlite checkpoint succeeded again", "frames", p.Frames)
 		}
+		failing = p.Err != nil
 		if c.passes != nil {
 			select {
 			case c.passes <- p:
