@@ -68,8 +68,12 @@ func TestUploadCycleStatementBudget(t *testing.T) {
 			check := func(step string, fn func()) {
 				t.Helper()
 				n, qs := count.during(fn)
-				if n > budget[step] {
-					t.Errorf("%s ran %d statements, budget %d:\n  %s", step, n, budget[step], strings.Join(qs, "\n  "))
+				limit := budget[step]
+				if step == "upload-url" && d == store.Postgres {
+					limit++ // SET LOCAL synchronous_commit = off: the reservation does not wait for the disk
+				}
+				if n > limit {
+					t.Errorf("%s ran %d statements, budget %d:\n  %s", step, n, limit, strings.Join(qs, "\n  "))
 				}
 			}
 			body := []byte("statement budget")

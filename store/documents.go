@@ -121,9 +121,26 @@ func (s *Store) createPending(ctx context.Context, userID, filename, contentType
 		cond = ` AND used_bytes + $1 <= limit_bytes`
 	}
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// A pending upload is a promise of bytes still to come: a database crash may forget
+		// the last moments of them (the client's PUT then answers 410 and it asks again),
+		// never half of one, and any later durable commit flushes them too. Not waiting for
+		// the disk here matters on PostgreSQL, where the quota row stays locked until the
+		// commit returns, and every upload of the user waits for that lock.
+		if err := s.commitLazily(ctx, tx); err != nil {
+			return err
+		}
+		// The document first, the quota row last, so that row is locked for as short a time
+		// as possible (and in the order every upload and deletion takes its locks).
+		if _, err := tx.ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes, status, created_at, name_key)
+			VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)`+Prepared, d.ID, userID, filename, contentType, d.ObjectKey, declaredSize, d.CreatedAt, nameKey(filename)); err != nil {
+			if isForeignKeyViolation(err) {
+				return ErrNotFound // the user is gone
+			}
+			return err
+		}
 		// The limit is subtracted, not added: limit + allowance overflows a BIGINT for a
 		// limit near its maximum, while the byte counts on the left are real sizes.
-		// The document is counted in the same statement: a refusal changes nothing.
+		// The document is counted in the same statement; a refusal rolls the insert back.
 		res, err := tx.ExecContext(ctx, `UPDATE quotas SET pending_bytes = pending_bytes + $1, document_count = document_count + 1
 			WHERE user_id = $2 AND used_bytes + pending_bytes + $1 - limit_bytes <= CASE WHEN $3 <= 0 THEN limit_bytes ELSE $3 END`+cond+Prepared,
 			declaredSize, userID, allowance)
@@ -140,9 +157,7 @@ func (s *Store) createPending(ctx context.Context, userID, filename, contentType
 			}
 			return qe
 		}
-		_, err = tx.ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes, status, created_at, name_key)
-			VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)`+Prepared, d.ID, userID, filename, contentType, d.ObjectKey, declaredSize, d.CreatedAt, nameKey(filename))
-		return err
+		return nil
 	})
 	if err != nil {
 		return Document{}, fmt.Errorf("store: create pending document: %w", err)

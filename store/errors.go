@@ -44,6 +44,12 @@ func isUniqueViolation(err error) bool {
 	return c == sqlite3.SQLITE_CONSTRAINT_UNIQUE || c == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }
 
+// isForeignKeyViolation tells whether err is a foreign-key failure in either dialect: a row
+// that refers to one that does not exist (or no longer does).
+func isForeignKeyViolation(err error) bool {
+	return err != nil && (pgCode(err) == "23503" || sqliteCode(err) == sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY)
+}
+
 // IsUnavailable tells whether err means the database cannot serve the request now (down,
 // restarting, unreachable, busy, out of resources) rather than a bug or bad input: a 503.
 func IsUnavailable(err error) bool {

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
@@ -86,6 +87,45 @@ func TestReclassificationReplacesAutomaticTopics(t *testing.T) {
 		var rows int
 		if err := s.DB().QueryRowContext(ctx, `SELECT COUNT(*) FROM document_suggestions WHERE document_id = $1`, d.ID).Scan(&rows); err != nil || rows != 0 {
 			t.Fatalf("suggestions left: %d %v", rows, err)
+		}
+	})
+}
+
+// TestPendingUploadCommitsLazilyAndLocksTheQuotaLast: reserving an upload commits without
+// waiting for the disk on PostgreSQL, for its own transaction only; a refused reservation
+// leaves no document behind (the insert comes before the quota's conditional UPDATE and is
+// rolled back), and one for a user that is gone is ErrNotFound, as before.
+func TestPendingUploadCommitsLazilyAndLocksTheQuotaLast(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		s.DB().SetMaxOpenConns(1) // every call below runs on the same session
+		u := mustUser(t, s, "alice", store.RoleUser, 100)
+		d, err := s.ReservePending(ctx, u.ID, "a.txt", "text/plain", 60, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Dialect() == store.Postgres {
+			var mode string
+			if err := s.DB().QueryRowContext(ctx, `SHOW synchronous_commit`).Scan(&mode); err != nil || mode != "on" {
+				t.Fatalf("after a reservation, the session commits with synchronous_commit %q (%v)", mode, err)
+			}
+		}
+		if _, err := s.ReservePending(ctx, u.ID, "b.txt", "text/plain", 101, 0); !errors.Is(err, store.ErrQuotaExceeded) {
+			t.Fatalf("reservation past the limit: %v", err)
+		}
+		if _, err := s.ReservePending(ctx, "no-such-user", "c.txt", "text/plain", 1, 0); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("reservation for a user that does not exist: %v, want ErrNotFound", err)
+		}
+		var n int
+		if err := s.DB().QueryRowContext(ctx, `SELECT count(*) FROM documents`).Scan(&n); err != nil || n != 1 {
+			t.Fatalf("documents after one reservation and two refusals: %d (%v), want 1", n, err)
+		}
+		q, err := s.QuotaOf(ctx, u.ID)
+		if err != nil || q.PendingBytes != 60 || q.DocumentCount != 1 {
+			t.Fatalf("quota %+v %v, want 60 pending bytes and 1 document", q, err)
+		}
+		if got, err := s.Document(ctx, u.ID, d.ID); err != nil || got.Status != store.StatusPending {
+			t.Fatalf("reserved document %+v %v", got, err)
 		}
 	})
 }
