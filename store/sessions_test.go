@@ -5,9 +5,10 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/docuvault/docuvault/store"
 )
@@ -105,25 +106,17 @@ func TestSessionSavesInParallel(t *testing.T) {
 		if err := ss.CommitCtx(ctx, "tok", []byte("a"), base); err != nil {
 			t.Fatal(err)
 		}
-		var wg sync.WaitGroup
-		errs := make(chan error, 64)
+		var g errgroup.Group
 		for i := range 32 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			g.Go(func() error {
 				b, ok, err := ss.FindCtx(ctx, "tok")
 				if err != nil || !ok {
-					errs <- fmt.Errorf("find: %v %v", ok, err)
-					return
+					return fmt.Errorf("find: %v %v", ok, err)
 				}
-				if err := ss.CommitCtx(ctx, "tok", b, base.Add(time.Duration(i)*time.Second)); err != nil {
-					errs <- err
-				}
-			}()
+				return ss.CommitCtx(ctx, "tok", b, base.Add(time.Duration(i)*time.Second))
+			})
 		}
-		wg.Wait()
-		close(errs)
-		for err := range errs {
+		if err := g.Wait(); err != nil {
 			t.Fatal(err)
 		}
 		var writes int
