@@ -129,7 +129,8 @@ func (s *Store) connect(ctx context.Context) error {
 // openSQLite opens a file with busy_timeout first (so the other pragmas wait for locks),
 // WAL, foreign keys, and IMMEDIATE transactions so a writer never fails to upgrade its lock.
 // Reads get a pool of 8 connections (WAL lets them read while one writes; more would wait
-// for the WAL's few reader slots); writes get one of their own (see pools).
+// for the WAL's few reader slots); writes get one of their own (see pools), and checkpoints another
+// (see checkpointer).
 func openSQLite(path string, wrap func(driver.Connector) driver.Connector) (pools, error) {
 	if path == "" {
 		return pools{}, errors.New("empty path")
