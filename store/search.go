@@ -33,10 +33,11 @@ func prefixLast(words []string) bool {
 
 // DefaultPrefixMergeLimit bounds what a prefix longer than SQLite's prefix indexes (three
 // characters) may cost: FTS5 merges the lists of every word starting so before the first
-// row, so such a prefix is matched only when at most this many documents of the whole
-// index hold a word starting with its first three characters; otherwise the last word must
-// match whole ("invoic" would merge "invoice"'s list of half the collection).
-const DefaultPrefixMergeLimit = 10000
+// row, so such a prefix is matched only when the words starting with it occur at most this
+// many times in the whole index (documents_fts_terms, counted up to the limit); otherwise
+// the last word must match whole ("invoic" would merge "invoice"'s list of half the
+// collection). At this limit the count and the merge each cost a millisecond or two.
+const DefaultPrefixMergeLimit = 2000
 
 // WithPrefixMergeLimit sets the prefix merge limit (tests set it low).
 func WithPrefixMergeLimit(n int) Option { return func(s *Store) { s.prefixMergeLimit = n } }
@@ -47,33 +48,36 @@ const prefixShareLimit = 0.02
 
 // searchPrefix decides whether the last of words matches as the start of a word, so that no
 // prefix costs more than a bounded merge of word lists. SQLite: the two- and three-character
-// prefixes its indexes hold, and a longer one while its first three characters start words
-// of at most prefixMergeLimit documents (DefaultPrefixMergeLimit), counted with the prefix
-// index at a bounded cost. PostgreSQL, whose GIN index has no prefix entries and reads every
-// matching word's list: a prefix of four characters or more whose words are in less than
-// prefixShareLimit of the documents, by the statistics of documents.search (the most common
-// words and their frequencies). Otherwise the last word must match whole.
+// prefixes its indexes hold, and a longer one whose words occur at most prefixMergeLimit
+// times in the index (DefaultPrefixMergeLimit), counted in word order at a bounded cost.
+// PostgreSQL, whose GIN index has no prefix entries and reads every matching word's list: a
+// prefix of four characters or more whose words are in less than prefixShareLimit of the
+// documents, by the statistics of documents.search (the most common words and their
+// frequencies). Otherwise the last word must match whole.
 func (s *Store) searchPrefix(ctx context.Context, words []string) (bool, error) {
 	if !prefixLast(words) {
 		return false, nil
 	}
-	last := []rune(words[len(words)-1])
+	last := words[len(words)-1]
 	if s.dialect == Postgres {
-		if len(last) < 4 {
+		if utf8.RuneCountInString(last) < 4 {
 			return false, nil
 		}
-		share, err := s.wordStats.share(ctx, s, string(last))
+		share, err := s.wordStats.share(ctx, s, last)
 		if err != nil {
 			return false, err
 		}
 		return share < prefixShareLimit, nil
 	}
-	if len(last) <= 3 {
+	if utf8.RuneCountInString(last) <= 3 {
 		return true, nil
 	}
+	// The index holds its words folded as the tokenizer folds them; every word starting with
+	// the folded prefix sorts from it up to it followed by the highest code point.
+	from := newFolder().fold(last)
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM documents_fts WHERE documents_fts MATCH $1 LIMIT $2) probe`,
-		`{filename text} : "`+string(last[:3])+`"*`, s.prefixMergeLimit+1).Scan(&n)
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM documents_fts_terms WHERE term >= $1 AND term < $2 LIMIT $3) probe`,
+		from, from+string(utf8.MaxRune), s.prefixMergeLimit+1).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("search: count prefix: %w", err)
 	}
@@ -184,24 +188,12 @@ func (s *Store) planSearch(ctx context.Context, userID string, words []string, a
 	if after == nil {
 		probeArgs := []any{userID}
 		probeArg := func(v any) string { probeArgs = append(probeArgs, v); return "$" + strconv.Itoa(len(probeArgs)) }
-		n, last, err := s.countMatches(ctx, sqliteSearch(userID, words, prefix, probeArg), probeArgs, s.rankLimit+1)
+		n, _, err := s.countMatches(ctx, sqliteSearch(userID, words, prefix, probeArg), probeArgs, s.rankLimit+1)
 		if err != nil {
 			return listPlan{}, err
 		}
 		if n <= s.rankLimit {
 			return s.sqliteRanked(ctx, userID, words, prefix, nil, limit, where, args)
-		}
-		// A window of recent entries (sqliteNewest) pays when the words are in at least a
-		// quarter of the user's documents: their first matches lie within four times as many
-		// of the user's first entries. Sparser matches walk backwards.
-		var edge int64
-		err = s.db.QueryRowContext(ctx, `SELECT rowid FROM documents_fts WHERE documents_fts MATCH $1 ORDER BY rowid ASC LIMIT 1 OFFSET $2`,
-			`owner : "u`+strings.ReplaceAll(userID, "-", "")+`"`, 4*(s.rankLimit+1)-1).Scan(&edge)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return listPlan{}, fmt.Errorf("search: density: %w", err)
-		}
-		if err == nil && last > edge {
-			return sqliteSearch(userID, words, prefix, arg), nil
 		}
 	} else if after.Ranked {
 		return s.sqliteRanked(ctx, userID, words, prefix, after, limit, where, args)
@@ -225,6 +217,18 @@ func (s *Store) countMatches(ctx context.Context, p listPlan, args []any, most i
 		return 0, 0, fmt.Errorf("search: count matches: %w", err)
 	}
 	return n, last, nil
+}
+
+// sqliteAnchor is the FTS5 query whose list scales a newest-first window (sqliteNewest): the
+// user's own entries, or with several words those holding all but the last. The last word
+// is often the start of one still being typed ("w5" in "w194 w5"), whose prefix list holds
+// most of the index and is slow to walk backwards; the other words' list is short and
+// nearly every entry of it matches.
+func sqliteAnchor(userID string, words []string) string {
+	if len(words) < 2 {
+		return `owner : "u` + strings.ReplaceAll(userID, "-", "") + `"`
+	}
+	return sqliteMatch(userID, words[:len(words)-1], false)
 }
 
 // sqliteMatch is the FTS5 query of words for userID: the owner's token and every word in the

@@ -15,12 +15,13 @@ import (
 // sqliteNewest finds a newest-first page of a search on SQLite (the matches with the highest
 // index rowids below the cursor). FTS5 walks an AND of two long lists backwards slowly (the
 // owner's token and "the": ~20 ms for one page at a million documents, against well under a
-// millisecond forwards), so the page is first looked for forwards in a window of the user's
-// newest entries: the owner's list alone, read backwards (fast), gives the window's start a
-// few pages down; the match is read forwards from there, keeping the last page. A common
-// word fills the page there, at a cost of a few pages; rarer words, whose lists are short
-// enough to walk backwards quickly, fall back to that walk (sqliteSearch). The page's
-// documents are then read by their rowids, in the same order.
+// millisecond forwards), so the page is first looked for forwards in a window of the
+// anchor's newest entries (sqliteAnchor: the user's, or those with all but the last word):
+// the anchor's list, read backwards (fast), gives the window's start a few pages down; the
+// match is read forwards from there, keeping the last page. A common word fills the page
+// there, at a cost of a few pages; rarer words, whose lists are short enough to walk
+// backwards quickly, fall back to that walk (sqliteSearch). The page's documents are then
+// read by their rowids, in the same order.
 func (s *Store) sqliteNewest(ctx context.Context, userID string, words []string, prefix bool, after *Cursor, limit int, where []string, args *[]any) (listPlan, error) {
 	if after != nil && (after.Ranked || after.Seq <= 0) {
 		return listPlan{}, fmt.Errorf("cursor from another list: %w", ErrInvalid)
@@ -29,14 +30,13 @@ func (s *Store) sqliteNewest(ctx context.Context, userID string, words []string,
 	if after != nil {
 		upper = after.Seq
 	}
-	owner := `owner : "u` + strings.ReplaceAll(userID, "-", "") + `"`
 	cargs := append(slices.Clone(*args), sqliteMatch(userID, words, prefix), upper)
 	n := len(cargs)
 	k := 4 * (limit + 1)
 	var page []int64
 	var from int64
 	err := s.db.QueryRowContext(ctx, `SELECT rowid FROM documents_fts WHERE documents_fts MATCH $1 AND rowid < $2
-		ORDER BY rowid DESC LIMIT 1 OFFSET $3`, owner, upper, k-1).Scan(&from)
+		ORDER BY rowid DESC LIMIT 1 OFFSET $3`, sqliteAnchor(userID, words), upper, k-1).Scan(&from)
 	whole := errors.Is(err, sql.ErrNoRows)
 	if err != nil && !whole {
 		return listPlan{}, fmt.Errorf("search: window: %w", err)

@@ -1,0 +1,1 @@
+COMMENT ON INDEX ix_documents_user_search IS NULL;
