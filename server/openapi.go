@@ -176,8 +176,9 @@ var schemas = map[string]any{
 			"(its first 16,384 characters) around the first match. The text is HTML-escaped (& < > \" ') before the matching words " +
 			"are wrapped in <mark>…</mark>, so it holds no other markup and may be inserted as HTML; \"…\" marks text cut off. " +
 			"The last word of q may also match the start of a word (\"lisb\" finds \"Lisbon\") where that costs a bounded " +
-			"merge: on SQLite 2 and 3 characters always, 4 or more while its first 3 start words of at most 10,000 documents; on " +
-			"PostgreSQL 4 or more characters whose words are in under 2% of the documents. Otherwise it matches whole words."}}),
+			"merge: on SQLite 2 and 3 characters always, 4 or more while the words so starting occur at most 2,000 times in the " +
+			"index; on PostgreSQL 4 or more characters while its statistics put the words so starting in at most 2,000 documents. " +
+			"Otherwise it matches whole words."}}),
 	"DocumentPage": obj(nil, map[string]any{"items": listOf("Document"), "next_cursor": strNull,
 		"total": map[string]any{"type": []string{"integer", "null"}, "description": "documents in the whole list (the trash with trashed=true); null when filtered by status, topic or q"}}),
 	"BulkRequest": obj([]string{"ids", "action"}, map[string]any{"ids": map[string]any{"type": "array", "items": str, "minItems": 1, "maxItems": 500},

@@ -31,29 +31,27 @@ func prefixLast(words []string) bool {
 	return len(words) > 0 && utf8.RuneCountInString(words[len(words)-1]) >= minPrefix
 }
 
-// DefaultPrefixMergeLimit bounds what a prefix longer than SQLite's prefix indexes (three
-// characters) may cost: FTS5 merges the lists of every word starting so before the first
-// row, so such a prefix is matched only when the words starting with it occur at most this
-// many times in the whole index (documents_fts_terms, counted up to the limit); otherwise
-// the last word must match whole ("invoic" would merge "invoice"'s list of half the
-// collection). At this limit the count and the merge each cost a millisecond or two.
+// DefaultPrefixMergeLimit bounds what a prefix may cost where the index has no list of its
+// own: the lists of every word starting so are merged before the first row, so the prefix
+// is matched only while they are this short, in the whole index; otherwise the last word
+// must match whole ("invoic" would merge "invoice"'s list of half the collection). SQLite,
+// past its prefix indexes (three characters): the words' occurrences, counted in
+// documents_fts_terms up to the limit; at the limit the count and the merge each cost a
+// millisecond or two. PostgreSQL: the documents holding them, estimated from the column's
+// statistics.
 const DefaultPrefixMergeLimit = 2000
 
 // WithPrefixMergeLimit sets the prefix merge limit (tests set it low).
 func WithPrefixMergeLimit(n int) Option { return func(s *Store) { s.prefixMergeLimit = n } }
-
-// prefixShareLimit: on PostgreSQL a prefix is matched only while the words starting with it
-// are in less than this share of the documents, by the column's statistics.
-const prefixShareLimit = 0.02
 
 // searchPrefix decides whether the last of words matches as the start of a word, so that no
 // prefix costs more than a bounded merge of word lists. SQLite: the two- and three-character
 // prefixes its indexes hold, and a longer one whose words occur at most prefixMergeLimit
 // times in the index (DefaultPrefixMergeLimit), counted in word order at a bounded cost.
 // PostgreSQL, whose GIN index has no prefix entries and reads every matching word's list: a
-// prefix of four characters or more whose words are in less than prefixShareLimit of the
-// documents, by the statistics of documents.search (the most common words and their
-// frequencies). Otherwise the last word must match whole.
+// prefix of four characters or more whose words are in at most prefixMergeLimit documents,
+// by the statistics of documents.search (the most common words, their frequencies and the
+// table's row estimate). Otherwise the last word must match whole.
 func (s *Store) searchPrefix(ctx context.Context, words []string) (bool, error) {
 	if !prefixLast(words) {
 		return false, nil
@@ -63,11 +61,11 @@ func (s *Store) searchPrefix(ctx context.Context, words []string) (bool, error) 
 		if utf8.RuneCountInString(last) < 4 {
 			return false, nil
 		}
-		share, err := s.wordStats.share(ctx, s, last)
+		n, err := s.wordStats.documents(ctx, s, last)
 		if err != nil {
 			return false, err
 		}
-		return share < prefixShareLimit, nil
+		return n <= float64(s.prefixMergeLimit), nil
 	}
 	if utf8.RuneCountInString(last) <= 3 {
 		return true, nil
@@ -90,17 +88,20 @@ func (s *Store) searchPrefix(ctx context.Context, words []string) (bool, error) 
 const wordStatsMaxAge = time.Minute
 
 // wordStats holds documents.search's most common words and the share of documents holding
-// each (pg_stats), as read at most wordStatsMaxAge ago.
+// each (pg_stats), and the table's estimated row count (pg_class), as read at most
+// wordStatsMaxAge ago.
 type wordStats struct {
 	mu     sync.Mutex
 	read   time.Time
+	rows   float64
 	words  []string
 	shares []float32
 }
 
-// share is the share of documents holding a word that starts with prefix, by the statistics
-// (a word the statistics do not list counts as rare).
-func (w *wordStats) share(ctx context.Context, s *Store, prefix string) (float64, error) {
+// documents estimates how many documents hold a word that starts with prefix, by the
+// statistics (a word the statistics do not list counts as rare: it is in fewer documents
+// than the rarest word they list).
+func (w *wordStats) documents(ctx context.Context, s *Store, prefix string) (float64, error) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if now := s.now(); w.read.IsZero() || now.Sub(w.read) >= wordStatsMaxAge || now.Before(w.read) {
@@ -108,13 +109,15 @@ func (w *wordStats) share(ctx context.Context, s *Store, prefix string) (float64
 		// separate them; most_common_elem_freqs ends with three summary figures after the
 		// words' shares.
 		var words, shares string
-		err := s.db.QueryRowContext(ctx, `SELECT COALESCE(array_to_string(most_common_elems::text::text[], ' '), ''),
-			COALESCE(array_to_string(most_common_elem_freqs, ' '), '')
-			FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'documents' AND attname = 'search'`).Scan(&words, &shares)
+		var rows float64
+		err := s.db.QueryRowContext(ctx, `SELECT GREATEST(c.reltuples, 0)::float8,
+			COALESCE(array_to_string(st.most_common_elems::text::text[], ' '), ''), COALESCE(array_to_string(st.most_common_elem_freqs, ' '), '')
+			FROM pg_class c LEFT JOIN pg_stats st ON st.schemaname = current_schema() AND st.tablename = 'documents' AND st.attname = 'search'
+			WHERE c.oid = to_regclass('documents')`).Scan(&rows, &words, &shares)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
 			return 0, fmt.Errorf("search: prefix statistics: %w", err)
 		}
-		w.words, w.shares = strings.Fields(words), nil
+		w.rows, w.words, w.shares = rows, strings.Fields(words), nil
 		figures := strings.Fields(shares)
 		for _, f := range figures[:min(len(w.words), len(figures))] {
 			v, err := strconv.ParseFloat(f, 32)
@@ -131,7 +134,7 @@ func (w *wordStats) share(ctx context.Context, s *Store, prefix string) (float64
 			sum += float64(w.shares[i])
 		}
 	}
-	return sum, nil
+	return sum * w.rows, nil
 }
 
 // PrefixMatched says whether a search for q matches its last word as the start of a word
