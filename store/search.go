@@ -71,11 +71,23 @@ func (s *Store) searchPrefix(ctx context.Context, words []string) (bool, error) 
 		return true, nil
 	}
 	// The index holds its words folded as the tokenizer folds them; every word starting with
-	// the folded prefix sorts from it up to it followed by the highest code point.
-	from := newFolder().fold(last)
+	// the folded prefix sorts from it up to it followed by the highest code point. The
+	// tokenizer removes diacritics from Latin letters only, so a prefix whose folding changes
+	// another letter (Greek "ά" to "α") might not be what the index holds and would count
+	// nothing: such a prefix is weighed by the documents whose words start with its first
+	// three characters instead, which FTS5 folds itself (a bound above the prefix's own).
+	f := newFolder()
+	q, probe := `SELECT COUNT(*) FROM (SELECT 1 FROM documents_fts_terms WHERE term >= $1 AND term < $2 LIMIT $3) probe`, []any{f.fold(last)}
+	probe = append(probe, probe[0].(string)+string(utf8.MaxRune))
+	for _, r := range last {
+		if r > 0x24f && (r < 0x1e00 || r > 0x1eff) && f.fold(string(r)) != strings.ToLower(string(r)) {
+			q = `SELECT COUNT(*) FROM (SELECT 1 FROM documents_fts WHERE documents_fts MATCH $1 LIMIT $2) probe`
+			probe = []any{`{filename text} : "` + string([]rune(last)[:3]) + `"*`}
+			break
+		}
+	}
 	var n int
-	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM documents_fts_terms WHERE term >= $1 AND term < $2 LIMIT $3) probe`,
-		from, from+string(utf8.MaxRune), s.prefixMergeLimit+1).Scan(&n)
+	err := s.db.QueryRowContext(ctx, q, append(probe, s.prefixMergeLimit+1)...).Scan(&n)
 	if err != nil {
 		return false, fmt.Errorf("search: count prefix: %w", err)
 	}
