@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
+	"syscall"
 	"time"
 
 	"github.com/docuvault/docuvault/store"
@@ -59,14 +60,58 @@ func (p pattern) Read(dst []byte) (int, error) {
 	return n, nil
 }
 
+// bigRounds is how many times each side of the big upload's comparison runs, alternately:
+// the disk's write-back of one step spills into the next, and a single pair swung between
+// 0.6× and 1.2× on the same build.
+const bigRounds = 3
+
 // bigUpload times the upload of o.Big bytes to the local blob store (upload-url, PUT,
 // confirm) beside copying the same bytes to a new file in the same folder tree as `cp`
-// would, then syncing the file and its folder, as the upload does.
+// would, then syncing the file and its folder, as the upload does. The two alternate
+// bigRounds times, each after the disk has written back everything before it (sync), and
+// the medians are compared.
 func (b *bench) bigUpload(ctx context.Context, c *apiClient, dir string) error {
 	size := b.o.Big
-	b.logf("upload of %d MiB beside cp + fsync", size>>20)
-	start := time.Now()
-	f, err := os.Create(filepath.Join(dir, "cp-baseline"))
+	b.logf("upload of %d MiB beside cp + fsync, %d times each", size>>20, bigRounds)
+	var cps, ups []time.Duration
+	for round := range bigRounds {
+		syscall.Sync()
+		start := time.Now()
+		err := copyFsync(filepath.Join(dir, "cp-baseline"), size)
+		cps = append(cps, time.Since(start))
+		_ = os.Remove(filepath.Join(dir, "cp-baseline"))
+		if err != nil {
+			return fmt.Errorf("cp baseline: %w", err)
+		}
+		// The upload's first bytes are unique: the same bytes twice are refused as a duplicate.
+		var head [8]byte
+		binary.BigEndian.PutUint64(head[:], uint64(time.Now().UnixNano()))
+		body := io.MultiReader(bytes.NewReader(head[:]), io.LimitReader(newPattern(), size-8))
+		syscall.Sync()
+		start = time.Now()
+		id, err := c.upload(ctx, fmt.Sprintf("dvbench-big-%d.bin", round), "application/octet-stream", size, body)
+		ups = append(ups, time.Since(start))
+		if id != "" {
+			if derr := c.call(ctx, "DELETE", "/api/documents/"+id, nil, nil, http.StatusNoContent, nil); err == nil {
+				err = derr
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("big upload: %w", err)
+		}
+	}
+	rate := func(d time.Duration) float64 { return float64(size) / 1e6 / d.Seconds() }
+	upMB, cpMB := rate(median(ups)), rate(median(cps))
+	b.rows = append(b.rows, Row{Figure: fmt.Sprintf("local upload of %d MiB (upload-url + PUT + confirm), median of %d", size>>20, bigRounds),
+		Value: fmt.Sprintf("%.0f MB/s", upMB), Baseline: fmt.Sprintf("cp + fsync of file and folder: %.0f MB/s", cpMB),
+		Num: upMB, Base: cpMB, Ratio: upMB / cpMB, Goal: "≥ 0.9×", Met: met(upMB >= 0.9*cpMB)})
+	return nil
+}
+
+// copyFsync writes size bytes to a new file at path as `cp` would, then syncs the file and
+// its folder.
+func copyFsync(path string, size int64) error {
+	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
@@ -78,33 +123,9 @@ func (b *bench) bigUpload(ctx context.Context, c *apiClient, dir string) error {
 		err = cerr
 	}
 	if err == nil {
-		err = syncDir(dir)
+		err = syncDir(filepath.Dir(path))
 	}
-	cp := time.Since(start)
-	_ = os.Remove(f.Name())
-	if err != nil {
-		return fmt.Errorf("cp baseline: %w", err)
-	}
-	// The upload's first bytes are unique: the same bytes twice are refused as a duplicate.
-	var head [8]byte
-	binary.BigEndian.PutUint64(head[:], uint64(time.Now().UnixNano()))
-	body := io.MultiReader(bytes.NewReader(head[:]), io.LimitReader(newPattern(), size-8))
-	start = time.Now()
-	id, err := c.upload(ctx, "dvbench-big.bin", "application/octet-stream", size, body)
-	up := time.Since(start)
-	if id != "" {
-		if derr := c.call(ctx, "DELETE", "/api/documents/"+id, nil, nil, http.StatusNoContent, nil); err == nil {
-			err = derr
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("big upload: %w", err)
-	}
-	upMB, cpMB := float64(size)/1e6/up.Seconds(), float64(size)/1e6/cp.Seconds()
-	b.rows = append(b.rows, Row{Figure: fmt.Sprintf("local upload of %d MiB (upload-url + PUT + confirm)", size>>20),
-		Value: fmt.Sprintf("%.0f MB/s", upMB), Baseline: fmt.Sprintf("cp + fsync of file and folder: %.0f MB/s", cpMB),
-		Num: upMB, Base: cpMB, Ratio: upMB / cpMB, Goal: "≥ 0.9×", Met: met(upMB >= 0.9*cpMB)})
-	return nil
+	return err
 }
 
 func syncDir(dir string) error {
