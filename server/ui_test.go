@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -103,6 +104,12 @@ func waitText(sel, want string) chromedp.Action[chromedp.Void] {
 
 // waitTrue waits until the JavaScript expression is true.
 func waitTrue(expr string) chromedp.Action[chromedp.Void] { return waitTrueFor(expr, 20*time.Second) }
+
+// clickJS is an expression that clicks the element matching selector from the page itself and
+// says whether it was there: waitTrue(clickJS(…)) clicks once it is, whatever renders it anew.
+func clickJS(selector string) string {
+	return `(() => { const e = document.querySelector(` + strconv.Quote(selector) + `); if (e) e.click(); return !!e })()`
+}
 
 // waitTrueFor is waitTrue with its own deadline, for steps that wait on background work
 // (classification, OCR) that a loaded machine may take longer over.
