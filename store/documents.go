@@ -204,12 +204,6 @@ func (s *Store) confirmUpload(ctx context.Context, userID, id string, declared, 
 	var confirmed *Document
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		confirmed = nil
-		// The commit does not wait for the disk while it holds the user's quota row (every
-		// upload and confirm of the user waits for that lock); flushCommits below waits for
-		// it after the lock is gone, before the confirm returns.
-		if err := s.commitLazily(ctx, tx); err != nil {
-			return err
-		}
 		reserved := declared
 		if reserved < 0 {
 			err := tx.QueryRowContext(ctx, `SELECT size_bytes FROM documents WHERE id = $1 AND user_id = $2 AND status = 'pending'`,
@@ -255,10 +249,6 @@ func (s *Store) confirmUpload(ctx context.Context, userID, id string, declared, 
 		// the same bytes has committed by now, and this statement sees it.
 		return s.checkDuplicate(ctx, tx, userID, id, sum, true)
 	})
-	if err == nil {
-		// Also when another request confirmed it: its commit may not be on disk yet.
-		err = s.flushCommits(ctx)
-	}
 	if err != nil {
 		return Document{}, fmt.Errorf("store: confirm upload: %w", err)
 	}

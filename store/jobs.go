@@ -78,23 +78,6 @@ func (s *Store) commitLazily(ctx context.Context, tx *sql.Tx) error {
 	return err
 }
 
-// flushCommits returns once every commit made before it is on disk, lazy ones included: a
-// commit that waits for the disk (an xid taken, nothing else written) flushes the log up to
-// its own record, and the log is written in order. A lazy commit followed by flushCommits is
-// as durable as an ordinary one when flushCommits returns, but releases its row locks before
-// the disk's flush instead of after it, so writers queued on a hot row (a user's quota) no
-// longer wait for one flush each; their flushes are shared. Others may see such a commit a
-// few milliseconds before it is durable: a database crash in that window forgets it, and
-// its caller, which got an error, repeats it. SQLite commits without syncing (WAL,
-// synchronous=NORMAL) and has nothing to flush here.
-func (s *Store) flushCommits(ctx context.Context) error {
-	if s.dialect != Postgres {
-		return nil
-	}
-	_, err := s.db.ExecContext(ctx, `SELECT pg_current_xact_id()`)
-	return err
-}
-
 // leaseHeld tells whether a lease-guarded UPDATE found its row: ErrLeaseLost when it matched
 // none, the database's own error when it failed (a failure is not a lost lease: the caller
 // must not give up a document it still holds).

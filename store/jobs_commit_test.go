@@ -129,35 +129,3 @@ func TestPendingUploadCommitsLazilyAndLocksTheQuotaLast(t *testing.T) {
 		}
 	})
 }
-
-// TestConfirmCommitsLazilyForItselfOnly: a confirm's transaction turns synchronous_commit off
-// for itself alone (its durability comes from the flush after it); the session it ran on
-// still waits for the disk, and the confirmed document and quota are as an ordinary commit
-// leaves them, a repeated confirm included.
-func TestConfirmCommitsLazilyForItselfOnly(t *testing.T) {
-	forEachDialect(t, func(t *testing.T, s *store.Store) {
-		ctx := context.Background()
-		s.DB().SetMaxOpenConns(1) // every call below runs on the same session
-		u := mustUser(t, s, "alice", store.RoleUser, 100)
-		d, err := s.ReservePending(ctx, u.ID, "a.txt", "text/plain", 60, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for range 2 {
-			got, err := s.ConfirmReserved(ctx, u.ID, d.ID, 60, 50, "")
-			if err != nil || got.Status != store.StatusUploaded || got.SizeBytes != 50 {
-				t.Fatalf("confirm: %+v %v", got, err)
-			}
-		}
-		if s.Dialect() == store.Postgres {
-			var mode string
-			if err := s.DB().QueryRowContext(ctx, `SHOW synchronous_commit`).Scan(&mode); err != nil || mode != "on" {
-				t.Fatalf("after a confirm, the session commits with synchronous_commit %q (%v)", mode, err)
-			}
-		}
-		q, err := s.QuotaOf(ctx, u.ID)
-		if err != nil || q.UsedBytes != 50 || q.PendingBytes != 0 || q.DocumentCount != 1 {
-			t.Fatalf("quota %+v %v, want 50 used, nothing pending, 1 document", q, err)
-		}
-	})
-}
