@@ -77,8 +77,8 @@ func (s *Store) searchPrefix(ctx context.Context, words []string) (bool, error) 
 	// nothing: such a prefix is weighed by the documents whose words start with its first
 	// three characters instead, which FTS5 folds itself (a bound above the prefix's own).
 	f := newFolder()
-	q, probe := `SELECT COUNT(*) FROM (SELECT 1 FROM documents_fts_terms WHERE term >= $1 AND term < $2 LIMIT $3) probe`, []any{f.fold(last)}
-	probe = append(probe, probe[0].(string)+string(utf8.MaxRune))
+	from := f.fold(last)
+	q, probe := `SELECT COUNT(*) FROM (SELECT 1 FROM documents_fts_terms WHERE term >= $1 AND term < $2 LIMIT $3) probe`, []any{from, from + string(utf8.MaxRune)}
 	for _, r := range last {
 		if r > 0x24f && (r < 0x1e00 || r > 0x1eff) && f.fold(string(r)) != strings.ToLower(string(r)) {
 			q = `SELECT COUNT(*) FROM (SELECT 1 FROM documents_fts WHERE documents_fts MATCH $1 LIMIT $2) probe`
@@ -203,7 +203,7 @@ func (s *Store) planSearch(ctx context.Context, userID string, words []string, a
 	if after == nil {
 		probeArgs := []any{userID}
 		probeArg := func(v any) string { probeArgs = append(probeArgs, v); return "$" + strconv.Itoa(len(probeArgs)) }
-		n, _, err := s.countMatches(ctx, sqliteSearch(userID, words, prefix, probeArg), probeArgs, s.rankLimit+1)
+		n, err := s.countMatches(ctx, sqliteSearch(userID, words, prefix, probeArg), probeArgs, s.rankLimit+1)
 		if err != nil {
 			return listPlan{}, err
 		}
@@ -223,15 +223,14 @@ func (s *Store) planSearch(ctx context.Context, userID string, words []string, a
 
 // countMatches counts the user's matches of a newest-first plan (args: the user's id, then
 // the plan's own), stopping at most: a cost bounded by most, whatever the collection's size.
-// last is the highest index rowid counted (the index yields them in ascending order).
-func (s *Store) countMatches(ctx context.Context, p listPlan, args []any, most int) (n int, last int64, err error) {
+func (s *Store) countMatches(ctx context.Context, p listPlan, args []any, most int) (int, error) {
 	args = append(args, most)
-	err = s.db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(MAX(r), 0) FROM (SELECT rowid AS r FROM `+p.matches+` LIMIT $`+
-		strconv.Itoa(len(args))+`) probe`, args...).Scan(&n, &last)
+	var n int
+	err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (SELECT 1 FROM `+p.matches+` LIMIT $`+strconv.Itoa(len(args))+`) probe`, args...).Scan(&n)
 	if err != nil {
-		return 0, 0, fmt.Errorf("search: count matches: %w", err)
+		return 0, fmt.Errorf("search: count matches: %w", err)
 	}
-	return n, last, nil
+	return n, nil
 }
 
 // sqliteAnchor is the FTS5 query whose list scales a newest-first window (sqliteNewest): the

@@ -88,7 +88,7 @@ func (s *Store) sqliteRanked(ctx context.Context, userID string, words []string,
 		for i, w := range words {
 			pa := []any{userID}
 			probe := sqliteSearch(userID, []string{w}, prefix && i == len(words)-1, func(v any) string { pa = append(pa, v); return "$" + strconv.Itoa(len(pa)) })
-			df, _, err := s.countMatches(ctx, probe, pa, dfCap)
+			df, err := s.countMatches(ctx, probe, pa, dfCap)
 			if err != nil {
 				return listPlan{}, err
 			}
