@@ -428,6 +428,52 @@ func TestSearchSnippetEscapesMarkup(t *testing.T) {
 	}
 }
 
+// TestSearchRowidsAreSpread: on SQLite consecutive documents get index rowids that grow but
+// are not consecutive (about 64 apart, never 128 or more), so deleting a batch of them does
+// not fill consecutive slots of FTS5's deletion tables; newest-first pages still follow them.
+func TestSearchRowidsAreSpread(t *testing.T) {
+	ctx := context.Background()
+	s := newTestStore(t, store.SQLite, store.WithRankLimit(5)) // 50 matches list newest first
+	alice := mustUser(t, s, "alice", store.RoleUser, 1<<30)
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 50 {
+		id := uuid.Must(uuid.NewV7()).String()
+		if _, err := s.DB().ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes,
+			status, created_at, text) VALUES ($1, $2, $3, 'text/plain', $4, 1, 'classified', $5, 'quokka')`,
+			id, alice.ID, fmt.Sprintf("d%02d.txt", i), store.ObjectKeyFor(alice.ID, id), start.Add(time.Duration(i)*time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rows, err := s.DB().QueryContext(ctx, `SELECT search_rowid FROM documents ORDER BY created_at`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for rows.Next() {
+		var r int64
+		if err := rows.Scan(&r); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, r)
+	}
+	rows.Close()
+	sum := int64(0)
+	for i := 1; i < len(ids); i++ {
+		gap := ids[i] - ids[i-1]
+		if gap < 1 || gap > 127 {
+			t.Fatalf("rowid %d after %d: gap %d, want 1–127", ids[i], ids[i-1], gap)
+		}
+		sum += gap
+	}
+	if mean := float64(sum) / float64(len(ids)-1); mean < 32 {
+		t.Fatalf("rowids %v: mean gap %.1f, want about 64", ids, mean)
+	}
+	docs, next, err := s.ListDocuments(ctx, alice.ID, store.DocumentFilter{Query: "quokka", Limit: 3})
+	if err != nil || len(docs) != 3 || docs[0].Filename != "d49.txt" || docs[2].Filename != "d47.txt" || next == nil || next.Ranked {
+		t.Fatalf("newest first: %+v %+v %v", docs, next, err)
+	}
+}
+
 // TestSearchLongPrefixIsBounded: on SQLite a last word longer than the prefix indexes matches
 // as a prefix only while the words starting with it occur few times in the index (a merge
 // of bounded cost), however common its first three characters; past the limit it matches
