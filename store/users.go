@@ -243,12 +243,21 @@ func (s *Store) DeleteUser(ctx context.Context, id string) ([]string, error) {
 	var keys []string
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		// Rows are locked in the order uploads lock them, so a deletion racing an upload
-		// waits instead of deadlocking on Postgres: the documents, then the quota row (a
-		// new pending upload takes the quota row first and the user row's key lock last,
-		// so the user row is locked only once the quota row is held), then the user. The
-		// documents are deleted again under the quota lock: one created meanwhile is gone
-		// too, and no other can be created.
-		var err error
+		// waits instead of deadlocking on Postgres: the user row first (a new pending upload
+		// inserts its document, whose foreign key takes the user row's key lock, before it
+		// updates the quota row; once the user row is locked here, such an insert waits and
+		// then finds the user gone), then the documents, then the quota row. The documents
+		// are deleted again under the quota lock: one created meanwhile is gone too, and no
+		// other can be created.
+		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns("")+` FROM users WHERE id = $1`+s.forUpdate(), id))
+		if err != nil {
+			return err
+		}
+		if u.Role == RoleAdmin && u.IsActive {
+			if err := s.requireOtherAdmin(ctx, tx, id); err != nil {
+				return err
+			}
+		}
 		if keys, err = deleteDocumentsWhere(ctx, tx, `user_id = $1`, id); err != nil {
 			return err
 		}
@@ -261,15 +270,6 @@ func (s *Store) DeleteUser(ctx context.Context, id string) ([]string, error) {
 			return err
 		}
 		keys = append(keys, more...)
-		u, err := scanUser(tx.QueryRowContext(ctx, `SELECT `+userColumns("")+` FROM users WHERE id = $1`+s.forUpdate(), id))
-		if err != nil {
-			return err
-		}
-		if u.Role == RoleAdmin && u.IsActive {
-			if err := s.requireOtherAdmin(ctx, tx, id); err != nil {
-				return err
-			}
-		}
 		_, err = tx.ExecContext(ctx, `DELETE FROM users WHERE id = $1`, id)
 		return err
 	})
