@@ -250,13 +250,7 @@ func TestMigration0010ConvertsSearchIndex(t *testing.T) {
 				{alice.ID, "lease.txt", "rent contract landlord"},
 				{bob.ID, "bob.txt", "electricity invoice april"},
 			} {
-				id := uuid.Must(uuid.NewV7()).String()
-				ids[doc.name] = id
-				if _, err := s.DB().ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes,
-					status, created_at, text) VALUES ($1, $2, $3, 'text/plain', $4, 1, 'classified', $5, $6)`,
-					id, doc.user, doc.name, store.ObjectKeyFor(doc.user, id), time.Date(2026, 1, 1, 0, 0, i, 0, time.UTC), doc.text); err != nil {
-					t.Fatal(err)
-				}
+				ids[doc.name] = insertText(t, s, doc.user, doc.name, doc.text, time.Date(2026, 1, 1, 0, 0, i, 0, time.UTC))
 			}
 			if _, err := s.DB().ExecContext(ctx, `UPDATE quotas SET used_bytes = 10`); err != nil {
 				t.Fatal(err)
@@ -437,12 +431,7 @@ func TestSearchRowidsAreSpread(t *testing.T) {
 	alice := mustUser(t, s, "alice", store.RoleUser, 1<<30)
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := range 50 {
-		id := uuid.Must(uuid.NewV7()).String()
-		if _, err := s.DB().ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes,
-			status, created_at, text) VALUES ($1, $2, $3, 'text/plain', $4, 1, 'classified', $5, 'quokka')`,
-			id, alice.ID, fmt.Sprintf("d%02d.txt", i), store.ObjectKeyFor(alice.ID, id), start.Add(time.Duration(i)*time.Minute)); err != nil {
-			t.Fatal(err)
-		}
+		insertText(t, s, alice.ID, fmt.Sprintf("d%02d.txt", i), "quokka", start.Add(time.Duration(i)*time.Minute))
 	}
 	rows, err := s.DB().QueryContext(ctx, `SELECT search_rowid FROM documents ORDER BY created_at`)
 	if err != nil {
@@ -488,12 +477,7 @@ func TestSearchLongPrefixIsBounded(t *testing.T) {
 			alice := mustUser(t, s, "alice", store.RoleUser, 1<<30)
 			for i, text := range []string{"invoice", "invoice", "invoice", "invoice", "invoice", "invoices due", "quokka", "quote", "Quotes", "quoted",
 				"άλφαβητο", "άλφαβητο", "άλφαβητο", "άλφαβητο"} {
-				id := uuid.Must(uuid.NewV7()).String()
-				if _, err := s.DB().ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes,
-					status, created_at, text) VALUES ($1, $2, $3, 'text/plain', $4, 1, 'classified', $5, $6)`,
-					id, alice.ID, fmt.Sprintf("d%d.txt", i), store.ObjectKeyFor(alice.ID, id), time.Now().UTC(), text); err != nil {
-					t.Fatal(err)
-				}
+				insertText(t, s, alice.ID, fmt.Sprintf("d%d.txt", i), text, time.Now().UTC())
 			}
 			// SQLite: words starting "invoic" occur 6 times, more than 3, so "invoic" and
 			// "invoice" match whole words only. "quo" starts 4 documents' words, but only one
@@ -544,13 +528,7 @@ func TestSearchRanksByRelevance(t *testing.T) {
 			bob := mustUser(t, s, "bob", store.RoleUser, 1<<30)
 			insert := func(user, name, text string) string {
 				t.Helper()
-				id := uuid.Must(uuid.NewV7()).String()
-				if _, err := s.DB().ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes,
-					status, created_at, text) VALUES ($1, $2, $3, 'text/plain', $4, 1, 'classified', $5, $6)`,
-					id, user, name, store.ObjectKeyFor(user, id), time.Now().UTC(), text); err != nil {
-					t.Fatal(err)
-				}
-				return id
+				return insertText(t, s, user, name, text, time.Now().UTC())
 			}
 			once := insert(alice.ID, "a.txt", "a note on the quokka and the rent of the flat in march")
 			thrice := insert(alice.ID, "b.txt", "quokka quokka quokka and the rent of the flat in march")
@@ -653,4 +631,17 @@ func TestSearchNewestFirstFindsSparseMatches(t *testing.T) {
 			}
 		})
 	}
+}
+
+// insertText adds a classified text/plain document of the user with text, created at at,
+// straight into the table (its index entry comes from the trigger), and returns its id.
+func insertText(t *testing.T, s *store.Store, userID, filename, text string, at time.Time) string {
+	t.Helper()
+	id := uuid.Must(uuid.NewV7()).String()
+	if _, err := s.DB().ExecContext(context.Background(), `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes,
+		status, created_at, text) VALUES ($1, $2, $3, 'text/plain', $4, 1, 'classified', $5, $6)`,
+		id, userID, filename, store.ObjectKeyFor(userID, id), at, text); err != nil {
+		t.Fatal(err)
+	}
+	return id
 }
