@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -644,4 +645,42 @@ func insertText(t *testing.T, s *store.Store, userID, filename, text string, at 
 		t.Fatal(err)
 	}
 	return id
+}
+
+// TestSearchHostileWords: NUL bytes, invalid UTF-8, query syntax, the highest code point (the
+// long-prefix probe's bound) and a word of 10,000 letters search without error on both
+// databases, find only the user's own documents, and leave an ordinary search working.
+func TestSearchHostileWords(t *testing.T) {
+	for _, d := range testenv.Dialects() {
+		t.Run(d, func(t *testing.T) {
+			ctx := context.Background()
+			s := newTestStore(t, d)
+			alice := mustUser(t, s, "alice", store.RoleUser, 1<<30)
+			bob := mustUser(t, s, "bob", store.RoleUser, 1<<30)
+			insertText(t, s, alice.ID, "a.txt", "quokka "+strings.Repeat("x", 10000), time.Now().UTC())
+			insertText(t, s, bob.ID, "b.txt", "quokka secret", time.Now().UTC())
+			for _, q := range []string{"quok\x00ka", "quok\xff\xfe", "\xff\xfe\xfd", `quok" OR owner:*`, "quokka*", "NEAR(quokka secret)",
+				"quok" + string(utf8.MaxRune), strings.Repeat("x", 10000), strings.Repeat("xy", 5000), "\x00\x00\x00", strings.Repeat("quokka ", 100)} {
+				docs, _, err := s.ListDocuments(ctx, alice.ID, store.DocumentFilter{Query: q, Limit: 10})
+				if err != nil {
+					t.Fatalf("%q: %v", q, err)
+				}
+				for _, doc := range docs {
+					if doc.UserID != alice.ID {
+						t.Fatalf("%q: found %s of another user", q, doc.Filename)
+					}
+				}
+			}
+			want := 1
+			if d == store.Postgres {
+				want = 0 // PostgreSQL leaves words over 2,047 bytes out of a tsvector
+			}
+			if docs, _, err := s.ListDocuments(ctx, alice.ID, store.DocumentFilter{Query: strings.Repeat("x", 10000), Limit: 10}); err != nil || len(docs) != want {
+				t.Fatalf("the 10,000-letter word: %d found, want %d (%v)", len(docs), want, err)
+			}
+			if docs, _, err := s.ListDocuments(ctx, alice.ID, store.DocumentFilter{Query: "quok", Limit: 10}); err != nil || len(docs) != 1 || docs[0].Filename != "a.txt" {
+				t.Fatalf("quok after the hostile queries: %+v, %v", docs, err)
+			}
+		})
+	}
 }
