@@ -67,12 +67,35 @@ func (h *hookBlobs) Move(ctx context.Context, src, dst string) (blob.Info, error
 	return info, err
 }
 
+// Stat runs the move hooks on the local store: a confirm of a local upload, which its PUT
+// wrote in place, looks at the bytes where an object store's upload is moved.
+func (h *hookBlobs) Stat(ctx context.Context, key string) (blob.Info, error) {
+	if _, local := h.Store.(*blob.Local); !local {
+		return h.Store.Stat(ctx, key)
+	}
+	before, after, _, _ := h.hooks()
+	if before != nil {
+		before("", key)
+	}
+	info, err := h.Store.Stat(ctx, key)
+	if err == nil && after != nil {
+		if herr := after("", key); herr != nil {
+			return blob.Info{}, herr
+		}
+	}
+	return info, err
+}
+
 func (h *hookBlobs) Put(ctx context.Context, key string, r io.Reader, max int64, ct string) (blob.Info, error) {
 	return h.put(key, r, func(r io.Reader) (blob.Info, error) { return h.Store.Put(ctx, key, r, max, ct) })
 }
 
+// localHookBlobs is hookBlobs over the local store, with the local store's own upload
+// endpoint and temp cleaning: the server tells the stores apart by what they can do.
+type localHookBlobs struct{ *hookBlobs }
+
 // PutDeclared is the local store's write of a signed upload, with the same hooks as Put.
-func (h *hookBlobs) PutDeclared(ctx context.Context, key string, r io.Reader, declared int64, ct string) (blob.Info, error) {
+func (h localHookBlobs) PutDeclared(ctx context.Context, key string, r io.Reader, declared int64, ct string) (blob.Info, error) {
 	return h.put(key, r, func(r io.Reader) (blob.Info, error) {
 		return h.Store.(*blob.Local).PutDeclared(ctx, key, r, declared, ct)
 	})
@@ -111,25 +134,22 @@ func (h *hookBlobs) Delete(ctx context.Context, key string) error {
 }
 
 // VerifyToken keeps PUT /api/blobs/{token} working on the local store.
-func (h *hookBlobs) VerifyToken(token string) (string, int64, error) {
-	if l, ok := h.Store.(*blob.Local); ok {
-		return l.VerifyToken(token)
-	}
-	return "", 0, blob.ErrBadToken
+func (h localHookBlobs) VerifyToken(token string) (string, int64, error) {
+	return h.Store.(*blob.Local).VerifyToken(token)
 }
 
 // CleanTemp keeps the sweep's temp cleaning on the local store.
-func (h *hookBlobs) CleanTemp(olderThan time.Duration) (int, error) {
-	if l, ok := h.Store.(*blob.Local); ok {
-		return l.CleanTemp(olderThan)
-	}
-	return 0, nil
+func (h localHookBlobs) CleanTemp(olderThan time.Duration) (int, error) {
+	return h.Store.(*blob.Local).CleanTemp(olderThan)
 }
 
 func withHooks(h **hookBlobs) envOption {
 	return func(o *server.Options) {
 		*h = &hookBlobs{Store: o.Blobs}
 		o.Blobs = *h
+		if _, local := (*h).Store.(*blob.Local); local {
+			o.Blobs = localHookBlobs{*h}
+		}
 	}
 }
 

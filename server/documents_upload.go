@@ -61,8 +61,9 @@ func (s *Server) uploadURL(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// The URL writes the staging object only: confirm moves it, so the URL can never touch
-	// a confirmed document's bytes.
+	// The URL names the staging object: an object store's presigned URL writes it, and
+	// confirm moves it, so the URL can never touch a confirmed document's bytes. This
+	// server's own upload URL writes once, claimed (see receiveBlob).
 	p, err := s.blobs.PresignPut(ctx, store.StagingKeyFor(d.ObjectKey), size, ct, s.opts.UploadURLTTL)
 	if err != nil {
 		if _, derr := s.store.DiscardPending(ctx, u.ID, d.ID); derr != nil {
@@ -152,7 +153,11 @@ func (s *Server) absoluteURL(c echo.Context, u string) string {
 // quota is charged by one conditional UPDATE in the transaction that marks it uploaded.
 // The confirm lease is taken first: for a pending upload, the usual case, that one UPDATE is
 // all the reading done before the move; the document is read only when the lease is refused.
+// Uploads the server received itself need neither lease nor move (see confirmReceived).
 func (s *Server) confirmUpload(c echo.Context) error {
+	if _, local := s.rawBlobs.(tokenUploads); local {
+		return s.confirmReceived(c)
+	}
 	ctx := c.Request().Context()
 	u := caller(c)
 	id := c.Param("id")
@@ -190,16 +195,57 @@ func (s *Server) confirmUpload(c echo.Context) error {
 	if err != nil {
 		return blobDown(err)
 	}
-	if info.Size > s.opts.MaxUploadBytes {
-		q, _ := s.store.QuotaOf(ctx, u.ID)
-		s.discard(c, id)
-		return s.tooLarge(q, info.Size)
-	}
-	confirmed, err := s.ingest.ConfirmReserved(s.ingestContext(c), u.ID, id, lease.DeclaredSize, info.Size, info.SHA256)
-	if err != nil {
+	if err := s.confirmStored(c, id, lease.DeclaredSize, info); err != nil {
 		return err
 	}
 	done = true
+	return nil
+}
+
+// confirmReceived is confirmUpload for uploads this server received itself (the local store):
+// the PUT wrote the document's own key, once (its claim refuses a second body, before and
+// after confirm), so there is nothing to move and no rewrite to guard against: no lease is
+// taken, and the conditional UPDATE of the confirm is its only write. Two confirms of one
+// upload both find the file; the second finds the document no longer pending and answers
+// with it, as a repeated confirm does.
+func (s *Server) confirmReceived(c echo.Context) error {
+	ctx := c.Request().Context()
+	u := caller(c)
+	id := c.Param("id")
+	up, err := s.store.UploadOf(ctx, u.ID, id)
+	if err != nil {
+		return err // not the user's, or gone: 404
+	}
+	if up.Status != store.StatusPending {
+		d, err := s.store.Document(ctx, u.ID, id)
+		if err != nil {
+			return err
+		}
+		return c.JSON(http.StatusOK, toDocumentJSON(d)) // repeated confirm: nothing changes
+	}
+	info, err := s.blobs.Stat(ctx, up.ObjectKey)
+	if errors.Is(err, blob.ErrNotFound) {
+		return fail(http.StatusUnprocessableEntity, "upload not found")
+	}
+	if err != nil {
+		return blobDown(err)
+	}
+	return s.confirmStored(c, id, up.SizeBytes, info)
+}
+
+// confirmStored confirms the pending upload id whose bytes are stored as info (declared: the
+// size its upload reserved) and answers with the document.
+func (s *Server) confirmStored(c echo.Context, id string, declared int64, info blob.Info) error {
+	u := caller(c)
+	if info.Size > s.opts.MaxUploadBytes {
+		q, _ := s.store.QuotaOf(c.Request().Context(), u.ID)
+		s.discard(c, id)
+		return s.tooLarge(q, info.Size)
+	}
+	confirmed, err := s.ingest.ConfirmReserved(s.ingestContext(c), u.ID, id, declared, info.Size, info.SHA256)
+	if err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, toDocumentJSON(confirmed))
 }
 
@@ -303,9 +349,11 @@ type tokenUploads interface {
 }
 
 // receiveBlob is the local store's upload endpoint: PUT /api/blobs/{token}. The token names
-// the staging object; the database decides whether it may still be written: the pending
-// document is claimed with one conditional UPDATE before any byte is written, so the URL
-// works once, and never after confirm, delete, discard or expiry. The body must be exactly
+// the staging object of a pending document; the database decides whether it may still be
+// written: the pending document is claimed with one conditional UPDATE before any byte is
+// written, so the URL works once, and never after confirm, delete, discard or expiry. Being
+// its one writer, the request writes the document's own key, not the staging object, and
+// confirm has nothing to move. The body must be exactly
 // the declared size; its SHA-256 is computed while it streams to disk, up to
 // blob.InlineHashLimit (the worker hashes a larger file).
 func (s *Server) receiveBlob(c echo.Context) error {
@@ -340,7 +388,9 @@ func (s *Server) receiveBlob(c echo.Context) error {
 	case err != nil:
 		return err
 	}
-	info, err := s.receiveClaimed(c, uploads, key, claim)
+	// The bytes go to the document's own key: the claim makes this request its only writer,
+	// and a confirmed document's key is never claimed again (see confirmReceived).
+	info, err := s.receiveClaimed(c, uploads, objectKey, claim)
 	if err != nil {
 		if rerr := s.store.ReleaseUpload(context.WithoutCancel(ctx), claim); rerr != nil {
 			s.log.Error("upload claim not released; the upload expires with its document", "document_id", claim.DocumentID, "err", rerr)
@@ -349,7 +399,7 @@ func (s *Server) receiveBlob(c echo.Context) error {
 	}
 	if err := s.store.FinishUpload(context.WithoutCancel(ctx), claim, info.SHA256); err != nil {
 		if errors.Is(err, store.ErrUploadClosed) { // deleted or expired while the body streamed
-			s.deleteObjectsNow(context.WithoutCancel(ctx), key)
+			s.deleteObjectsNow(context.WithoutCancel(ctx), objectKey)
 			return fail(http.StatusGone, "upload no longer accepted")
 		}
 		return err

@@ -77,6 +77,26 @@ func (s *Store) FinishUpload(ctx context.Context, c UploadClaim, sum string) err
 	return nil
 }
 
+// Upload is what a confirm needs of a document: its status, object key and size (the size
+// its upload reserved while it is pending).
+type Upload struct {
+	Status    string
+	ObjectKey string
+	SizeBytes int64
+}
+
+// UploadOf reads the upload of the user's document id, with one indexed read: ErrNotFound
+// for another user's document or none.
+func (s *Store) UploadOf(ctx context.Context, userID, id string) (Upload, error) {
+	var u Upload
+	err := s.db.QueryRowContext(ctx, `SELECT status, object_key, size_bytes FROM documents WHERE id = $1 AND user_id = $2`+Prepared,
+		id, userID).Scan(&u.Status, &u.ObjectKey, &u.SizeBytes)
+	if err != nil {
+		return u, fmt.Errorf("store: upload: %w", notFound(err))
+	}
+	return u, nil
+}
+
 // ConfirmLease is the right, until Until, to confirm one pending upload; it carries what a
 // confirm needs of the pending row, so the confirm reads nothing else before its update.
 type ConfirmLease struct {
