@@ -16,6 +16,7 @@ import (
 type pools struct {
 	*sql.DB               // reads; everything on PostgreSQL
 	w       *sql.DB       // transactions and write statements
+	batch   *writeBatcher // SQLite: the transactions (see writeBatcher)
 	ckpt    *checkpointer // SQLite: the background checkpoints
 }
 
@@ -50,6 +51,9 @@ func (p pools) pick(query string) *sql.DB {
 // Close stops the checkpoints and closes both pools.
 func (p pools) Close() error {
 	var err error
+	if p.batch != nil {
+		p.batch.close()
+	}
 	if p.ckpt != nil {
 		err = p.ckpt.close()
 	}

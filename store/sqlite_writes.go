@@ -59,9 +59,19 @@ func (c turnConnector) Driver() driver.Driver { return c.inner.Driver() }
 // write statement outside a transaction, and runs statements through its statement cache.
 type turnConn struct {
 	driver.Conn
-	turns writeTurns
-	inTx  bool
-	stmts *stmtCache
+	turns  writeTurns
+	inTx   bool
+	shared bool // the transaction runs several requests' functions (see writeBatcher)
+	stmts  *stmtCache
+}
+
+// statementContext is the context a statement runs under: in a shared transaction, not
+// cancelled with its request (see writeBatcher).
+func (c *turnConn) statementContext(ctx context.Context) context.Context {
+	if c.shared {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 // writes says whether a statement outside a transaction may write.
@@ -87,10 +97,12 @@ func (c *turnConn) BeginTx(ctx context.Context, o driver.TxOptions) (driver.Tx, 
 		return nil, err
 	}
 	c.inTx = true
+	c.shared, _ = ctx.Value(sharedTxKey{}).(bool)
 	return &turnTx{Tx: tx, c: c}, nil
 }
 
 func (c *turnConn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
+	ctx = c.statementContext(ctx)
 	if !c.inTx && writes(q) {
 		if err := c.turns.take(ctx); err != nil {
 			return nil, err
@@ -104,6 +116,7 @@ func (c *turnConn) ExecContext(ctx context.Context, q string, args []driver.Name
 }
 
 func (c *turnConn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
+	ctx = c.statementContext(ctx)
 	if c.inTx || !writes(q) {
 		return c.query(ctx, q, args)
 	}
@@ -151,7 +164,7 @@ type turnTx struct {
 }
 
 func (t *turnTx) end(err error) error {
-	t.c.inTx = false
+	t.c.inTx, t.c.shared = false, false
 	t.c.turns.give()
 	return err
 }

@@ -177,7 +177,7 @@ func openSQLite(path string, wrap func(driver.Connector) driver.Connector) (pool
 	writes := sql.OpenDB(c)
 	writes.SetMaxOpenConns(1)
 	writes.SetMaxIdleConns(1)
-	return pools{DB: reads, w: writes, ckpt: newCheckpointer(raw, turns).start()}, nil
+	return pools{DB: reads, w: writes, batch: newWriteBatcher(writes), ckpt: newCheckpointer(raw, turns).start()}, nil
 }
 
 // openPostgres opens a pool whose sessions plan every statement for its arguments
@@ -215,8 +215,12 @@ func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 // Now is the store's clock, truncated to what both databases keep.
 func (s *Store) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
-// inTx runs fn in a transaction, committing when it returns nil.
+// inTx runs fn in a transaction, committing when it returns nil. On SQLite, the
+// transactions of concurrent requests commit together (see writeBatcher).
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	if s.db.batch != nil {
+		return s.db.batch.run(ctx, fn)
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

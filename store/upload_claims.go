@@ -30,9 +30,11 @@ type UploadClaim struct {
 // use is ErrUploadUsed; a document no longer pending is ErrUploadClosed.
 func (s *Store) ClaimUpload(ctx context.Context, objectKey string) (UploadClaim, error) {
 	c := UploadClaim{ObjectKey: objectKey}
-	err := s.db.QueryRowContext(ctx, `UPDATE documents SET upload_state = 'receiving'
+	err := s.write(ctx, func(q execer) error {
+		return q.QueryRowContext(ctx, `UPDATE documents SET upload_state = 'receiving'
 		WHERE object_key = $1 AND status = 'pending' AND upload_state IS NULL RETURNING id, user_id, size_bytes`+Prepared,
-		objectKey).Scan(&c.DocumentID, &c.UserID, &c.DeclaredSize)
+			objectKey).Scan(&c.DocumentID, &c.UserID, &c.DeclaredSize)
+	})
 	if err == nil {
 		return c, nil
 	}
@@ -63,14 +65,17 @@ func (s *Store) ReleaseUpload(ctx context.Context, c UploadClaim) error {
 // document deleted or expired while its body streamed is ErrUploadClosed: nothing refers to
 // the bytes just written, and the caller removes them.
 func (s *Store) FinishUpload(ctx context.Context, c UploadClaim, sum string) error {
-	res, err := s.db.ExecContext(ctx, `UPDATE documents SET upload_state = 'received', sha256 = COALESCE(sha256, $1) WHERE id = $2`+Prepared,
-		nullIfEmpty(sum), c.DocumentID)
-	if err == nil {
-		var n int64
-		if n, err = res.RowsAffected(); err == nil && n == 0 {
-			err = ErrUploadClosed
+	err := s.write(ctx, func(q execer) error {
+		res, err := q.ExecContext(ctx, `UPDATE documents SET upload_state = 'received', sha256 = COALESCE(sha256, $1) WHERE id = $2`+Prepared,
+			nullIfEmpty(sum), c.DocumentID)
+		if err != nil {
+			return err
 		}
-	}
+		if n, err := res.RowsAffected(); err != nil || n > 0 {
+			return err
+		}
+		return ErrUploadClosed
+	})
 	if err != nil {
 		return fmt.Errorf("store: finish upload: %w", err)
 	}

@@ -1,0 +1,202 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// SQLite commits one write transaction at a time, on the write pool's one connection. Under
+// many concurrent requests each transaction paid for a commit of its own (its pages written
+// to the WAL, the WAL index locked and unlocked) and for the wait between one transaction's
+// end and the next one's start, while the next request's goroutine was woken and scheduled.
+// The batcher runs the transactions of concurrent requests back to back in one SQLite
+// transaction instead, each in a savepoint of its own: a function that fails is rolled back
+// to its savepoint alone, and the others commit together. A request waits until the commit
+// of its batch, so it sees, and answers, only what was committed. A batch of one is an
+// ordinary transaction.
+
+// maxBatch bounds the transactions committed together, so a request waits for a bounded
+// number of others.
+const maxBatch = 32
+
+// errBatchAborted is the answer to the requests of a batch that SQLite rolled back as a
+// whole (a full disk, an I/O error): nothing of theirs was kept.
+var errBatchAborted = errors.New("store: the transaction was rolled back")
+
+// batchOp is one request's transaction.
+type batchOp struct {
+	ctx      context.Context
+	fn       func(*sql.Tx) error
+	err      error
+	panicked any // fn's panic, raised again in the request's goroutine
+	done     chan struct{}
+}
+
+// writeBatcher is the goroutine that runs the store's transactions on SQLite.
+type writeBatcher struct {
+	db   *sql.DB // the write pool
+	ops  chan *batchOp
+	stop chan struct{}
+	done chan struct{}
+	// onShared, if set, is told the size of each transaction shared by several requests
+	// (tests see that batches form).
+	onShared func(requests int)
+}
+
+func newWriteBatcher(db *sql.DB) *writeBatcher {
+	b := &writeBatcher{db: db, ops: make(chan *batchOp), stop: make(chan struct{}), done: make(chan struct{})}
+	go b.loop()
+	return b
+}
+
+// run runs fn in a transaction, committed with the transactions of other requests that
+// wait at the same time, and returns fn's error or the commit's.
+func (b *writeBatcher) run(ctx context.Context, fn func(*sql.Tx) error) error {
+	op := &batchOp{ctx: ctx, fn: fn, done: make(chan struct{})}
+	select {
+	case b.ops <- op:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-b.stop:
+		return errors.New("store: closed")
+	}
+	<-op.done // fn may still run: it writes the caller's variables, so the caller waits
+	if op.panicked != nil {
+		panic(op.panicked)
+	}
+	return op.err
+}
+
+// close stops the batcher after the batch under way.
+func (b *writeBatcher) close() {
+	close(b.stop)
+	<-b.done
+}
+
+func (b *writeBatcher) loop() {
+	defer close(b.done)
+	batch := make([]*batchOp, 0, maxBatch)
+	for {
+		batch = batch[:0]
+		select {
+		case op := <-b.ops:
+			batch = append(batch, op)
+		case <-b.stop:
+			return
+		}
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case op := <-b.ops:
+				batch = append(batch, op)
+			default:
+				break more
+			}
+		}
+		b.commit(batch)
+		for _, op := range batch {
+			close(op.done)
+		}
+	}
+}
+
+// call runs an op's function, keeping a panic for its caller.
+func (op *batchOp) call(tx *sql.Tx) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			op.panicked = p
+			err = fmt.Errorf("store: panic in a transaction: %v", p)
+		}
+	}()
+	return op.fn(tx)
+}
+
+// commit runs the batch's live ops in one transaction and records each one's outcome.
+func (b *writeBatcher) commit(batch []*batchOp) {
+	live := batch[:0:0]
+	for _, op := range batch {
+		if op.err = op.ctx.Err(); op.err == nil {
+			live = append(live, op)
+		}
+	}
+	if len(live) == 0 {
+		return
+	}
+	if len(live) == 1 { // an ordinary transaction, cancelled with its request
+		op := live[0]
+		tx, err := b.db.BeginTx(op.ctx, nil)
+		if err != nil {
+			op.err = err
+			return
+		}
+		if op.err = op.call(tx); op.err != nil {
+			_ = tx.Rollback()
+			return
+		}
+		op.err = tx.Commit()
+		return
+	}
+	if b.onShared != nil {
+		b.onShared(len(live))
+	}
+	// Statements of a shared transaction are not interrupted when their request ends (an
+	// interrupted write rolls back the whole transaction, the other requests' work with it);
+	// a request that ended before its turn is not run.
+	tx, err := b.db.BeginTx(context.WithValue(context.Background(), sharedTxKey{}, true), nil)
+	if err != nil {
+		for _, op := range live {
+			op.err = err
+		}
+		return
+	}
+	for i, op := range live {
+		if op.err = op.ctx.Err(); op.err != nil {
+			continue
+		}
+		if _, err = tx.Exec(`SAVEPOINT request`); err == nil {
+			if op.err = op.call(tx); op.err != nil {
+				_, err = tx.Exec(`ROLLBACK TO request`)
+			}
+			if err == nil {
+				_, err = tx.Exec(`RELEASE request`)
+			}
+		}
+		if err != nil { // SQLite rolled the whole transaction back: nothing is kept
+			_ = tx.Rollback()
+			for _, o := range live[:i+1] {
+				if o.err == nil {
+					o.err = fmt.Errorf("%w: %w", errBatchAborted, err)
+				}
+			}
+			b.commit(live[i+1:]) // the ones not run yet get a transaction of their own
+			return
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		for _, op := range live {
+			if op.err == nil {
+				op.err = err
+			}
+		}
+	}
+}
+
+// sharedTxKey marks the context of a transaction that runs several requests' functions.
+type sharedTxKey struct{}
+
+// execer runs statements: a transaction, or the store's pools.
+type execer interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// write runs fn, a single write statement: on SQLite in a transaction committed with those
+// of other requests (see writeBatcher), on PostgreSQL on its own.
+func (s *Store) write(ctx context.Context, fn func(q execer) error) error {
+	if s.db.batch == nil {
+		return fn(s.db)
+	}
+	return s.db.batch.run(ctx, func(tx *sql.Tx) error { return fn(tx) })
+}

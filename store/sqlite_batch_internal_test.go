@@ -1,0 +1,205 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+)
+
+// openBatchTest opens a SQLite file with a table of numbers and counts the transactions its
+// batcher commits for several requests at once.
+func openBatchTest(t *testing.T) (*Store, *sharedCounter) {
+	t.Helper()
+	s, err := Open(context.Background(), SQLite, filepath.Join(t.TempDir(), "batch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.db.w.Exec(`CREATE TABLE numbers (n INTEGER PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	c := &sharedCounter{}
+	s.db.batch.onShared = c.add
+	return s, c
+}
+
+type sharedCounter struct {
+	mu      sync.Mutex
+	batches int
+	largest int
+}
+
+func (c *sharedCounter) add(n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.batches++
+	c.largest = max(c.largest, n)
+}
+
+func numbers(t *testing.T, s *Store) map[int]bool {
+	t.Helper()
+	rows, err := s.db.Query(`SELECT n FROM numbers`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[int]bool{}
+	for rows.Next() {
+		var n int
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		got[n] = true
+	}
+	return got
+}
+
+// TestBatchKeepsEachRequestApart: 200 requests write at once, each two rows in one
+// transaction; every third fails after its first row (a refused quota, say), one fails on
+// a row that is already there, one panics. Each failed request's rows are gone, every other
+// request's rows are there, and the requests did share transactions.
+func TestBatchKeepsEachRequestApart(t *testing.T) {
+	s, shared := openBatchTest(t)
+	if _, err := s.db.w.Exec(`INSERT INTO numbers (n) VALUES (-1)`); err != nil {
+		t.Fatal(err)
+	}
+	refused := errors.New("refused")
+	const n = 200
+	errs := make([]error, n)
+	panics := make([]any, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() { panics[i] = recover() }()
+			errs[i] = s.inTx(context.Background(), func(tx *sql.Tx) error {
+				if _, err := tx.Exec(`INSERT INTO numbers (n) VALUES (?)`, 2*i); err != nil {
+					return err
+				}
+				second := 2*i + 1
+				switch {
+				case i%3 == 0:
+					return refused
+				case i == 7:
+					second = -1
+				case i == 11:
+					panic("request 11")
+				}
+				_, err := tx.Exec(`INSERT INTO numbers (n) VALUES (?)`, second)
+				return err
+			})
+		}()
+	}
+	wg.Wait()
+	got := numbers(t, s)
+	for i := range n {
+		failed := i%3 == 0 || i == 7 || i == 11
+		switch {
+		case i == 11:
+			if panics[i] != "request 11" {
+				t.Errorf("request 11: panic %v, want it raised in its own goroutine", panics[i])
+			}
+		case i == 7:
+			if !isUniqueViolation(errs[i]) {
+				t.Errorf("request 7: %v, want its unique violation", errs[i])
+			}
+		case i%3 == 0:
+			if !errors.Is(errs[i], refused) {
+				t.Errorf("request %d: %v, want its own error", i, errs[i])
+			}
+		default:
+			if errs[i] != nil || panics[i] != nil {
+				t.Errorf("request %d: %v %v", i, errs[i], panics[i])
+			}
+		}
+		if got[2*i] == failed || (i != 7 && got[2*i+1] == failed) {
+			t.Errorf("request %d (failed %v): rows %v %v", i, failed, got[2*i], got[2*i+1])
+		}
+	}
+	if !got[-1] || len(got) != 1+2*(n-n/3-1-2) {
+		t.Errorf("%d rows", len(got))
+	}
+	if shared.batches == 0 {
+		t.Fatal("no transaction was shared by several requests: the test did not test batching")
+	}
+	t.Logf("%d shared transactions, the largest of %d requests", shared.batches, shared.largest)
+}
+
+// TestBatchSkipsEndedRequests: a request whose context ends while it waits is not run; one
+// that ends its own context while it runs fails alone, and its neighbours commit.
+func TestBatchSkipsEndedRequests(t *testing.T) {
+	s, shared := openBatchTest(t)
+	const n = 100
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			errs[i] = s.inTx(ctx, func(tx *sql.Tx) error {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO numbers (n) VALUES (?)`, i); err != nil {
+					return err
+				}
+				if i%4 == 0 {
+					cancel()
+				}
+				_, err := tx.ExecContext(ctx, `INSERT INTO numbers (n) VALUES (?)`, 1000+i)
+				return err
+			})
+		}()
+	}
+	wg.Wait()
+	got := numbers(t, s)
+	for i := range n {
+		ok := i%4 != 0
+		if (errs[i] == nil) != ok {
+			t.Errorf("request %d: %v", i, errs[i])
+		}
+		if !ok && !errors.Is(errs[i], context.Canceled) {
+			t.Errorf("request %d: %v, want its cancellation", i, errs[i])
+		}
+		if got[i] != ok || got[1000+i] != ok {
+			t.Errorf("request %d (ok %v): rows %v %v", i, ok, got[i], got[1000+i])
+		}
+	}
+	if shared.batches == 0 {
+		t.Fatal("no transaction was shared by several requests")
+	}
+}
+
+// TestBatchAbortedWholeRunsTheRestAgain: when SQLite rolls a shared transaction back as a
+// whole, the requests already run in it fail (nothing of theirs is kept) and the ones not
+// yet run get a transaction of their own.
+func TestBatchAbortedWholeRunsTheRestAgain(t *testing.T) {
+	s, _ := openBatchTest(t)
+	b := s.db.batch
+	var ops []*batchOp
+	for i := range 3 {
+		ops = append(ops, &batchOp{ctx: context.Background(), done: make(chan struct{}), fn: func(tx *sql.Tx) error {
+			if _, err := tx.Exec(`INSERT INTO numbers (n) VALUES (?)`, i); err != nil {
+				return err
+			}
+			if i == 1 { // as a full disk would: the transaction ends under the savepoint
+				if _, err := tx.Exec(`ROLLBACK`); err != nil {
+					return fmt.Errorf("rollback: %w", err)
+				}
+				return errors.New("disk full")
+			}
+			return nil
+		}})
+	}
+	b.commit(ops)
+	if !errors.Is(ops[0].err, errBatchAborted) || ops[1].err == nil || ops[2].err != nil {
+		t.Fatalf("outcomes: %v / %v / %v", ops[0].err, ops[1].err, ops[2].err)
+	}
+	if got := numbers(t, s); got[0] || got[1] || !got[2] || len(got) != 1 {
+		t.Fatalf("rows %v, want only the one of the request run again", got)
+	}
+}
