@@ -39,10 +39,10 @@ func (c *statementCounter) during(fn func()) (int, []string) {
 
 // TestUploadCycleStatementBudget: the three requests of an upload run no more statements than
 // they need, on both databases: upload-url reserves and inserts in one transaction of two
-// statements, the PUT claims and finishes, and confirm reads nothing of the pending row (its
-// lease UPDATE returns the object key and the reserved size, its confirm UPDATE the
-// checksum) and takes the quota row's lock once. Besides the budget: another user's confirm
-// (404, no lease taken), a repeated confirm and the quota after them.
+// statements, the PUT claims and finishes, and confirm reads the pending row once (its object
+// key and reserved size; the PUT wrote the bytes in place, so no lease is taken), its confirm
+// UPDATE returns the checksum, and it takes the quota row's lock once. Besides the budget:
+// another user's confirm (404), a repeated confirm and the quota after them.
 func TestUploadCycleStatementBudget(t *testing.T) {
 	// Every request of a session pays the session's read and the caller's read; a request
 	// that changes nothing in the session does not write it (store.SessionStore). The
@@ -51,7 +51,7 @@ func TestUploadCycleStatementBudget(t *testing.T) {
 	budget := map[string]int{
 		"upload-url": session + 2, // quota reservation (with the count), insert
 		"put":        2,           // claim, finish: no session
-		"confirm":    session + 6, // lease (returns key and reserved size), confirm, quota, duplicate check, topics, suggestions
+		"confirm":    session + 6, // the upload's key and reserved size, confirm, quota, duplicate check, topics, suggestions
 	}
 	for _, d := range testenv.Dialects() {
 		t.Run(d, func(t *testing.T) {
