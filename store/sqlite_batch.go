@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // SQLite commits one write transaction at a time, on the write pool's one connection. Under
@@ -40,6 +41,7 @@ type writeBatcher struct {
 	ops  chan *batchOp
 	stop chan struct{}
 	done chan struct{}
+	once sync.Once
 	// onShared, if set, is told the size of each transaction shared by several requests
 	// (tests see that batches form).
 	onShared func(requests int)
@@ -69,9 +71,9 @@ func (b *writeBatcher) run(ctx context.Context, fn func(*sql.Tx) error) error {
 	return op.err
 }
 
-// close stops the batcher after the batch under way.
+// close stops the batcher after the batch under way; closing it again does nothing.
 func (b *writeBatcher) close() {
-	close(b.stop)
+	b.once.Do(func() { close(b.stop) })
 	<-b.done
 }
 

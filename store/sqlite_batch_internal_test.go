@@ -203,3 +203,16 @@ func TestBatchAbortedWholeRunsTheRestAgain(t *testing.T) {
 		t.Fatalf("rows %v, want only the one of the request run again", got)
 	}
 }
+
+// TestBatchClosedTwice: a store closed twice (a deferred Close after an explicit one) does not
+// panic, and a transaction after the close fails instead of waiting forever.
+func TestBatchClosedTwice(t *testing.T) {
+	s, _ := openBatchTest(t)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if err := s.inTx(context.Background(), func(*sql.Tx) error { return nil }); err == nil {
+		t.Fatal("a transaction on a closed store succeeded")
+	}
+}
