@@ -128,16 +128,7 @@ func (b *writeBatcher) commit(batch []*batchOp) {
 	}
 	if len(live) == 1 { // an ordinary transaction, cancelled with its request
 		op := live[0]
-		tx, err := b.db.BeginTx(op.ctx, nil)
-		if err != nil {
-			op.err = err
-			return
-		}
-		if op.err = op.call(tx); op.err != nil {
-			_ = tx.Rollback()
-			return
-		}
-		op.err = tx.Commit()
+		op.err = runTx(op.ctx, b.db, op.call)
 		return
 	}
 	if b.onShared != nil {
@@ -200,5 +191,5 @@ func (s *Store) write(ctx context.Context, fn func(q execer) error) error {
 	if s.db.batch == nil {
 		return fn(s.db)
 	}
-	return s.db.batch.run(ctx, func(tx *sql.Tx) error { return fn(tx) })
+	return s.inTx(ctx, func(tx *sql.Tx) error { return fn(tx) })
 }

@@ -40,6 +40,19 @@ func (c *sharedCounter) add(n int) {
 	c.largest = max(c.largest, n)
 }
 
+// concurrently runs fn(0) … fn(n-1) each on a goroutine of its own and waits for them all.
+func concurrently(n int, fn func(i int)) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(i)
+		}()
+	}
+	wg.Wait()
+}
+
 func numbers(t *testing.T, s *Store) map[int]bool {
 	t.Helper()
 	rows, err := s.db.Query(`SELECT n FROM numbers`)
@@ -71,31 +84,25 @@ func TestBatchKeepsEachRequestApart(t *testing.T) {
 	const n = 200
 	errs := make([]error, n)
 	panics := make([]any, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			defer func() { panics[i] = recover() }()
-			errs[i] = s.inTx(context.Background(), func(tx *sql.Tx) error {
-				if _, err := tx.Exec(`INSERT INTO numbers (n) VALUES (?)`, 2*i); err != nil {
-					return err
-				}
-				second := 2*i + 1
-				switch {
-				case i%3 == 0:
-					return refused
-				case i == 7:
-					second = -1
-				case i == 11:
-					panic("request 11")
-				}
-				_, err := tx.Exec(`INSERT INTO numbers (n) VALUES (?)`, second)
+	concurrently(n, func(i int) {
+		defer func() { panics[i] = recover() }()
+		errs[i] = s.inTx(context.Background(), func(tx *sql.Tx) error {
+			if _, err := tx.Exec(`INSERT INTO numbers (n) VALUES (?)`, 2*i); err != nil {
 				return err
-			})
-		}()
-	}
-	wg.Wait()
+			}
+			second := 2*i + 1
+			switch {
+			case i%3 == 0:
+				return refused
+			case i == 7:
+				second = -1
+			case i == 11:
+				panic("request 11")
+			}
+			_, err := tx.Exec(`INSERT INTO numbers (n) VALUES (?)`, second)
+			return err
+		})
+	})
 	got := numbers(t, s)
 	for i := range n {
 		failed := i%3 == 0 || i == 7 || i == 11
@@ -136,26 +143,20 @@ func TestBatchSkipsEndedRequests(t *testing.T) {
 	s, shared := openBatchTest(t)
 	const n = 100
 	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			errs[i] = s.inTx(ctx, func(tx *sql.Tx) error {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO numbers (n) VALUES (?)`, i); err != nil {
-					return err
-				}
-				if i%4 == 0 {
-					cancel()
-				}
-				_, err := tx.ExecContext(ctx, `INSERT INTO numbers (n) VALUES (?)`, 1000+i)
+	concurrently(n, func(i int) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		errs[i] = s.inTx(ctx, func(tx *sql.Tx) error {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO numbers (n) VALUES (?)`, i); err != nil {
 				return err
-			})
-		}()
-	}
-	wg.Wait()
+			}
+			if i%4 == 0 {
+				cancel()
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO numbers (n) VALUES (?)`, 1000+i)
+			return err
+		})
+	})
 	got := numbers(t, s)
 	for i := range n {
 		ok := i%4 != 0

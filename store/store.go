@@ -221,7 +221,17 @@ func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if s.db.batch != nil {
 		return s.db.batch.run(ctx, fn)
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
+	return runTx(ctx, s.db, fn)
+}
+
+// txStarter starts transactions: the store's pools, or one pool.
+type txStarter interface {
+	BeginTx(ctx context.Context, opts *sql.TxOptions) (*sql.Tx, error)
+}
+
+// runTx runs fn in a transaction of db of its own, committing when it returns nil.
+func runTx(ctx context.Context, db txStarter, fn func(tx *sql.Tx) error) error {
+	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
