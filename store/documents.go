@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Document statuses.
@@ -116,53 +118,81 @@ func (s *Store) createPending(ctx context.Context, userID, filename, contentType
 	d := Document{ID: newID(), UserID: userID, Filename: filename, ContentType: contentType, SizeBytes: declaredSize,
 		Status: StatusPending, CreatedAt: s.Now(), Topics: []DocumentTopic{}}
 	d.ObjectKey = ObjectKeyFor(userID, d.ID)
-	cond := ``
-	if fit {
-		cond = ` AND used_bytes + $1 <= limit_bytes`
+	var err error
+	if s.dialect == Postgres {
+		// One statement (see reserve_upload in migration 0020): the quota row stays locked
+		// for the statement only, not for the round trips of a transaction.
+		_, err = s.db.ExecContext(ctx, `SELECT reserve_upload($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+			d.ID, userID, filename, contentType, d.ObjectKey, declaredSize, d.CreatedAt, nameKey(filename), allowance, fit)
+		err = s.refusal(ctx, err, userID, declaredSize)
+	} else {
+		err = s.inTx(ctx, func(tx *sql.Tx) error { return reservePending(ctx, tx, d, allowance, fit) })
 	}
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		// A pending upload is a promise of bytes still to come: a database crash may forget
-		// the last moments of them (the client's PUT then answers 410 and it asks again),
-		// never half of one, and any later durable commit flushes them too. Not waiting for
-		// the disk here matters on PostgreSQL, where the quota row stays locked until the
-		// commit returns, and every upload of the user waits for that lock.
-		if err := s.commitLazily(ctx, tx); err != nil {
-			return err
-		}
-		// The document first, the quota row last, so that row is locked for as short a time
-		// as possible (and in the order every upload and deletion takes its locks).
-		if _, err := tx.ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes, status, created_at, name_key)
-			VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)`+Prepared, d.ID, userID, filename, contentType, d.ObjectKey, declaredSize, d.CreatedAt, nameKey(filename)); err != nil {
-			if isForeignKeyViolation(err) {
-				return ErrNotFound // the user is gone
-			}
-			return err
-		}
-		// The limit is subtracted, not added: limit + allowance overflows a BIGINT for a
-		// limit near its maximum, while the byte counts on the left are real sizes.
-		// The document is counted in the same statement; a refusal rolls the insert back.
-		res, err := tx.ExecContext(ctx, `UPDATE quotas SET pending_bytes = pending_bytes + $1, document_count = document_count + 1
-			WHERE user_id = $2 AND used_bytes + pending_bytes + $1 - limit_bytes <= CASE WHEN $3 <= 0 THEN limit_bytes ELSE $3 END`+cond+Prepared,
-			declaredSize, userID, allowance)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			qe := &QuotaError{RejectedBytes: declaredSize}
-			if err := tx.QueryRowContext(ctx, `SELECT used_bytes, limit_bytes, pending_bytes FROM quotas WHERE user_id = $1`, userID).
-				Scan(&qe.UsedBytes, &qe.LimitBytes, &qe.PendingBytes); err != nil {
-				return notFound(err)
-			}
-			return qe
-		}
-		return nil
-	})
+	if isForeignKeyViolation(err) {
+		err = ErrNotFound // the user is gone
+	}
 	if err != nil {
 		return Document{}, fmt.Errorf("store: create pending document: %w", err)
 	}
 	return d, nil // every column is known: no need to read the row back
+}
+
+// reservePending inserts the pending document d and reserves its bytes in tx: the statements
+// of reserve_upload (migration 0020 for PostgreSQL), for SQLite.
+func reservePending(ctx context.Context, tx *sql.Tx, d Document, allowance int64, fit bool) error {
+	cond := ``
+	if fit {
+		cond = ` AND used_bytes + $1 <= limit_bytes`
+	}
+	// The document first, the quota row last, in the order every upload and deletion takes
+	// its locks.
+	if _, err := tx.ExecContext(ctx, `INSERT INTO documents (id, user_id, filename, content_type, object_key, size_bytes, status, created_at, name_key)
+		VALUES ($1, $2, $3, $4, $5, $6, 'pending', $7, $8)`+Prepared, d.ID, d.UserID, d.Filename, d.ContentType, d.ObjectKey, d.SizeBytes, d.CreatedAt, nameKey(d.Filename)); err != nil {
+		return err
+	}
+	// The limit is subtracted, not added: limit + allowance overflows a BIGINT for a limit
+	// near its maximum, while the byte counts on the left are real sizes. The document is
+	// counted in the same statement; a refusal rolls the insert back.
+	res, err := tx.ExecContext(ctx, `UPDATE quotas SET pending_bytes = pending_bytes + $1, document_count = document_count + 1
+		WHERE user_id = $2 AND used_bytes + pending_bytes + $1 - limit_bytes <= CASE WHEN $3 <= 0 THEN limit_bytes ELSE $3 END`+cond+Prepared,
+		d.SizeBytes, d.UserID, allowance)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return quotaRefused(ctx, tx, d.UserID, d.SizeBytes)
+	}
+	return nil
+}
+
+// quotaRefused is the *QuotaError of a refused charge of size bytes to the user's quota,
+// with the quota as q reads it now.
+func quotaRefused(ctx context.Context, q execer, userID string, size int64) error {
+	qe := &QuotaError{RejectedBytes: size}
+	if err := q.QueryRowContext(ctx, `SELECT used_bytes, limit_bytes, pending_bytes FROM quotas WHERE user_id = $1`, userID).
+		Scan(&qe.UsedBytes, &qe.LimitBytes, &qe.PendingBytes); err != nil {
+		return notFound(err)
+	}
+	return qe
+}
+
+// refusal turns the refusals of reserve_upload and confirm_upload (migration 0020) into the
+// store's errors: a *QuotaError for one of size bytes, a *DuplicateError. Other errors, and
+// nil, are returned as they are.
+func (s *Store) refusal(ctx context.Context, err error, userID string, size int64) error {
+	var pe *pgconn.PgError
+	if !errors.As(err, &pe) {
+		return err
+	}
+	switch pe.Code {
+	case "DV001":
+		return quotaRefused(ctx, s.db, userID, size)
+	case "DV002":
+		return &DuplicateError{ExistingID: pe.Detail}
+	}
+	return err
 }
 
 // Document finds one of the user's documents (ErrNotFound for another user's).
@@ -202,53 +232,27 @@ func (s *Store) ConfirmReserved(ctx context.Context, userID, id string, declared
 func (s *Store) confirmUpload(ctx context.Context, userID, id string, declared, size int64, sum string) (Document, error) {
 	now := s.Now()
 	var confirmed *Document
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
-		confirmed = nil
-		reserved := declared
-		if reserved < 0 {
-			err := tx.QueryRowContext(ctx, `SELECT size_bytes FROM documents WHERE id = $1 AND user_id = $2 AND status = 'pending'`,
-				id, userID).Scan(&reserved)
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil // already confirmed, or not found: the read below tells which
-			}
-			if err != nil {
-				return err
-			}
+	var err error
+	if s.dialect == Postgres {
+		// One statement (see confirm_upload in migration 0020): the quota row stays locked for
+		// the statement only, not for the round trips of a transaction. It reads the reserved
+		// size from the row it locks.
+		var d Document
+		d, err = scanDocument(s.db.QueryRowContext(ctx, `SELECT `+strings.ReplaceAll(documentColumns, "d.", "c.")+`
+			FROM confirm_upload($1, $2, $3, $4, $5, $6) c`, id, userID, size, nullIfEmpty(sum), now, !s.allowDuplicates))
+		if err == nil {
+			confirmed = &d
+		} else if errors.Is(err, ErrNotFound) {
+			err = nil // already confirmed, or not the user's: the read below tells which
 		}
-		// The row comes back from the UPDATE itself, so a confirm reads it only once; with it
-		// the SHA-256 it now holds: one recorded while the bytes streamed wins over sum.
-		var recorded sql.NullString
-		d, err := scanDocument(tx.QueryRowContext(ctx, `UPDATE documents SET status = 'uploaded', size_bytes = $1, uploaded_at = $2,
-			next_attempt_at = $2, sha256 = COALESCE(sha256, $5), claimed_until = NULL WHERE id = $3 AND user_id = $4 AND status = 'pending'
-			RETURNING `+strings.ReplaceAll(documentColumns, "d.", "")+`, sha256`+Prepared, size, now, id, userID, nullIfEmpty(sum)), &recorded)
-		if errors.Is(err, ErrNotFound) {
-			return nil // confirmed meanwhile by another request, or not the user's
-		}
-		if err != nil {
+		err = s.refusal(ctx, err, userID, size)
+	} else {
+		err = s.inTx(ctx, func(tx *sql.Tx) error {
+			var err error
+			confirmed, err = s.confirmPending(ctx, tx, userID, id, declared, size, sum, now)
 			return err
-		}
-		sum = recorded.String
-		confirmed = &d
-		res, err := tx.ExecContext(ctx, `UPDATE quotas SET used_bytes = used_bytes + $1, pending_bytes = pending_bytes - $3
-			WHERE user_id = $2 AND used_bytes + $1 <= limit_bytes`+Prepared, size, userID, reserved)
-		if err != nil {
-			return err
-		}
-		if n, err := res.RowsAffected(); err != nil {
-			return err
-		} else if n == 0 {
-			qe := &QuotaError{RejectedBytes: size}
-			if err := tx.QueryRowContext(ctx, `SELECT used_bytes, limit_bytes, pending_bytes FROM quotas WHERE user_id = $1`, userID).
-				Scan(&qe.UsedBytes, &qe.LimitBytes, &qe.PendingBytes); err != nil {
-				return err
-			}
-			return qe
-		}
-		// Checked under the quota row's lock, which the UPDATE above took, in the order every
-		// upload and deletion takes its locks (document, then quota): a parallel confirm of
-		// the same bytes has committed by now, and this statement sees it.
-		return s.checkDuplicate(ctx, tx, userID, id, sum, true)
-	})
+		})
+	}
 	if err != nil {
 		return Document{}, fmt.Errorf("store: confirm upload: %w", err)
 	}
@@ -260,6 +264,48 @@ func (s *Store) confirmUpload(ctx context.Context, userID, id string, declared, 
 		return Document{}, err
 	}
 	return docs[0], nil
+}
+
+// confirmPending confirms the user's pending document id in tx: the statements of
+// confirm_upload (migration 0020 for PostgreSQL), for SQLite. It returns nil, nil when the
+// document is not the user's or no longer pending.
+func (s *Store) confirmPending(ctx context.Context, tx *sql.Tx, userID, id string, declared, size int64, sum string, now time.Time) (*Document, error) {
+	reserved := declared
+	if reserved < 0 {
+		err := tx.QueryRowContext(ctx, `SELECT size_bytes FROM documents WHERE id = $1 AND user_id = $2 AND status = 'pending'`,
+			id, userID).Scan(&reserved)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+	}
+	// The row comes back from the UPDATE itself, so a confirm reads it only once; with it the
+	// SHA-256 it now holds: one recorded while the bytes streamed wins over sum.
+	var recorded sql.NullString
+	d, err := scanDocument(tx.QueryRowContext(ctx, `UPDATE documents SET status = 'uploaded', size_bytes = $1, uploaded_at = $2,
+		next_attempt_at = $2, sha256 = COALESCE(sha256, $5), claimed_until = NULL WHERE id = $3 AND user_id = $4 AND status = 'pending'
+		RETURNING `+strings.ReplaceAll(documentColumns, "d.", "")+`, sha256`+Prepared, size, now, id, userID, nullIfEmpty(sum)), &recorded)
+	if errors.Is(err, ErrNotFound) {
+		return nil, nil // confirmed meanwhile by another request, or not the user's
+	}
+	if err != nil {
+		return nil, err
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE quotas SET used_bytes = used_bytes + $1, pending_bytes = pending_bytes - $3
+		WHERE user_id = $2 AND used_bytes + $1 <= limit_bytes`+Prepared, size, userID, reserved)
+	if err != nil {
+		return nil, err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return nil, err
+	} else if n == 0 {
+		return nil, quotaRefused(ctx, tx, userID, size)
+	}
+	// Checked after the quota row is written (under its lock on PostgreSQL): a parallel
+	// confirm of the same bytes has committed by now, and this statement sees it.
+	return &d, s.checkDuplicate(ctx, tx, userID, id, recorded.String, true)
 }
 
 func nullIfEmpty(v string) any {
