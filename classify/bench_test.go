@@ -68,7 +68,7 @@ func BenchmarkPoolRemote(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		if i > 0 {
 			b.StopTimer()
-			if _, err := f.st.DB().Exec(`UPDATE documents SET status = 'uploaded', attempts = 0, next_attempt_at = NULL`); err != nil {
+			if _, err := f.st.DB().Exec(`UPDATE documents SET status = 'uploaded', attempts = 0, next_attempt_at = created_at`); err != nil {
 				b.Fatal(err)
 			}
 			b.StartTimer()

@@ -39,8 +39,7 @@ func (s *Store) ClaimNext(ctx context.Context, lease time.Duration) (Job, error)
 	}) error {
 		return q.QueryRowContext(ctx, `UPDATE documents SET claimed_until = $1, attempts = attempts + 1
 		WHERE id = (SELECT id FROM documents
-			WHERE status = 'uploaded' AND (next_attempt_at IS NULL OR next_attempt_at <= $2)
-				AND (claimed_until IS NULL OR claimed_until < $2)
+			WHERE status = 'uploaded' AND next_attempt_at <= $2 AND (claimed_until IS NULL OR claimed_until < $2)
 			ORDER BY next_attempt_at, id LIMIT 1`+s.skipLocked()+`)
 		RETURNING id, user_id, filename, content_type, object_key, size_bytes, attempts, COALESCE(sha256, ''), text`+Prepared, until, now).
 			Scan(&j.DocumentID, &j.UserID, &j.Filename, &j.ContentType, &j.ObjectKey, &j.SizeBytes, &j.Attempts, &j.SHA256, &j.Text)
