@@ -13,10 +13,17 @@ import (
 // to the WAL, the WAL index locked and unlocked) and for the wait between one transaction's
 // end and the next one's start, while the next request's goroutine was woken and scheduled.
 // The batcher runs the transactions of concurrent requests back to back in one SQLite
-// transaction instead, each in a savepoint of its own: a function that fails is rolled back
-// to its savepoint alone, and the others commit together. A request waits until the commit
-// of its batch, so it sees, and answers, only what was committed. A batch of one is an
-// ordinary transaction.
+// transaction instead. A request waits until the commit of its batch, so it sees, and
+// answers, only what was committed. A batch of one is an ordinary transaction.
+//
+// The functions of a batch run one after another in the shared transaction as they are.
+// When one fails, what it wrote before it failed must not be kept while the others' work
+// is: the transaction is rolled back and the batch runs again with each function in a
+// savepoint of its own, so a function that fails is rolled back to its savepoint alone. (Not
+// every batch runs so: a savepoint makes SQLite copy each page a function changes before
+// changing it, and makes the full-text index write what it holds in memory at the start and
+// end of each, a segment per request to merge later instead of one per batch.) A function
+// may therefore run twice; see Store.inTx.
 
 // maxBatch bounds the transactions committed together, so a request waits for a bounded
 // number of others.
@@ -43,8 +50,10 @@ type writeBatcher struct {
 	done chan struct{}
 	once sync.Once
 	// onShared, if set, is told the size of each transaction shared by several requests
-	// (tests see that batches form).
+	// (tests see that batches form); onApart, if set, is told of each batch that runs again
+	// with a savepoint for each request.
 	onShared func(requests int)
+	onApart  func()
 }
 
 func newWriteBatcher(db *sql.DB) *writeBatcher {
@@ -134,10 +143,56 @@ func (b *writeBatcher) commit(batch []*batchOp) {
 	if b.onShared != nil {
 		b.onShared(len(live))
 	}
-	// Statements of a shared transaction are not interrupted when their request ends (an
-	// interrupted write rolls back the whole transaction, the other requests' work with it);
-	// a request that ended before its turn is not run.
-	tx, err := b.db.BeginTx(context.WithValue(context.Background(), sharedTxKey{}, true), nil)
+	if !b.commitTogether(live) {
+		b.commitApart(live)
+	}
+}
+
+// sharedTx starts a transaction for several requests' functions. Its statements are not
+// interrupted when their request ends (an interrupted write rolls back the whole
+// transaction, the other requests' work with it); a request that ended before its turn is
+// not run.
+func (b *writeBatcher) sharedTx() (*sql.Tx, error) {
+	return b.db.BeginTx(context.WithValue(context.Background(), sharedTxKey{}, true), nil)
+}
+
+// commitTogether runs the ops' functions in one transaction without savepoints and commits
+// it. When a function fails it rolls the transaction back, forgets what the functions
+// answered and returns false: the batch must run again, each function apart (commitApart).
+func (b *writeBatcher) commitTogether(live []*batchOp) bool {
+	tx, err := b.sharedTx()
+	if err != nil {
+		return false
+	}
+	for _, op := range live {
+		if op.err = op.ctx.Err(); op.err != nil {
+			continue
+		}
+		if op.err = op.call(tx); op.err != nil {
+			_ = tx.Rollback()
+			for _, o := range live {
+				o.err, o.panicked = nil, nil
+			}
+			if b.onApart != nil {
+				b.onApart()
+			}
+			return false
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		for _, op := range live {
+			if op.err == nil {
+				op.err = err
+			}
+		}
+	}
+	return true
+}
+
+// commitApart runs the ops' functions in one transaction, each in a savepoint of its own, and
+// commits it: a function that fails is rolled back alone.
+func (b *writeBatcher) commitApart(live []*batchOp) {
+	tx, err := b.sharedTx()
 	if err != nil {
 		for _, op := range live {
 			op.err = err

@@ -24,6 +24,7 @@ func openBatchTest(t *testing.T) (*Store, *sharedCounter) {
 	}
 	c := &sharedCounter{}
 	s.db.batch.onShared = c.add
+	s.db.batch.onApart = c.apart
 	return s, c
 }
 
@@ -31,6 +32,13 @@ type sharedCounter struct {
 	mu      sync.Mutex
 	batches int
 	largest int
+	again   int // batches run again with a savepoint for each request
+}
+
+func (c *sharedCounter) apart() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.again++
 }
 
 func (c *sharedCounter) add(n int) {
@@ -134,7 +142,76 @@ func TestBatchKeepsEachRequestApart(t *testing.T) {
 	if shared.batches == 0 {
 		t.Fatal("no transaction was shared by several requests: the test did not test batching")
 	}
-	t.Logf("%d shared transactions, the largest of %d requests", shared.batches, shared.largest)
+	if shared.again == 0 {
+		t.Fatal("no batch ran again apart: the failures did not share a transaction")
+	}
+	t.Logf("%d shared transactions, the largest of %d requests, %d run again apart", shared.batches, shared.largest, shared.again)
+}
+
+// TestBatchWithoutFailuresRunsEachOnce: when no request of a batch fails, the batch runs
+// without savepoints and each request's function runs once; when one fails, the batch runs
+// again apart, its other functions a second time, and each of their rows is there once.
+func TestBatchWithoutFailuresRunsEachOnce(t *testing.T) {
+	s, shared := openBatchTest(t)
+	const n = 200
+	var mu sync.Mutex
+	runs := map[int]int{}
+	concurrently(n, func(i int) {
+		err := s.inTx(context.Background(), func(tx *sql.Tx) error {
+			mu.Lock()
+			runs[i]++
+			mu.Unlock()
+			_, err := tx.Exec(`INSERT INTO numbers (n) VALUES (?)`, i)
+			return err
+		})
+		if err != nil {
+			t.Errorf("request %d: %v", i, err)
+		}
+	})
+	if shared.batches == 0 {
+		t.Fatal("no transaction was shared by several requests")
+	}
+	for i := range n {
+		if runs[i] != 1 {
+			t.Errorf("request %d ran %d times", i, runs[i])
+		}
+	}
+	if shared.again != 0 || len(numbers(t, s)) != n {
+		t.Fatalf("%d batches run again, %d rows", shared.again, len(numbers(t, s)))
+	}
+
+	// One request of every batch fails: the others of its batch run twice, and keep one row.
+	clear(runs)
+	concurrently(n, func(i int) {
+		err := s.inTx(context.Background(), func(tx *sql.Tx) error {
+			mu.Lock()
+			runs[i]++
+			mu.Unlock()
+			if _, err := tx.Exec(`INSERT INTO numbers (n) VALUES (?)`, n+i); err != nil {
+				return err
+			}
+			if i%10 == 0 {
+				return errors.New("refused")
+			}
+			return nil
+		})
+		if (err != nil) != (i%10 == 0) {
+			t.Errorf("request %d: %v", i, err)
+		}
+	})
+	got := numbers(t, s)
+	twice := 0
+	for i := range n {
+		if got[n+i] != (i%10 != 0) {
+			t.Errorf("request %d: row %v", i, got[n+i])
+		}
+		if runs[i] == 2 {
+			twice++
+		}
+	}
+	if shared.again == 0 || twice == 0 {
+		t.Fatalf("%d batches run again, %d functions run twice", shared.again, twice)
+	}
 }
 
 // TestBatchSkipsEndedRequests: a request whose context ends while it waits is not run; one

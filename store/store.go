@@ -216,7 +216,10 @@ func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 func (s *Store) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
 // inTx runs fn in a transaction, committing when it returns nil. On SQLite, the
-// transactions of concurrent requests commit together (see writeBatcher).
+// transactions of concurrent requests commit together (see writeBatcher), and fn may run a
+// second time, in a new transaction, when another request's function of the same batch
+// failed: fn must set its results afresh each time (assign them, do not add to them) and
+// do nothing outside the transaction.
 func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	if s.db.batch != nil {
 		return s.db.batch.run(ctx, fn)
