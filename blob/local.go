@@ -33,9 +33,10 @@ var (
 
 // Local keeps objects as files under a root folder.
 type Local struct {
-	root   string
-	secret []byte
-	now    func() time.Time
+	root    string
+	secret  []byte
+	now     func() time.Time
+	folders folderSyncs
 }
 
 // NewLocal opens (creating if needed) a folder store; secret signs upload tokens. Temp files
@@ -193,14 +194,12 @@ func (l *Local) Receive(ctx context.Context, token string, r io.Reader, contentT
 	return l.PutDeclared(ctx, key, r, maxSize, contentType)
 }
 
-// PutDeclared stores the body of a signed upload of declared bytes as Put does, with two
-// differences: it hashes the bytes only if declared is at most InlineHashLimit, and it does
-// not sync the folder of the name: the bytes are synced, but a signed upload is only staged
-// until its confirm, which moves it and syncs the folder of its final name. A crash before
-// the confirm may lose the staged name (the confirm then finds no upload, and the orphaned
-// file is removed by the integrity sweep), never a confirmed document.
+// PutDeclared stores the body of a signed upload of declared bytes as Put does, hashing the
+// bytes only if declared is at most InlineHashLimit. It writes the document's own name,
+// which its confirm only looks at, so the name is made durable here, before the upload is
+// acknowledged.
 func (l *Local) PutDeclared(ctx context.Context, key string, r io.Reader, declared int64, _ string) (Info, error) {
-	return l.put(ctx, key, r, declared, putOptions{hash: declared <= InlineHashLimit})
+	return l.put(ctx, key, r, declared, putOptions{hash: declared <= InlineHashLimit, syncFolder: true})
 }
 
 // putOptions says what put does beyond writing the bytes and syncing them.
@@ -248,7 +247,7 @@ func (l *Local) put(ctx context.Context, key string, r io.Reader, maxBytes int64
 	// The file's bytes were synced before the rename; the folder's sync makes the name
 	// durable, so an acknowledged upload survives a crash.
 	if o.syncFolder {
-		if err := syncDir(filepath.Dir(dst)); err != nil {
+		if err := l.folders.sync(filepath.Dir(dst)); err != nil {
 			return Info{}, fmt.Errorf("blob: local put: %w", err)
 		}
 	}
@@ -280,7 +279,7 @@ func (l *Local) Move(ctx context.Context, src, dst string) (Info, error) {
 		return Info{}, fmt.Errorf("blob: local move: %w", err)
 	}
 	if err == nil { // the new name is made durable before the move is reported done
-		if err := syncDir(filepath.Dir(to)); err != nil {
+		if err := l.folders.sync(filepath.Dir(to)); err != nil {
 			return Info{}, fmt.Errorf("blob: local move: %w", err)
 		}
 	}
