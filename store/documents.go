@@ -303,8 +303,8 @@ func (s *Store) confirmPending(ctx context.Context, tx *sql.Tx, userID, id strin
 	} else if n == 0 {
 		return nil, quotaRefused(ctx, tx, userID, size)
 	}
-	// Checked after the quota row is written (under its lock on PostgreSQL): a parallel
-	// confirm of the same bytes has committed by now, and this statement sees it.
+	// Checked in the same write transaction (SQLite runs one at a time): a parallel confirm of
+	// the same bytes has committed before it or commits after it, and then sees this one.
 	return &d, s.checkDuplicate(ctx, tx, userID, id, recorded.String, true)
 }
 

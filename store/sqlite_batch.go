@@ -143,64 +143,41 @@ func (b *writeBatcher) commit(batch []*batchOp) {
 	if b.onShared != nil {
 		b.onShared(len(live))
 	}
-	if !b.commitTogether(live) {
-		b.commitApart(live)
+	if b.runShared(live, false) {
+		b.runShared(live, true)
 	}
 }
 
-// sharedTx starts a transaction for several requests' functions. Its statements are not
-// interrupted when their request ends (an interrupted write rolls back the whole
+// runShared runs the ops' functions in one transaction and commits it. Its statements are
+// not interrupted when their request ends (an interrupted write rolls back the whole
 // transaction, the other requests' work with it); a request that ended before its turn is
 // not run.
-func (b *writeBatcher) sharedTx() (*sql.Tx, error) {
-	return b.db.BeginTx(context.WithValue(context.Background(), sharedTxKey{}, true), nil)
-}
-
-// commitTogether runs the ops' functions in one transaction without savepoints and commits
-// it. When a function fails it rolls the transaction back, forgets what the functions
-// answered and returns false: the batch must run again, each function apart (commitApart).
-func (b *writeBatcher) commitTogether(live []*batchOp) bool {
-	tx, err := b.sharedTx()
+//
+// Together (apart false) the functions run without savepoints. When one fails, the
+// transaction is rolled back, what the functions answered is forgotten, and runShared
+// returns true: the batch must run again apart. Apart, each function runs in a savepoint of
+// its own, so one that fails is rolled back alone.
+func (b *writeBatcher) runShared(live []*batchOp, apart bool) (again bool) {
+	tx, err := b.db.BeginTx(context.WithValue(context.Background(), sharedTxKey{}, true), nil)
 	if err != nil {
-		return false
-	}
-	for _, op := range live {
-		if op.err = op.ctx.Err(); op.err != nil {
-			continue
-		}
-		if op.err = op.call(tx); op.err != nil {
-			_ = tx.Rollback()
-			for _, o := range live {
-				o.err, o.panicked = nil, nil
-			}
-			if b.onApart != nil {
-				b.onApart()
-			}
-			return false
-		}
-	}
-	if err := tx.Commit(); err != nil {
-		for _, op := range live {
-			if op.err == nil {
-				op.err = err
-			}
-		}
-	}
-	return true
-}
-
-// commitApart runs the ops' functions in one transaction, each in a savepoint of its own, and
-// commits it: a function that fails is rolled back alone.
-func (b *writeBatcher) commitApart(live []*batchOp) {
-	tx, err := b.sharedTx()
-	if err != nil {
-		for _, op := range live {
-			op.err = err
-		}
-		return
+		failRest(live, err)
+		return !apart
 	}
 	for i, op := range live {
 		if op.err = op.ctx.Err(); op.err != nil {
+			continue
+		}
+		if !apart {
+			if op.err = op.call(tx); op.err != nil {
+				_ = tx.Rollback()
+				for _, o := range live {
+					o.err, o.panicked = nil, nil
+				}
+				if b.onApart != nil {
+					b.onApart()
+				}
+				return true
+			}
 			continue
 		}
 		if _, err = tx.Exec(`SAVEPOINT request`); err == nil {
@@ -213,20 +190,22 @@ func (b *writeBatcher) commitApart(live []*batchOp) {
 		}
 		if err != nil { // SQLite rolled the whole transaction back: nothing is kept
 			_ = tx.Rollback()
-			for _, o := range live[:i+1] {
-				if o.err == nil {
-					o.err = fmt.Errorf("%w: %w", errBatchAborted, err)
-				}
-			}
+			failRest(live[:i+1], fmt.Errorf("%w: %w", errBatchAborted, err))
 			b.commit(live[i+1:]) // the ones not run yet get a transaction of their own
-			return
+			return false
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		for _, op := range live {
-			if op.err == nil {
-				op.err = err
-			}
+		failRest(live, err)
+	}
+	return false
+}
+
+// failRest gives err to each op that has no error of its own.
+func failRest(ops []*batchOp, err error) {
+	for _, op := range ops {
+		if op.err == nil {
+			op.err = err
 		}
 	}
 }
