@@ -220,10 +220,24 @@ type execer interface {
 }
 
 // write runs fn, a single write statement: on SQLite in a transaction committed with those
-// of other requests (see writeBatcher), on PostgreSQL on its own.
+// of other requests (see writeBatcher), on PostgreSQL on its own. A statement that matched
+// no row (fn returns sql.ErrNoRows) wrote nothing: that answer is returned without making
+// the batch run again apart, as a failure would.
 func (s *Store) write(ctx context.Context, fn func(q execer) error) error {
 	if s.db.batch == nil {
 		return fn(s.db)
 	}
-	return s.inTx(ctx, func(tx *sql.Tx) error { return fn(tx) })
+	none := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		err := fn(tx)
+		none = errors.Is(err, sql.ErrNoRows)
+		if none {
+			return nil
+		}
+		return err
+	})
+	if err == nil && none {
+		return sql.ErrNoRows
+	}
+	return err
 }

@@ -294,3 +294,34 @@ func TestBatchClosedTwice(t *testing.T) {
 		t.Fatal("a transaction on a closed store succeeded")
 	}
 }
+
+// TestBatchNoRowIsAnAnswer: a single write statement that matches no row (a used upload URL,
+// say) answers sql.ErrNoRows to its request without making its batch run again apart; the
+// other requests' rows are there once.
+func TestBatchNoRowIsAnAnswer(t *testing.T) {
+	s, shared := openBatchTest(t)
+	const n = 200
+	errs := make([]error, n)
+	concurrently(n, func(i int) {
+		errs[i] = s.write(context.Background(), func(q execer) error {
+			var got int
+			if i%2 == 0 {
+				return q.QueryRowContext(context.Background(), `UPDATE numbers SET n = n WHERE n = -5 RETURNING n`).Scan(&got)
+			}
+			_, err := q.ExecContext(context.Background(), `INSERT INTO numbers (n) VALUES (?)`, i)
+			return err
+		})
+	})
+	got := numbers(t, s)
+	for i := range n {
+		if i%2 == 0 && !errors.Is(errs[i], sql.ErrNoRows) || i%2 == 1 && (errs[i] != nil || !got[i]) {
+			t.Errorf("request %d: %v, row %v", i, errs[i], got[i])
+		}
+	}
+	if shared.batches == 0 {
+		t.Fatal("no transaction was shared by several requests")
+	}
+	if shared.again != 0 || len(got) != n/2 {
+		t.Fatalf("%d batches run again apart, %d rows", shared.again, len(got))
+	}
+}

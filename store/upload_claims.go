@@ -74,8 +74,11 @@ func (s *Store) FinishUpload(ctx context.Context, c UploadClaim, sum string) err
 		if n, err := res.RowsAffected(); err != nil || n > 0 {
 			return err
 		}
-		return ErrUploadClosed
+		return sql.ErrNoRows
 	})
+	if errors.Is(err, sql.ErrNoRows) {
+		err = ErrUploadClosed
+	}
 	if err != nil {
 		return fmt.Errorf("store: finish upload: %w", err)
 	}
