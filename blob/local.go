@@ -224,7 +224,12 @@ func (l *Local) put(ctx context.Context, key string, r io.Reader, maxBytes int64
 	if err != nil {
 		return Info{}, fmt.Errorf("blob: local put: %w", err)
 	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
+	renamed := false
+	defer func() {
+		if !renamed { // an unlink of a name already gone costs a system call per upload
+			os.Remove(tmp.Name())
+		}
+	}()
 	n, sum, err := copyHashing(&writeBehind{f: tmp}, newLimitReader(ctxReader{ctx, r}, maxBytes), o.hash)
 	if err == nil {
 		err = tmp.Sync()
@@ -244,6 +249,7 @@ func (l *Local) put(ctx context.Context, key string, r io.Reader, maxBytes int64
 	if err := os.Rename(tmp.Name(), dst); err != nil {
 		return Info{}, fmt.Errorf("blob: local put: %w", err)
 	}
+	renamed = true
 	// The file's bytes were synced before the rename; the folder's sync makes the name
 	// durable, so an acknowledged upload survives a crash.
 	if o.syncFolder {
