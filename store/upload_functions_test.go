@@ -42,6 +42,13 @@ func TestUploadFunctionsUseIndexes(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer conn.Close()
+		// The backend reports its counts when it goes idle outside a transaction, at most once
+		// a second; what it holds back it reports on a timer, which could fire while the
+		// transaction below waits for its next statement and take the counts seen before it
+		// away. Forcing the report now leaves nothing held back and no timer set.
+		if _, err := conn.ExecContext(ctx, `SELECT pg_stat_force_next_flush()`); err != nil {
+			t.Fatal(err)
+		}
 		tx, err := conn.BeginTx(ctx, nil)
 		if err != nil {
 			t.Fatal(err)
