@@ -22,7 +22,40 @@ var chunks = sync.Pool{New: func() any { b := make([]byte, copyChunk); return &b
 // chunk read once into a buffer that the writer and the hasher both read, so the SHA-256 is
 // not a second pass and costs no time on a machine with a spare core, and the request body
 // is read on while the file system takes a write. A write error stops the reading.
+//
+// A body that fits in one chunk (most documents: a letter, a receipt, a scan of a page)
+// is written and hashed on the caller's goroutine instead: the pipeline's hand-offs between
+// goroutines cost more than they overlap for one chunk, and on a loaded server each of them
+// waits for a processor.
 func copyHashing(w io.Writer, r io.Reader, hash bool) (int64, []byte, error) {
+	first := chunks.Get().(*[]byte)
+	k, rerr := io.ReadFull(r, *first)
+	if rerr != nil { // the body ended (or failed) within the first chunk
+		defer chunks.Put(first)
+		if rerr == io.EOF || rerr == io.ErrUnexpectedEOF {
+			rerr = nil
+		}
+		var n int
+		var err error
+		if k > 0 {
+			n, err = w.Write((*first)[:k])
+		}
+		var sum []byte
+		if hash {
+			h := sha256.Sum256((*first)[:k])
+			sum = h[:]
+		}
+		if err != nil {
+			return int64(n), sum, err
+		}
+		return int64(n), sum, rerr
+	}
+	return copyPipelined(w, r, hash, first)
+}
+
+// copyPipelined is copyHashing for a body longer than its first chunk, which has been read
+// into first.
+func copyPipelined(w io.Writer, r io.Reader, hash bool, first *[]byte) (int64, []byte, error) {
 	toWrite := make(chan []byte, copyBuffers)
 	toHash := make(chan []byte, copyBuffers)
 	written := make(chan []byte, copyBuffers)
@@ -66,8 +99,11 @@ func copyHashing(w io.Writer, r io.Reader, hash bool) (int64, []byte, error) {
 	}()
 
 	// Buffers are taken as the body needs them: a small file holds one chunk, not all.
-	owned := make([]*[]byte, 0, copyBuffers)
-	inFlight := 0
+	owned := make([]*[]byte, 1, copyBuffers)
+	owned[0] = first
+	toWrite <- *first
+	toHash <- *first
+	inFlight := 1
 	var rerr error
 	for {
 		var buf []byte

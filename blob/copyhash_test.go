@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"io"
 	"testing"
 	"testing/iotest"
@@ -88,5 +89,58 @@ func TestCopyHashingReadError(t *testing.T) {
 	var dst bytes.Buffer
 	if _, _, err := copyHashing(&dst, r, true); !errors.Is(err, errReset) {
 		t.Fatalf("err = %v, want the body's error", err)
+	}
+}
+
+// TestCopyHashingOneChunkInline: a body that fits in one chunk is copied and hashed on the
+// caller's goroutine, without the pipeline's goroutines and channels (which allocate).
+func TestCopyHashingOneChunkInline(t *testing.T) {
+	src := bytes.Repeat([]byte("a letter from the bank "), 45) // about 1 KiB
+	want := sha256.Sum256(src)
+	r := bytes.NewReader(src)
+	var dst bytes.Buffer
+	dst.Grow(len(src))
+	allocs := testing.AllocsPerRun(100, func() {
+		r.Reset(src)
+		dst.Reset()
+		n, sum, err := copyHashing(&dst, r, true)
+		if err != nil || n != int64(len(src)) || !bytes.Equal(sum, want[:]) || !bytes.Equal(dst.Bytes(), src) {
+			t.Fatalf("n=%d err=%v sum=%x", n, err, sum)
+		}
+	})
+	// The checksum's slice is the one allocation left.
+	if allocs > 1 {
+		t.Fatalf("a one-chunk copy made %.0f allocations, want at most 1 (no goroutines, no channels)", allocs)
+	}
+}
+
+// BenchmarkCopyHashing: copyHashing into a discarding writer beside, in the same run, the
+// baseline of a plain copy followed by a SHA-256 of the same bytes (two passes, one
+// goroutine), for a one-chunk body (1 KiB) and a body of many chunks (8 MiB).
+func BenchmarkCopyHashing(b *testing.B) {
+	for _, size := range []int{1 << 10, 8 << 20} {
+		src := make([]byte, size)
+		for i := range src {
+			src[i] = byte(i)
+		}
+		name := fmt.Sprintf("%dKiB", size>>10)
+		b.Run(name+"/baseline-copy-then-sha256", func(b *testing.B) {
+			b.SetBytes(int64(size))
+			buf := make([]byte, copyChunk)
+			for b.Loop() {
+				if _, err := io.CopyBuffer(io.Discard, bytes.NewReader(src), buf); err != nil {
+					b.Fatal(err)
+				}
+				sha256.Sum256(src)
+			}
+		})
+		b.Run(name+"/copyHashing", func(b *testing.B) {
+			b.SetBytes(int64(size))
+			for b.Loop() {
+				if _, _, err := copyHashing(io.Discard, bytes.NewReader(src), true); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
