@@ -82,13 +82,29 @@ func TestCopyHashingWriteErrorStops(t *testing.T) {
 	}
 }
 
-// TestCopyHashingReadError: a body that fails midway ends the copy with its error.
+// TestCopyHashingReadError: a body that fails midway ends the copy with its error, whether
+// it fails after several chunks (the pipeline) or within the first (copied inline).
 func TestCopyHashingReadError(t *testing.T) {
 	errReset := errors.New("connection reset")
-	r := io.MultiReader(bytes.NewReader(make([]byte, 3*copyChunk+1)), iotest.ErrReader(errReset))
-	var dst bytes.Buffer
-	if _, _, err := copyHashing(&dst, r, true); !errors.Is(err, errReset) {
-		t.Fatalf("err = %v, want the body's error", err)
+	for _, before := range []int{3*copyChunk + 1, 100, 0} {
+		r := io.MultiReader(bytes.NewReader(make([]byte, before)), iotest.ErrReader(errReset))
+		var dst bytes.Buffer
+		n, _, err := copyHashing(&dst, r, true)
+		if !errors.Is(err, errReset) {
+			t.Fatalf("%d bytes, then a failure: err = %v, want the body's error", before, err)
+		}
+		if n != int64(before) || dst.Len() != before {
+			t.Fatalf("%d bytes, then a failure: n = %d, %d written", before, n, dst.Len())
+		}
+	}
+}
+
+// TestCopyHashingOneChunkWriteError: a write failing within a one-chunk body ends the copy
+// with the write's error and the bytes it took.
+func TestCopyHashingOneChunkWriteError(t *testing.T) {
+	n, _, err := copyHashing(&failingWriter{ok: 5}, bytes.NewReader(make([]byte, 100)), true)
+	if !errors.Is(err, errDiskFull) || n != 5 {
+		t.Fatalf("n = %d, err = %v; want 5 bytes and the write's error", n, err)
 	}
 }
 
