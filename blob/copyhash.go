@@ -45,10 +45,10 @@ func copyHashing(w io.Writer, r io.Reader, hash bool) (int64, []byte, error) {
 			h := sha256.Sum256((*first)[:k])
 			sum = h[:]
 		}
-		if err != nil {
-			return int64(n), sum, err
+		if err == nil {
+			err = rerr
 		}
-		return int64(n), sum, rerr
+		return int64(n), sum, err
 	}
 	return copyPipelined(w, r, hash, first)
 }

@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/iotest"
 )
 
 // TestPutLeavesNoTempFile: a put that lands, one refused for its size and one whose body
@@ -26,7 +28,8 @@ func TestPutLeavesNoTempFile(t *testing.T) {
 		t.Fatalf("put past its limit: %v, want ErrTooLarge", err)
 	}
 	broken := errors.New("client went away")
-	if _, err := l.PutDeclared(ctx, "u/a/broken", &failingReader{data: []byte("half"), err: broken}, 8, ""); !errors.Is(err, broken) {
+	body := io.MultiReader(strings.NewReader("half"), iotest.ErrReader(broken))
+	if _, err := l.PutDeclared(ctx, "u/a/broken", body, 8, ""); !errors.Is(err, broken) {
 		t.Fatalf("put of a failing body: %v, want its error", err)
 	}
 	left, err := os.ReadDir(filepath.Join(root, ".tmp"))
@@ -43,19 +46,4 @@ func TestPutLeavesNoTempFile(t *testing.T) {
 	if len(files) != 1 || files[0].Name() != "landed" {
 		t.Fatalf("folder holds %v, want only the landed file", files)
 	}
-}
-
-// failingReader yields data, then err.
-type failingReader struct {
-	data []byte
-	err  error
-}
-
-func (r *failingReader) Read(p []byte) (int, error) {
-	if len(r.data) == 0 {
-		return 0, r.err
-	}
-	n := copy(p, r.data)
-	r.data = r.data[n:]
-	return n, nil
 }
