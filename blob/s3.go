@@ -139,9 +139,7 @@ func (s *S3) Put(ctx context.Context, key string, r io.Reader, maxBytes int64, c
 // Move copies src to dst inside the store (no bytes through this server) and then deletes
 // src; with src gone and dst there it only describes dst.
 func (s *S3) Move(ctx context.Context, src, dst string) (Info, error) {
-	_, err := s.client.CopyObject(ctx, minio.CopyDestOptions{Bucket: s.bucket, Object: dst},
-		minio.CopySrcOptions{Bucket: s.bucket, Object: src})
-	if err != nil {
+	if err := s.copy(ctx, src, dst); err != nil {
 		if err = s3Err("move", err); !errors.Is(err, ErrNotFound) {
 			return Info{}, err
 		}
@@ -151,6 +149,35 @@ func (s *S3) Move(ctx context.Context, src, dst string) (Info, error) {
 		return Info{}, err
 	}
 	return s.Stat(ctx, dst)
+}
+
+// copyAttempts is how often a server-side copy is sent while the store answers AccessDenied.
+const copyAttempts = 3
+
+// copyRetryWait is the wait before the second attempt; each later wait is four times longer.
+var copyRetryWait = 25 * time.Millisecond
+
+// copy copies src to dst inside the bucket. A single-drive MinIO removes a folder when its
+// last object goes and answers AccessDenied to a write that lands in that folder at that
+// moment (minio/minio#15157): a confirm moving one upload into u/<user>/ while the user's
+// only other document is deleted, or out of a staging folder another move is emptying. The
+// copy is sent again then; a lasting refusal (wrong credentials, a bucket policy) still
+// ends in its error after copyAttempts. minio-go itself resends 5xx answers.
+func (s *S3) copy(ctx context.Context, src, dst string) error {
+	wait := copyRetryWait
+	for attempt := 1; ; attempt++ {
+		_, err := s.client.CopyObject(ctx, minio.CopyDestOptions{Bucket: s.bucket, Object: dst},
+			minio.CopySrcOptions{Bucket: s.bucket, Object: src})
+		if err == nil || attempt == copyAttempts || minio.ToErrorResponse(err).Code != "AccessDenied" {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(wait):
+		}
+		wait *= 4
+	}
 }
 
 // List pages through the bucket's keys under prefix.
