@@ -356,25 +356,12 @@ func waitReady(t *testing.T, r *replica) {
 	t.Fatalf("replica %s never ready:\n%s", r.url, b)
 }
 
-// sendToStorage sends a presigned upload the way the browser does and returns MinIO's status
-// and message. A single-drive MinIO can refuse a write with 403 AccessDenied while a
-// concurrent delete in the same prefix removes the directory the write is renamed into
-// (minio/minio#15157); a client sends the same upload again, and so does this one, once.
+// sendToStorage sends a presigned upload the way the browser does and returns the store's
+// status and message (or the transport's error).
 func sendToStorage(t *testing.T, method, url string, headers, fields map[string]string, body []byte) (int, string) {
-	for attempt := 1; ; attempt++ {
-		req, err := testenv.UploadRequest(method, url, headers, fields, body)
-		if err != nil {
-			return 0, err.Error()
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return 0, err.Error()
-		}
-		msg, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode == 200 || attempt == 2 || (resp.StatusCode != 403 && resp.StatusCode < 500) {
-			return resp.StatusCode, string(msg)
-		}
-		t.Logf("MinIO refused an upload (%d), sending it again: %s", resp.StatusCode, msg)
+	code, msg, err := testenv.SendAsBrowser(t, method, url, headers, fields, body)
+	if err != nil {
+		return code, err.Error()
 	}
+	return code, msg
 }

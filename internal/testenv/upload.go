@@ -65,3 +65,28 @@ func SendUpload(t testing.TB, method, url string, headers map[string]string, bod
 	resp.Body.Close()
 	return resp.StatusCode
 }
+
+// SendAsBrowser sends a presigned upload as the web UI does and returns the store's status
+// and answer. A single-drive MinIO can refuse a write with 403 AccessDenied while a
+// concurrent delete in the same prefix removes the folder the write is renamed into
+// (minio/minio#15157), and any store may answer a 5xx: the UI sends the same upload once
+// more then, and so does this, logging the refusal. It never stops the test, so any
+// goroutine may call it.
+func SendAsBrowser(t testing.TB, method, url string, headers, fields map[string]string, body []byte) (int, string, error) {
+	for attempt := 1; ; attempt++ {
+		req, err := UploadRequest(method, url, headers, fields, body)
+		if err != nil {
+			return 0, "", err
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return 0, "", err
+		}
+		msg, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode == http.StatusOK || attempt == 2 || (resp.StatusCode != http.StatusForbidden && resp.StatusCode < 500) {
+			return resp.StatusCode, string(msg), err
+		}
+		t.Logf("the store refused an upload (%d), sending it again as the web UI does: %s", resp.StatusCode, msg)
+	}
+}
