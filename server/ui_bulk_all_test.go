@@ -104,7 +104,7 @@ func selectAllScenario(t *testing.T, dialect string) {
 		t.Fatalf("%d documents in the trash, want 1200", n)
 	}
 	p.screenshot("select-all-trashed")
-	p.run("undo", chromedp.Click(chromedp.Search(`//div[@id="toasts"]//button[text()="Undo"]`)), waitTrue(`document.querySelectorAll('#doc-list tr').length === 100`), waitText("#doc-count", "100 documents (more below)"))
+	p.run("undo", waitTrue(clickButtonJS("#toasts", "Undo")), waitTrue(`document.querySelectorAll('#doc-list tr').length === 100`), waitText("#doc-count", "100 documents (more below)"))
 	if n := trashed(); n != 0 {
 		t.Fatalf("%d documents still in the trash after Undo", n)
 	}

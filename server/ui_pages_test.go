@@ -348,13 +348,13 @@ func uiPagesScenario(t *testing.T, dialect, kind string) {
 
 	// The document page: image preview, text tab, rename in place, topics in place, keyboard.
 	p.run("sort by name again", chromedp.Navigate(p.base+"/#/documents?sort=name&order=asc"), waitTrue(`document.querySelectorAll('#doc-list tr').length === 3`))
-	p.run("open photo", chromedp.Click(chromedp.Search(`//a[@title="photo.png"]`)), chromedp.WaitVisible(chromedp.CSS("#doc-title")),
+	p.run("open photo", waitTrue(clickJS(`#doc-list a[title="photo.png"]`)), chromedp.WaitVisible(chromedp.CSS("#doc-title")),
 		waitTrue(`(document.querySelector('#doc-preview-img')||{}).naturalWidth === 64`))
 	if full {
 		p.views("document-image", "#doc-preview-img")
 	}
 	p.run("open text document", chromedp.Navigate(p.base+"/#/documents?sort=name&order=asc"), chromedp.WaitVisible(chromedp.CSS("#doc-list")),
-		chromedp.Click(chromedp.Search(`//a[@title="lisbon-trip.txt"]`)), waitText("#doc-panel", "Trip to Lisbon"))
+		waitTrue(clickJS(`#doc-list a[title="lisbon-trip.txt"]`)), waitText("#doc-panel", "Trip to Lisbon"))
 	p.run("text tab", chromedp.Click(chromedp.CSS("#tab-text")), waitTrue(`document.querySelector('#tab-text')?.getAttribute('aria-selected') === 'true'`),
 		waitTrue(`/Lisbon|No text/.test(document.querySelector('#doc-panel')?.innerText)`))
 	if n := eval[int](p.ui, "text stays text", `document.querySelectorAll('#doc-panel script').length`); n != 0 {
@@ -408,10 +408,10 @@ func uiPagesScenario(t *testing.T, dialect, kind string) {
 	p.run("bulk trash", jsClick(`#doc-list tr:nth-child(1) input.pick`), chromedp.Click(chromedp.CSS("#bulk-trash")),
 		waitTrue(`document.querySelectorAll('#doc-list tr').length === 2`), waitText("#toasts", "moved to the trash"))
 	p.screenshot("undo-toast")
-	p.run("undo", chromedp.Click(chromedp.Search(`//div[@id="toasts"]//button[text()="Undo"]`)), waitTrue(`document.querySelectorAll('#doc-list tr').length === 3`))
+	p.run("undo", waitTrue(clickButtonJS("#toasts", "Undo")), waitTrue(`document.querySelectorAll('#doc-list tr').length === 3`))
 
 	// The document page's trash, the trash view, delete for good: the quota follows.
-	p.run("open photo to trash", chromedp.Click(chromedp.Search(`//a[@title="photo.png"]`)), chromedp.WaitVisible(chromedp.CSS("#doc-trash")),
+	p.run("open photo to trash", waitTrue(clickJS(`#doc-list a[title="photo.png"]`)), chromedp.WaitVisible(chromedp.CSS("#doc-trash")),
 		chromedp.Click(chromedp.CSS("#doc-trash")), waitTrue(`document.querySelectorAll('#doc-list tr').length === 2`),
 		waitText("#toasts", "Moved to the trash."), waitText("#quota-text", "in trash"))
 	p.run("trash view", chromedp.Click(chromedp.CSS("#show-trash")), waitText("#docs-title", "Trash"), waitTrue(`document.querySelectorAll('#doc-list tr').length === 1`),
@@ -419,7 +419,7 @@ func uiPagesScenario(t *testing.T, dialect, kind string) {
 	if full {
 		p.views("trash", "#doc-list")
 	}
-	p.run("delete for good", chromedp.Click(chromedp.Search(`//a[@title="photo.png"]`)), chromedp.WaitVisible(chromedp.CSS("#doc-delete")),
+	p.run("delete for good", waitTrue(clickJS(`#doc-list a[title="photo.png"]`)), chromedp.WaitVisible(chromedp.CSS("#doc-delete")),
 		chromedp.Click(chromedp.CSS("#doc-delete")), chromedp.Click(chromedp.CSS("#doc-delete-yes")), waitText("#doc-empty", "The trash is empty."),
 		waitTrue(`!document.querySelector('#quota-text').innerText.includes('in trash')`))
 	if id := photoID(t, e, alice.ID); id != "" {

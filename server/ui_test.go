@@ -111,6 +111,12 @@ func clickJS(selector string) string {
 	return `(() => { const e = document.querySelector(` + strconv.Quote(selector) + `); if (e) e.click(); return !!e })()`
 }
 
+// clickButtonJS is clickJS for the button inside container whose text is label.
+func clickButtonJS(container, label string) string {
+	return `(() => { const b = [...document.querySelectorAll(` + strconv.Quote(container+" button") + `)].find(b => b.textContent.trim() === ` +
+		strconv.Quote(label) + `); if (b) b.click(); return !!b })()`
+}
+
 // waitTrueFor is waitTrue with its own deadline, for steps that wait on background work
 // (classification, OCR) that a loaded machine may take longer over.
 func waitTrueFor(expr string, within time.Duration) chromedp.Action[chromedp.Void] {
@@ -243,7 +249,7 @@ func browserScenario(t *testing.T, kind string) {
 		t.Fatalf("search shows %d rows", rows)
 	}
 
-	u.run("open document", chromedp.Click(chromedp.Search(`//td/a[text()="electricity.txt"]`)), chromedp.WaitVisible(chromedp.CSS("#doc-download")))
+	u.run("open document", waitTrue(clickJS(`#doc-list a[title="electricity.txt"]`)), chromedp.WaitVisible(chromedp.CSS("#doc-download")))
 	u.screenshot("document")
 	digest := eval[string](u, "download", `(async () => {
 		const r = await fetch(document.querySelector('#doc-download').href, {credentials: 'same-origin'});
@@ -258,7 +264,7 @@ func browserScenario(t *testing.T, kind string) {
 	u.run("move to trash", chromedp.Click(chromedp.CSS("#doc-trash")), chromedp.WaitVisible(chromedp.CSS("#docs-title")),
 		chromedp.WaitNotPresent(chromedp.Search(`//td/a[text()="electricity.txt"]`)))
 	u.run("delete for good from the trash", chromedp.Navigate(u.base+"/#/documents?trashed=true"), chromedp.WaitVisible(chromedp.Search(`//td/a[text()="electricity.txt"]`)),
-		chromedp.Click(chromedp.Search(`//td/a[text()="electricity.txt"]`)), chromedp.WaitVisible(chromedp.CSS("#doc-delete")),
+		waitTrue(clickJS(`#doc-list a[title="electricity.txt"]`)), chromedp.WaitVisible(chromedp.CSS("#doc-delete")),
 		chromedp.Click(chromedp.CSS("#doc-delete")), chromedp.Click(chromedp.CSS("#doc-delete-yes")), chromedp.WaitVisible(chromedp.CSS("#doc-empty")))
 	pct = fmt.Sprint((100*len(files["notes.txt"]) + 500_000) / 1_000_000)
 	u.run("quota bar returns", chromedp.WaitVisible(chromedp.CSS(`#quota-bar[aria-valuenow="`+pct+`"]`)))
