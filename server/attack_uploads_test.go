@@ -162,17 +162,8 @@ func forEachHookedCombination(t *testing.T, fn func(t *testing.T, e *env, h *hoo
 // sendPut sends body to an upload URL from any goroutine; it returns the status (0 with an
 // error when the request could not be made).
 func sendPut(tk uploadTicket, body []byte) (int, error) {
-	req, err := testenv.UploadRequest(tk.Method, tk.UploadURL, tk.Headers, tk.Fields, body)
-	if err != nil {
-		return 0, err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0, err
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode, nil
+	code, _, err := testenv.Send(tk.Method, tk.UploadURL, tk.Headers, tk.Fields, body)
+	return code, err
 }
 
 // statusOf sends a request from any goroutine and returns its status.

@@ -45,48 +45,47 @@ func UploadRequest(method, url string, headers, fields map[string]string, body [
 	return req, nil
 }
 
-// SendUpload sends body to a presigned upload URL with its headers (and the form fields of a
-// POST upload), the way a browser or script does, and returns the status.
+// Send sends body to a presigned upload URL with its headers (and the form fields of a POST
+// upload), the way a browser or script does, once, and returns the store's status and answer.
+// It never stops the test, so any goroutine may call it.
+func Send(method, url string, headers, fields map[string]string, body []byte) (int, string, error) {
+	req, err := UploadRequest(method, url, headers, fields, body)
+	if err != nil {
+		return 0, "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, "", err
+	}
+	defer resp.Body.Close()
+	msg, err := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(msg), err
+}
+
+// SendUpload is Send that fails the test when the request cannot be sent.
 func SendUpload(t testing.TB, method, url string, headers map[string]string, body []byte, fields ...map[string]string) int {
 	t.Helper()
 	var f map[string]string
 	if len(fields) > 0 {
 		f = fields[0]
 	}
-	req, err := UploadRequest(method, url, headers, f, body)
+	code, _, err := Send(method, url, headers, f, body)
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode
+	return code
 }
 
-// SendAsBrowser sends a presigned upload as the web UI does and returns the store's status
-// and answer. A single-drive MinIO can refuse a write with 403 AccessDenied while a
-// concurrent delete in the same prefix removes the folder the write is renamed into
-// (minio/minio#15157), and any store may answer a 5xx: the UI sends the same upload once
-// more then, and so does this, logging the refusal. It never stops the test, so any
-// goroutine may call it.
+// SendAsBrowser is Send as the web UI does it. A single-drive MinIO can refuse a write with
+// 403 AccessDenied while a concurrent delete in the same prefix removes the folder the write
+// is renamed into (minio/minio#15157), and any store may answer a 5xx: the UI sends the same
+// upload once more then, and so does this, logging the refusal.
 func SendAsBrowser(t testing.TB, method, url string, headers, fields map[string]string, body []byte) (int, string, error) {
 	for attempt := 1; ; attempt++ {
-		req, err := UploadRequest(method, url, headers, fields, body)
-		if err != nil {
-			return 0, "", err
+		code, msg, err := Send(method, url, headers, fields, body)
+		if err != nil || code == http.StatusOK || attempt == 2 || (code != http.StatusForbidden && code < 500) {
+			return code, msg, err
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			return 0, "", err
-		}
-		msg, err := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if err != nil || resp.StatusCode == http.StatusOK || attempt == 2 || (resp.StatusCode != http.StatusForbidden && resp.StatusCode < 500) {
-			return resp.StatusCode, string(msg), err
-		}
-		t.Logf("the store refused an upload (%d), sending it again as the web UI does: %s", resp.StatusCode, msg)
+		t.Logf("the store refused an upload (%d), sending it again as the web UI does: %s", code, msg)
 	}
 }
