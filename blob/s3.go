@@ -155,7 +155,7 @@ func (s *S3) Move(ctx context.Context, src, dst string) (Info, error) {
 const copyAttempts = 3
 
 // copyRetryWait is the wait before the second attempt; each later wait is four times longer.
-var copyRetryWait = 25 * time.Millisecond
+const copyRetryWait = 25 * time.Millisecond
 
 // copy copies src to dst inside the bucket. A single-drive MinIO removes a folder when its
 // last object goes and answers AccessDenied to a write that lands in that folder at that
